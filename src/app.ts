@@ -1,0 +1,48 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
+import { v7 as uuidv7 } from 'uuid'
+import pkg from '../package.json' with { type: 'json' }
+import type { Config } from './config.js'
+import { REQUEST_ID_PATTERN } from './context/request-context.js'
+import { loggerOptions } from './logger.js'
+import datasetPlugin from './plugins/dataset.js'
+import docsPlugin from './plugins/docs.js'
+import errorsPlugin from './plugins/errors.js'
+import requestContextPlugin from './plugins/request-context.js'
+import systemRoutes from './routes/system/index.js'
+import { keysFileResolver, noKeysResolver, type UserResolver } from './users/api-keys.js'
+
+export interface BuildAppOptions {
+  /** Overrides the logger (tests pass false or a stream). */
+  logger?: FastifyServerOptions['logger']
+  /** Overrides how API keys resolve to users. */
+  users?: UserResolver
+}
+
+/** Builds the marquee app: plugins, then routes. It never listens; server.ts and tests do. */
+export async function buildApp(config: Config, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? loggerOptions(config.logLevel),
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : uuidv7()
+    },
+    // Idle keep-alive sockets close at shutdown; in-flight requests finish.
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const users =
+    opts.users ?? (config.apiKeysFile ? await keysFileResolver(config.apiKeysFile) : noKeysResolver)
+
+  await app.register(errorsPlugin)
+  await app.register(requestContextPlugin, { users, requireApiKey: config.requireApiKey })
+  await app.register(docsPlugin, { version: pkg.version })
+  await app.register(datasetPlugin, { dbPath: config.dbPath })
+  await app.register(systemRoutes)
+
+  if (users.close) app.addHook('onClose', async () => users.close?.())
+  return app
+}

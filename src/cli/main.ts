@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander'
+import pkg from '../../package.json' with { type: 'json' }
+import { ConfigError } from '../config.js'
+import { EXIT } from './exit-codes.js'
+import { addSettingOptions, parseDatasetList, parsePositiveInt } from './options.js'
+
+/** Every subcommand's action lives in its own module, loaded only when that command runs. */
+type Action = (opts: Record<string, unknown>) => Promise<number>
+const run = (load: () => Promise<{ default: Action }>) => async (opts: Record<string, unknown>) => {
+  const action = (await load()).default
+  process.exitCode = await action(opts)
+}
+
+function buildCli(): Command {
+  const program = new Command('marquee')
+    .description("A fast, self-hosted HTTP API over IMDb's non-commercial datasets")
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+
+  addSettingOptions(
+    program
+      .command('serve')
+      .description('Serve the API (builds the bundled sample dataset first when no database exists)'),
+    [
+      'host',
+      'port',
+      'dbPath',
+      'dataDir',
+      'requireApiKey',
+      'apiKeysFile',
+      'queryTimeoutMs',
+      'poolSize',
+      'shutdownTimeoutMs',
+      'logLevel',
+    ],
+  ).action(run(() => import('./serve.js')))
+
+  addSettingOptions(
+    program
+      .command('ingest')
+      .description('Load the IMDb .tsv.gz files into a new SQLite database, swapped in atomically'),
+    ['dbPath', 'dataDir'],
+  )
+    .addOption(
+      new Option('--only <names>', 'load only these files (comma-separated)').argParser(parseDatasetList),
+    )
+    .option('--strict', 'fail on the first malformed line instead of skipping it')
+    .action(run(() => import('./ingest.js')))
+
+  program
+    .command('sample')
+    .description('Write a deterministic IMDb-format sample dataset (all seven .tsv.gz files)')
+    .addOption(new Option('--titles <n>', 'number of titles').argParser(parsePositiveInt).default(20_000))
+    .addOption(new Option('--out <dir>', 'output directory').default('data/sample'))
+    .addOption(new Option('--seed <n>', 'random seed').argParser(parsePositiveInt).default(1))
+    .action(run(() => import('./sample.js')))
+
+  program
+    .command('download')
+    .description('Download the IMDb dataset files (conditional, resumable, verified)')
+    .addOption(new Option('--dir <dir>', 'where to put the files').default('data/imdb'))
+    .addOption(
+      new Option('--only <names>', 'download only these files (comma-separated)').argParser(parseDatasetList),
+    )
+    .addOption(
+      new Option(
+        '--base-url <url>',
+        'dataset base URL; repeat for mirrors (the first to answer wins)',
+      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .addOption(
+      new Option('--concurrency <n>', 'files downloaded at once').argParser(parsePositiveInt).default(3),
+    )
+    .action(run(() => import('./download.js')))
+
+  addSettingOptions(
+    program
+      .command('update')
+      .description('Download, then refresh the database in place (or rebuild with --full)'),
+    ['dbPath', 'dataDir'],
+  )
+    .option('--full', 'rebuild the whole database instead of applying only the changes')
+    .action(run(() => import('./update.js')))
+
+  return program
+}
+
+/** Runs the CLI; usage errors exit 2, configuration errors name the setting and exit 2. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
+      return
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`marquee: ${err.message}\n`)
+      process.exitCode = EXIT.USAGE
+      return
+    }
+    process.stderr.write(`marquee: ${(err as Error).message ?? err}\n`)
+    process.exitCode = EXIT.FAILURE
+  }
+}
+
+await main(process.argv)

@@ -1,0 +1,207 @@
+import { availableParallelism } from 'node:os'
+import path from 'node:path'
+
+/** Every setting of marquee, resolved once at start and frozen. */
+export interface Config {
+  readonly host: string
+  readonly port: number
+  /** The SQLite dataset database. */
+  readonly dbPath: string
+  /** Where the IMDb `.tsv.gz` files live. */
+  readonly dataDir: string
+  /** True when the data directory was given explicitly (flag or env), not defaulted. */
+  readonly dataDirExplicit: boolean
+  /** Where `npm start` generates the bundled sample when no IMDb files are configured. */
+  readonly sampleDir: string
+  readonly requireApiKey: boolean
+  /** JSON file of hashed API keys: `[{ "name", "role", "sha256" }]`. */
+  readonly apiKeysFile: string | null
+  readonly queryTimeoutMs: number
+  /** Query worker threads. */
+  readonly poolSize: number
+  readonly shutdownTimeoutMs: number
+  readonly logLevel: LogLevel
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** A bad setting; `setting` names it as the user wrote it (flag or environment variable). */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`invalid setting ${setting}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'path' | 'logLevel'
+
+interface SettingSpec {
+  readonly key: keyof Config
+  readonly flag: string
+  readonly env: string
+  readonly kind: Kind
+  readonly description: string
+  readonly min?: number
+  readonly max?: number
+}
+
+/** The settings that flags and `MARQUEE_*` variables can set; the CLI builds its options from this table. */
+export const SETTINGS: readonly SettingSpec[] = [
+  { key: 'host', flag: '--host', env: 'MARQUEE_HOST', kind: 'string', description: 'address to listen on' },
+  {
+    key: 'port',
+    flag: '--port',
+    env: 'MARQUEE_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    description: 'port to listen on (0 picks a free one)',
+  },
+  {
+    key: 'dbPath',
+    flag: '--db',
+    env: 'MARQUEE_DB',
+    kind: 'path',
+    description: 'the SQLite dataset database file',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data',
+    env: 'MARQUEE_DATA',
+    kind: 'path',
+    description: 'directory of the IMDb .tsv.gz files',
+  },
+  {
+    key: 'requireApiKey',
+    flag: '--require-api-key',
+    env: 'MARQUEE_REQUIRE_API_KEY',
+    kind: 'bool',
+    description: 'reject requests without a valid API key (401)',
+  },
+  {
+    key: 'apiKeysFile',
+    flag: '--api-keys',
+    env: 'MARQUEE_API_KEYS',
+    kind: 'path',
+    description: 'JSON file of hashed API keys',
+  },
+  {
+    key: 'queryTimeoutMs',
+    flag: '--query-timeout',
+    env: 'MARQUEE_QUERY_TIMEOUT_MS',
+    kind: 'int',
+    min: 1,
+    max: 600_000,
+    description: 'deadline of one database query, in milliseconds',
+  },
+  {
+    key: 'poolSize',
+    flag: '--pool-size',
+    env: 'MARQUEE_POOL_SIZE',
+    kind: 'int',
+    min: 1,
+    max: 256,
+    description: 'query worker threads',
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    flag: '--shutdown-timeout',
+    env: 'MARQUEE_SHUTDOWN_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: 600_000,
+    description: 'how long in-flight requests may finish on shutdown, in milliseconds',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'MARQUEE_LOG_LEVEL',
+    kind: 'logLevel',
+    description: `log level (${LOG_LEVELS.join(', ')})`,
+  },
+]
+
+export const DEFAULTS: Config = {
+  host: '127.0.0.1',
+  port: 8000,
+  dbPath: 'data/marquee.db',
+  dataDir: 'data/imdb',
+  dataDirExplicit: false,
+  sampleDir: 'data/sample',
+  requireApiKey: false,
+  apiKeysFile: null,
+  queryTimeoutMs: 2000,
+  poolSize: Math.max(2, availableParallelism()),
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+}
+
+export type ConfigInput = { [K in keyof Config]?: Config[K] | string }
+
+function parseValue(spec: SettingSpec, raw: unknown, name: string): unknown {
+  if (typeof raw !== 'string') {
+    if (spec.kind === 'bool' && typeof raw === 'boolean') return raw
+    if (spec.kind === 'int' && typeof raw === 'number') return checkInt(spec, raw, name)
+    if ((spec.kind === 'string' || spec.kind === 'path' || spec.kind === 'logLevel') && raw === null)
+      return null
+    throw new ConfigError(name, `expected a ${spec.kind}, got ${JSON.stringify(raw)}`)
+  }
+  switch (spec.kind) {
+    case 'string':
+    case 'path':
+      if (raw.trim() === '') throw new ConfigError(name, 'must not be empty')
+      return raw
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`)
+      return checkInt(spec, Number(raw), name)
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase()
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true
+      if (['0', 'false', 'no', 'off', ''].includes(v)) return false
+      throw new ConfigError(name, `expected true or false, got "${raw}"`)
+    }
+    case 'logLevel':
+      if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+        throw new ConfigError(name, `expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`)
+      }
+      return raw
+  }
+}
+
+function checkInt(spec: SettingSpec, n: number, name: string): number {
+  if (!Number.isSafeInteger(n)) throw new ConfigError(name, `expected a whole number, got ${n}`)
+  if (spec.min !== undefined && n < spec.min)
+    throw new ConfigError(name, `must be at least ${spec.min}, got ${n}`)
+  if (spec.max !== undefined && n > spec.max)
+    throw new ConfigError(name, `must be at most ${spec.max}, got ${n}`)
+  return n
+}
+
+/**
+ * Resolves the configuration: explicit values (CLI flags, or a test's overrides) win over
+ * `MARQUEE_*` environment variables, which win over defaults. Throws ConfigError naming the setting.
+ */
+export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = { ...DEFAULTS }
+  for (const spec of SETTINGS) {
+    const given = input[spec.key]
+    if (given !== undefined) {
+      out[spec.key] = parseValue(spec, given, spec.flag)
+    } else if (env[spec.env] !== undefined) {
+      out[spec.key] = parseValue(spec, env[spec.env], spec.env)
+    }
+  }
+  out.dataDirExplicit = input.dataDir !== undefined || env.MARQUEE_DATA !== undefined
+  if (input.sampleDir !== undefined) out.sampleDir = input.sampleDir
+  for (const key of ['dbPath', 'dataDir', 'sampleDir', 'apiKeysFile'] as const) {
+    const v = out[key]
+    if (typeof v === 'string') out[key] = path.resolve(v)
+  }
+  return Object.freeze(out) as unknown as Config
+}

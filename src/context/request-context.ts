@@ -1,0 +1,41 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+export type Role = 'user' | 'analyst' | 'admin'
+
+export interface User {
+  readonly id: string
+  readonly name: string
+  readonly role: Role
+}
+
+/** What every piece of code can know about the request it runs for, without parameter threading. */
+export interface RequestStore {
+  readonly requestId: string
+  user: User | null
+  readonly ip: string
+  readonly userAgent: string | null
+  /** performance.now() at arrival: for deadlines and durations. */
+  readonly startedAt: number
+}
+
+const storage = new AsyncLocalStorage<RequestStore>()
+
+/** The current request's store; throws when called outside a request (a bug, not a user error). */
+export function requestContext(): RequestStore {
+  const store = storage.getStore()
+  if (!store) throw new Error('requestContext() was called outside of a request')
+  return store
+}
+
+/** The current request's store, or undefined outside a request (background work, the CLI). */
+export function maybeRequestContext(): RequestStore | undefined {
+  return storage.getStore()
+}
+
+/** Runs `fn` (and everything it awaits or schedules) inside `store`. */
+export function runInContext<T>(store: RequestStore, fn: () => T): T {
+  return storage.run(store, fn)
+}
+
+/** A well-formed incoming X-Request-Id: at most 128 characters of `[A-Za-z0-9._-]`. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/

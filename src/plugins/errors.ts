@@ -1,0 +1,106 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Problem } from '../errors.js'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+interface ParamError {
+  parameter: string
+  in: string
+  reason: string
+}
+
+/** Fastify's validation errors, as "which parameter, where, why". */
+function paramErrors(err: FastifyError): ParamError[] {
+  const where = err.validationContext ?? 'request'
+  return (err.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>
+    const fromPath = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
+    const missing = typeof params?.missingProperty === 'string' ? params.missingProperty : undefined
+    const extra = typeof params?.additionalProperty === 'string' ? params.additionalProperty : undefined
+    const parameter = [fromPath, missing ?? extra].filter(Boolean).join('.') || where
+    const reason = extra ? 'is not a known parameter' : (v.message ?? 'is invalid')
+    return { parameter, in: where, reason }
+  })
+}
+
+function send(reply: FastifyReply, request: FastifyRequest, problem: Problem) {
+  if (problem.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter))
+  return reply
+    .code(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({
+      type: problem.type,
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: request.id,
+      code: problem.code,
+      ...problem.extensions,
+    })
+}
+
+/** Turns every error into RFC 9457 problem+json carrying the request id; 5xx bodies carry no internals. */
+async function errorsPlugin(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
+    if (err instanceof Problem) {
+      if (err.status >= 500) request.log.warn({ code: err.code }, err.message)
+      return send(reply, request, err)
+    }
+    if (err.validation) {
+      const errors = paramErrors(err)
+      const detail = errors.map((e) => `${e.in} parameter "${e.parameter}" ${e.reason}`).join('; ')
+      return send(
+        reply,
+        request,
+        new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail, extensions: { errors } }),
+      )
+    }
+    const status = err.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      return send(
+        reply,
+        request,
+        new Problem(status, err.code ?? 'BAD_REQUEST', titleOf(status), { detail: err.message }),
+      )
+    }
+    request.log.error({ err }, 'unhandled error')
+    return send(
+      reply,
+      request,
+      new Problem(500, 'INTERNAL', 'Internal Server Error', {
+        detail: `Something went wrong on our side. Quote the request id ${request.id} when reporting it.`,
+      }),
+    )
+  })
+
+  app.setNotFoundHandler((request, reply) =>
+    send(
+      reply,
+      request,
+      new Problem(404, 'ROUTE_NOT_FOUND', 'Not Found', {
+        detail: `No route ${request.method} ${request.url}`,
+      }),
+    ),
+  )
+}
+
+function titleOf(status: number): string {
+  const titles: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    406: 'Not Acceptable',
+    413: 'Content Too Large',
+    415: 'Unsupported Media Type',
+    429: 'Too Many Requests',
+  }
+  return titles[status] ?? 'Client Error'
+}
+
+/** The schema of a problem+json body, for route response schemas and the OpenAPI document. */
+export { ProblemSchema } from './problem-schema.js'
+
+export default fp(errorsPlugin, { name: 'marquee-errors' })

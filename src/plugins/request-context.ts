@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { type RequestStore, runInContext } from '../context/request-context.js'
+import { unauthorized } from '../errors.js'
+import type { UserResolver } from '../users/api-keys.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's context store (also reachable anywhere through requestContext()). */
+    ctx: RequestStore
+  }
+}
+
+export interface RequestContextOptions {
+  users: UserResolver
+  requireApiKey: boolean
+}
+
+function apiKeyOf(request: FastifyRequest): string | null {
+  const auth = request.headers.authorization
+  if (auth !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth)
+    return m ? m[1] : ''
+  }
+  const header = request.headers['x-api-key']
+  if (typeof header === 'string') return header.trim()
+  return null
+}
+
+/** Liveness and the docs answer without a key, so probes and newcomers are never locked out. */
+function isPublic(request: FastifyRequest): boolean {
+  const config = request.routeOptions.config as { public?: boolean } | undefined
+  return config?.public === true || request.url === '/openapi.json' || request.url.startsWith('/docs')
+}
+
+/**
+ * Gives every request a store in AsyncLocalStorage: request id (validated X-Request-Id or a
+ * UUIDv7, see app.ts genReqId), user, ip, user agent, start time.
+ * Everything after onRequest (body parsing, hooks, the handler and what it awaits) runs inside the
+ * store: Fastify binds body parsing to the request's async context.
+ */
+async function requestContextPlugin(app: FastifyInstance, opts: RequestContextOptions) {
+  app.decorateRequest('ctx', null as unknown as RequestStore)
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const store: RequestStore = {
+      requestId: request.id,
+      user: null,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+      startedAt: performance.now(),
+    }
+    request.ctx = store
+    reply.header('x-request-id', request.id)
+    runInContext(store, done)
+  })
+
+  app.addHook('onRequest', async (request) => {
+    if (isPublic(request)) return
+    const key = apiKeyOf(request)
+    if (key === null) {
+      if (opts.requireApiKey)
+        throw unauthorized('An API key is required: send Authorization: Bearer <key> or X-API-Key.')
+      return
+    }
+    const user = key === '' ? null : await opts.users.resolve(key)
+    if (user === null) throw unauthorized('The API key is unknown or revoked.')
+    request.ctx.user = user
+    request.log = request.log.child({ user: user.name })
+  })
+}
+
+export default fp(requestContextPlugin, { name: 'marquee-request-context' })

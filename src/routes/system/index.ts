@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { noDataset } from '../../errors.js'
+import { problemResponses } from '../../plugins/docs.js'
+
+const ReadySchema = Type.Object(
+  {
+    status: Type.Literal('ready'),
+    generation: Type.String({ description: 'Id of the loaded dataset generation' }),
+    loadedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    datasets: Type.Array(Type.String(), { description: 'IMDb files the loaded database was built from' }),
+    manifest: Type.Unknown({ description: "The ingest's manifest: files, rows, timings" }),
+  },
+  { additionalProperties: false },
+)
+
+/** Liveness and readiness. */
+const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Liveness: answers OK without touching the database',
+        security: [],
+        response: {
+          200: { type: 'string', description: 'OK', content: { 'text/plain': { schema: Type.String() } } },
+        },
+      },
+      // Liveness must not wait for anything: no auth, no database.
+      config: { public: true },
+    },
+    async (_request, reply) => reply.type('text/plain').send('OK'),
+  )
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['system'],
+        summary: "Readiness: the loaded dataset's generation, or 503 while none is loaded",
+        response: { 200: ReadySchema, ...problemResponses(503) },
+      },
+    },
+    async () => {
+      const info = app.dataset.info()
+      if (!info) throw noDataset()
+      return {
+        status: 'ready' as const,
+        generation: info.generation,
+        loadedAt: info.loadedAt,
+        datasets: info.datasets,
+        manifest: info.manifest,
+      }
+    },
+  )
+}
+
+export default systemRoutes

@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { type BuildAppOptions, buildApp } from '../../src/app.js'
+import { type ConfigInput, loadConfig } from '../../src/config.js'
+
+export interface TestServer {
+  app: FastifyInstance
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * Builds the real app on port 0 and listens. `setup` runs before listen (to add probe routes).
+ * Environment variables are ignored so the developer's MARQUEE_* settings cannot change a test.
+ */
+export async function startTestServer(
+  input: ConfigInput = {},
+  opts: BuildAppOptions & { setup?: (app: FastifyInstance) => void | Promise<void> } = {},
+): Promise<TestServer> {
+  const config = loadConfig({ host: '127.0.0.1', port: 0, poolSize: 2, logLevel: 'silent', ...input }, {})
+  const app = await buildApp(config, { logger: opts.logger ?? false, users: opts.users })
+  await opts.setup?.(app)
+  const url = await app.listen({ host: config.host, port: config.port })
+  return { app, url, close: () => app.close() }
+}
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export async function tempDir(
+  prefix = 'marquee-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix))
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
