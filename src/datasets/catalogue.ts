@@ -30,7 +30,17 @@ export type DatasetName = (typeof DATASET_NAMES)[number]
  * - `list02`: strings separated by the `\x02` byte (title.akas `types` and `attributes`)
  * - `json`: a JSON array of strings (title.principals `characters`)
  */
-export type ColumnType = 'tconst' | 'nconst' | 'text' | 'int' | 'float' | 'bool' | 'list' | 'idList' | 'list02' | 'json'
+export type ColumnType =
+  | 'tconst'
+  | 'nconst'
+  | 'text'
+  | 'int'
+  | 'float'
+  | 'bool'
+  | 'list'
+  | 'idList'
+  | 'list02'
+  | 'json'
 
 export interface ColumnSpec {
   readonly name: string
