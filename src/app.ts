@@ -8,6 +8,8 @@ import { loggerOptions } from './logger.js'
 import datasetPlugin from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
+import limitsPlugin from './plugins/limits.js'
+import metricsPlugin from './plugins/metrics.js'
 import requestContextPlugin from './plugins/request-context.js'
 import systemRoutes from './routes/system/index.js'
 import { keysFileResolver, noKeysResolver, type UserResolver } from './users/api-keys.js'
@@ -39,6 +41,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
 
   await app.register(errorsPlugin)
   await app.register(requestContextPlugin, { users, requireApiKey: config.requireApiKey })
+  await app.register(metricsPlugin)
+  await app.register(limitsPlugin, config)
   await app.register(docsPlugin, { version: pkg.version })
   await app.register(datasetPlugin, { dbPath: config.dbPath })
   await app.register(systemRoutes)

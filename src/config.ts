@@ -21,6 +21,12 @@ export interface Config {
   readonly poolSize: number
   readonly shutdownTimeoutMs: number
   readonly logLevel: LogLevel
+  /** Requests per minute per API key (else per IP); 0 turns rate limiting off. */
+  readonly rateLimitPerMinute: number
+  /** Origins allowed by CORS: comma-separated, or `*`; null turns CORS off. */
+  readonly corsOrigin: string | null
+  /** Event-loop delay (ms) past which new data requests get 503; 0 turns the check off. */
+  readonly maxEventLoopDelayMs: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -124,6 +130,31 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'logLevel',
     description: `log level (${LOG_LEVELS.join(', ')})`,
   },
+  {
+    key: 'rateLimitPerMinute',
+    flag: '--rate-limit',
+    env: 'MARQUEE_RATE_LIMIT',
+    kind: 'int',
+    min: 0,
+    max: 10_000_000,
+    description: 'requests per minute per API key, else per IP (0: off)',
+  },
+  {
+    key: 'corsOrigin',
+    flag: '--cors-origin',
+    env: 'MARQUEE_CORS_ORIGIN',
+    kind: 'string',
+    description: 'origins allowed by CORS, comma-separated, or * (default: CORS off)',
+  },
+  {
+    key: 'maxEventLoopDelayMs',
+    flag: '--max-event-loop-delay',
+    env: 'MARQUEE_MAX_EVENT_LOOP_DELAY_MS',
+    kind: 'int',
+    min: 0,
+    max: 60_000,
+    description: 'event-loop delay in ms past which data requests get 503 (0: off)',
+  },
 ]
 
 export const DEFAULTS: Config = {
@@ -139,6 +170,9 @@ export const DEFAULTS: Config = {
   poolSize: Math.max(2, availableParallelism()),
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
+  rateLimitPerMinute: 0,
+  corsOrigin: null,
+  maxEventLoopDelayMs: 1000,
 }
 
 export type ConfigInput = { [K in keyof Config]?: Config[K] | string }

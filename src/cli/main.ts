@@ -34,6 +34,9 @@ function buildCli(): Command {
       'poolSize',
       'shutdownTimeoutMs',
       'logLevel',
+      'rateLimitPerMinute',
+      'corsOrigin',
+      'maxEventLoopDelayMs',
     ],
   ).action(run(() => import('./serve.js')))
 

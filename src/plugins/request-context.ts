@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { type RequestStore, runInContext } from '../context/request-context.js'
 import { unauthorized } from '../errors.js'
 import type { UserResolver } from '../users/api-keys.js'
+import { isPublicRoute } from './public-routes.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,12 +26,6 @@ function apiKeyOf(request: FastifyRequest): string | null {
   const header = request.headers['x-api-key']
   if (typeof header === 'string') return header.trim()
   return null
-}
-
-/** Liveness and the docs answer without a key, so probes and newcomers are never locked out. */
-function isPublic(request: FastifyRequest): boolean {
-  const config = request.routeOptions.config as { public?: boolean } | undefined
-  return config?.public === true || request.url === '/openapi.json' || request.url.startsWith('/docs')
 }
 
 /**
@@ -56,7 +51,7 @@ async function requestContextPlugin(app: FastifyInstance, opts: RequestContextOp
   })
 
   app.addHook('onRequest', async (request) => {
-    if (isPublic(request)) return
+    if (isPublicRoute(request)) return
     const key = apiKeyOf(request)
     if (key === null) {
       if (opts.requireApiKey)

@@ -27,7 +27,7 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: { type: 'string', description: 'OK', content: { 'text/plain': { schema: Type.String() } } },
         },
       },
-      // Liveness must not wait for anything: no auth, no database.
+      // Liveness must not wait for anything: no key, no rate limit, no load shedding, no database.
       config: { public: true },
     },
     async (_request, reply) => reply.type('text/plain').send('OK'),

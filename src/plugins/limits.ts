@@ -1,0 +1,66 @@
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { Problem, serviceUnavailable } from '../errors.js'
+import { isPublicRoute } from './public-routes.js'
+
+/**
+ * Protects the server: security headers, optional CORS, rate limits per API key (else per IP),
+ * and load shedding: past the event-loop delay threshold new data requests get 503 with
+ * Retry-After while /health keeps answering.
+ */
+async function limitsPlugin(app: FastifyInstance, config: Config) {
+  await app.register(helmet, {
+    // The docs page loads its own scripts and styles from this server; JSON needs no CSP.
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: config.corsOrigin ? 'cross-origin' : 'same-origin' },
+  })
+
+  if (config.corsOrigin) {
+    const origins = config.corsOrigin.split(',').map((o) => o.trim())
+    await app.register(cors, {
+      origin: origins.includes('*') ? '*' : origins,
+      exposedHeaders: ['x-request-id', 'etag', 'retry-after', 'link'],
+    })
+  }
+
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      allowList: (request) => isPublicRoute(request),
+      keyGenerator: (request) => (request.ctx?.user ? `key:${request.ctx.user.id}` : `ip:${request.ip}`),
+      errorResponseBuilder: (_request, context) => {
+        const retryAfter = Math.max(1, Math.ceil(context.ttl / 1000))
+        return new Problem(429, 'RATE_LIMITED', 'Too Many Requests', {
+          detail: `More than ${context.max} requests per minute; retry in ${retryAfter} s.`,
+          retryAfter,
+        })
+      },
+    })
+  }
+
+  if (config.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      sampleInterval: 200,
+      pressureHandler: (request, reply, type, value) => {
+        if (isPublicRoute(request)) return
+        request.log.warn({ type, value }, 'shedding load')
+        reply.send(
+          serviceUnavailable(
+            'OVERLOADED',
+            `The server is overloaded (${type}: ${Math.round(Number(value))}); retry shortly.`,
+            1,
+          ),
+        )
+      },
+    })
+  }
+}
+
+export default fp(limitsPlugin, { name: 'marquee-limits', dependencies: ['marquee-request-context'] })

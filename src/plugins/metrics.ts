@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+export interface Metrics {
+  readonly registry: Registry
+  /** Queries stopped at their deadline. */
+  readonly queryTimeouts: Counter
+  /** Rows and bytes of the ingest running in this process (first start, update), per file. */
+  readonly ingestRows: Gauge<'file'>
+  readonly ingestBytes: Gauge<'file'>
+  /** Adds a gauge whose value is read at scrape time (pool size, queue length, ...). */
+  gauge(name: string, help: string, read: () => number | undefined): void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+/** Prometheus metrics at GET /metrics: request durations per route and status, event loop, pool, dataset, ingest. */
+async function metricsPlugin(app: FastifyInstance) {
+  const registry = new Registry()
+  // Default Node metrics include event-loop delay (nodejs_eventloop_lag_*), heap and RSS.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
+
+  const duration = new Histogram({
+    name: 'marquee_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  const metrics: Metrics = {
+    registry,
+    queryTimeouts: new Counter({
+      name: 'marquee_query_deadline_expiries_total',
+      help: 'Queries stopped at their deadline',
+      registers: [registry],
+    }),
+    ingestRows: new Gauge({
+      name: 'marquee_ingest_rows',
+      help: 'Rows read by the running ingest',
+      labelNames: ['file'],
+      registers: [registry],
+    }),
+    ingestBytes: new Gauge({
+      name: 'marquee_ingest_bytes',
+      help: 'Compressed bytes read by the running ingest',
+      labelNames: ['file'],
+      registers: [registry],
+    }),
+    gauge(name, help, read) {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const v = read()
+          if (v !== undefined) this.set(v)
+        },
+      })
+    },
+  }
+  app.decorate('metrics', metrics)
+
+  new Gauge({
+    name: 'marquee_dataset_generation_info',
+    help: 'The loaded dataset generation (value 1, generation as label; no series when none is loaded)',
+    labelNames: ['generation'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      const info = app.hasDecorator('dataset') ? app.dataset.info() : null
+      if (info) this.set({ generation: info.generation }, 1)
+    },
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    duration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
+  })
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  )
+}
+
+export default fp(metricsPlugin, { name: 'marquee-metrics' })

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { hashApiKey } from '../../src/users/api-keys.js'
+import { json } from '../helpers/http.js'
+import { startTestServer, tempDir } from '../helpers/server.js'
+
+describe('limits', () => {
+  it('sends security headers and no CORS headers by default', async () => {
+    const server = await startTestServer()
+    try {
+      const res = await fetch(`${server.url}/health`, { headers: { origin: 'https://example.org' } })
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff')
+      assert.ok(res.headers.get('strict-transport-security'))
+      assert.equal(res.headers.get('access-control-allow-origin'), null)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('answers CORS for the configured origins', async () => {
+    const server = await startTestServer({ corsOrigin: 'https://app.example.org' })
+    try {
+      const ok = await fetch(`${server.url}/health`, { headers: { origin: 'https://app.example.org' } })
+      assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example.org')
+      assert.match(ok.headers.get('access-control-expose-headers')!, /x-request-id/)
+      const other = await fetch(`${server.url}/health`, { headers: { origin: 'https://evil.example' } })
+      assert.equal(other.headers.get('access-control-allow-origin'), null)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('rate-limits per API key, else per IP, with 429 problem+json and Retry-After; /health is exempt', async () => {
+    const { dir, cleanup } = await tempDir()
+    const keysFile = path.join(dir, 'keys.json')
+    await writeFile(
+      keysFile,
+      JSON.stringify([
+        { name: 'a', role: 'user', sha256: hashApiKey('key-a') },
+        { name: 'b', role: 'user', sha256: hashApiKey('key-b') },
+      ]),
+    )
+    const server = await startTestServer({ rateLimitPerMinute: 3, apiKeysFile: keysFile })
+    try {
+      const get = (headers: Record<string, string> = {}) => fetch(`${server.url}/ready`, { headers })
+      for (let i = 0; i < 3; i++) assert.equal((await get({ 'x-api-key': 'key-a' })).status, 503) // no dataset, not limited
+      const limited = await get({ 'x-api-key': 'key-a' })
+      assert.equal(limited.status, 429)
+      assert.match(limited.headers.get('content-type')!, /application\/problem\+json/)
+      assert.ok(Number(limited.headers.get('retry-after')) >= 1)
+      const body = await json(limited)
+      assert.equal(body.code, 'RATE_LIMITED')
+      assert.equal(body.instance, limited.headers.get('x-request-id'))
+      // Another key, and anonymous requests from the same IP, have their own budgets.
+      assert.equal((await get({ 'x-api-key': 'key-b' })).status, 503)
+      assert.equal((await get()).status, 503)
+      for (let i = 0; i < 10; i++) assert.equal((await fetch(`${server.url}/health`)).status, 200)
+    } finally {
+      await server.close()
+      await cleanup()
+    }
+  })
+
+  it('sheds data requests with 503 + Retry-After when the event loop lags, while /health answers', async () => {
+    const server = await startTestServer(
+      { maxEventLoopDelayMs: 50 },
+      {
+        setup: (app) => {
+          app.get('/block', async () => {
+            const until = Date.now() + 700
+            while (Date.now() < until) {} // deliberately blocks the event loop
+            return 'blocked'
+          })
+        },
+      },
+    )
+    try {
+      const block = fetch(`${server.url}/block`)
+      await sleep(20)
+      const [shed, health] = await Promise.all([fetch(`${server.url}/ready`), fetch(`${server.url}/health`)])
+      await block
+      assert.equal(health.status, 200)
+      assert.equal(shed.status, 503)
+      assert.equal((await json(shed)).code, 'OVERLOADED')
+      assert.equal(shed.headers.get('retry-after'), '1')
+    } finally {
+      await server.close()
+    }
+  })
+})
