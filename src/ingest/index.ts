@@ -1,0 +1,347 @@
+/**
+ * Loads the IMDb dataset files into a new SQLite database and swaps it into place.
+ *
+ * Threads: parse workers gunzip and parse (one per core but one, at least one), the writer worker
+ * owns the database, this thread only wires them and reports progress. Batches go from a parser to
+ * the writer over a dedicated MessagePort per file, at most WINDOW unacknowledged per file, so
+ * memory stays bounded whatever the input size.
+ *
+ * The database is built in `${dbPath}.building-<pid>` and renamed over dbPath after it is closed;
+ * a failed or aborted ingest deletes that file and leaves dbPath as it was.
+ *
+ * Subsets (`only`): tables of datasets left out exist and are empty, and the manifest lists the
+ * datasets loaded and not loaded. title.ratings is merged into titles, so without title.basics the
+ * ratings only feed names.popularity; without title.ratings every title is unrated (average_rating
+ * NULL, num_votes 0) and popularity is 0. title_genres comes from title.basics and is empty without
+ * it. Dangling references are only counted against files that were loaded (null otherwise).
+ */
+
+import { randomBytes } from 'node:crypto'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { MessageChannel, type Worker } from 'node:worker_threads'
+import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/catalogue.js'
+import { DatasetError } from '../datasets/parse.js'
+import type { ParseJob, ParseReport } from '../datasets/parse.worker.js'
+import { datasetPath, statDataset } from '../datasets/reader.js'
+import { workerUrl } from '../pool/worker-url.js'
+import type { IngestSummary, SourceFile } from './manifest.js'
+import { spawnWorker } from './spawn.js'
+import { LOAD_ORDER } from './sqlite-writer.js'
+import type { WriterData, WriterReport } from './writer.worker.js'
+
+export type { FileSummary, IngestSummary } from './manifest.js'
+export type { FileCounts, TableStat } from './sqlite-writer.js'
+
+export type IngestPhase = 'fts' | 'indexes' | 'analyze' | 'sizes' | 'swap'
+
+export type IngestProgress =
+  | {
+      type: 'file'
+      dataset: DatasetName
+      file: string
+      /** Compressed bytes read so far, of bytesTotal. */
+      bytesRead: number
+      bytesTotal: number
+      /** Rows parsed / rows handed to SQLite so far. */
+      rowsRead: number
+      rowsWritten: number
+      done: boolean
+      /** Since this file's first progress event. */
+      elapsedMs: number
+    }
+  | { type: 'bad-line'; dataset: DatasetName; file: string; line: number; reason: string }
+  | { type: 'phase'; phase: IngestPhase }
+
+export interface IngestOptions {
+  /** Directory holding the `*.tsv.gz` files. */
+  dataDir: string
+  /** The database to create or replace. */
+  dbPath: string
+  /** Load only these datasets (default: all seven). */
+  only?: DatasetName[]
+  /** A bad line fails the ingest instead of being skipped. */
+  strict?: boolean
+  onProgress?: (e: IngestProgress) => void
+  /** Aborting stops the ingest, deletes the partial file and rejects with INGEST_ABORTED. */
+  signal?: AbortSignal
+  /** Parse workers (default: one per core but one for the writer, at least one). */
+  parsers?: number
+}
+
+export type IngestErrorCode = 'INGEST_ABORTED' | 'INGEST_FAILED' | 'INGEST_BAD_OPTIONS'
+
+export class IngestError extends Error {
+  override name = 'IngestError'
+  constructor(
+    readonly code: IngestErrorCode,
+    message: string,
+    opts?: { cause?: unknown },
+  ) {
+    super(message, opts)
+  }
+}
+
+/** Rows per batch sent from a parser to the writer. */
+const BATCH_ROWS = 4096
+/** Unacknowledged batches per file: bounds memory at about WINDOW * batch size per parser. */
+const WINDOW = 8
+
+/** Loads the dataset files into a new database at dbPath (see the module comment). */
+export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
+  const startedAt = new Date()
+  const datasets = checkOptions(opts)
+  const dbPath = resolve(opts.dbPath)
+  const sources: SourceFile[] = await Promise.all(
+    datasets.map(async (dataset) => {
+      const file = datasetPath(opts.dataDir, dataset)
+      const s = await statDataset(file, dataset)
+      return { dataset, file, size: s.size, mtime: new Date(s.mtimeMs).toISOString() }
+    }),
+  )
+  await mkdir(dirname(dbPath), { recursive: true })
+  const tmpPath = `${dbPath}.building-${process.pid}`
+  await removeDb(tmpPath)
+
+  const local = new AbortController()
+  const onSignal = () => local.abort(new IngestError('INGEST_ABORTED', 'ingest interrupted by a signal'))
+  const onAbort = () =>
+    local.abort(new IngestError('INGEST_ABORTED', 'ingest aborted', { cause: opts.signal?.reason }))
+  if (opts.signal?.aborted) onAbort()
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+
+  const workers: Worker[] = []
+  try {
+    const summary = await run({
+      opts,
+      datasets,
+      sources,
+      tmpPath,
+      startedAt,
+      signal: local.signal,
+      workers,
+    })
+    opts.onProgress?.({ type: 'phase', phase: 'swap' })
+    // A stale -wal next to the new file would be replayed into it: remove the old one's first.
+    await rm(`${dbPath}-wal`, { force: true })
+    await rm(`${dbPath}-shm`, { force: true })
+    await rm(`${dbPath}-journal`, { force: true })
+    await rename(tmpPath, dbPath)
+    return summary
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()))
+    await removeDb(tmpPath)
+    throw err
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()))
+    opts.signal?.removeEventListener('abort', onAbort)
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+  }
+}
+
+function checkOptions(opts: IngestOptions): DatasetName[] {
+  if (!opts.dataDir) throw new IngestError('INGEST_BAD_OPTIONS', 'ingest: dataDir is required')
+  if (!opts.dbPath) throw new IngestError('INGEST_BAD_OPTIONS', 'ingest: dbPath is required')
+  if (opts.only !== undefined) {
+    const bad = opts.only.filter((n) => !isDatasetName(n))
+    if (bad.length > 0 || opts.only.length === 0) {
+      throw new IngestError(
+        'INGEST_BAD_OPTIONS',
+        `ingest: only must list dataset names (${DATASET_NAMES.join(', ')}); got ${bad.length > 0 ? bad.join(', ') : 'none'}`,
+      )
+    }
+  }
+  if (opts.parsers !== undefined && !(Number.isInteger(opts.parsers) && opts.parsers >= 1)) {
+    throw new IngestError(
+      'INGEST_BAD_OPTIONS',
+      `ingest: parsers must be a positive integer, got ${opts.parsers}`,
+    )
+  }
+  const wanted = new Set(opts.only ?? DATASET_NAMES)
+  return LOAD_ORDER.filter((d) => wanted.has(d))
+}
+
+async function removeDb(path: string): Promise<void> {
+  await Promise.all(['', '-journal', '-wal', '-shm'].map((s) => rm(path + s, { force: true })))
+}
+
+function generationId(now: Date): string {
+  // Sortable by time, unique across hosts and runs.
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}`
+}
+
+interface RunArgs {
+  opts: IngestOptions
+  datasets: DatasetName[]
+  sources: SourceFile[]
+  tmpPath: string
+  startedAt: Date
+  signal: AbortSignal
+  workers: Worker[]
+}
+
+function run(a: RunArgs): Promise<IngestSummary> {
+  const { opts, datasets, sources, signal, workers } = a
+  const onProgress = opts.onProgress
+  const channels = datasets.map(() => new MessageChannel())
+  const ports = Object.fromEntries(datasets.map((d, i) => [d, channels[i].port2]))
+  const writerData: WriterData = {
+    path: a.tmpPath,
+    strict: opts.strict ?? false,
+    generation: generationId(a.startedAt),
+    startedAt: a.startedAt.toISOString(),
+    order: datasets,
+    ports,
+    notLoaded: DATASET_NAMES.filter((d) => !datasets.includes(d)),
+    sources,
+  }
+
+  return new Promise<IngestSummary>((resolvePromise, rejectPromise) => {
+    let settled = false
+    const fail = (err: unknown) => {
+      if (settled) return
+      settled = true
+      rejectPromise(err)
+    }
+    if (signal.aborted) return fail(signal.reason)
+    signal.addEventListener('abort', () => fail(signal.reason), { once: true })
+
+    // Per-file progress, merged from the parser (bytes, rows parsed) and the writer (rows written).
+    const files = new Map(
+      sources.map((s) => [
+        s.dataset,
+        {
+          type: 'file' as const,
+          dataset: s.dataset,
+          file: s.file,
+          bytesRead: 0,
+          bytesTotal: s.size,
+          rowsRead: 0,
+          rowsWritten: 0,
+          done: false,
+          elapsedMs: 0,
+          started: 0,
+        },
+      ]),
+    )
+    const emit = (dataset: DatasetName) => {
+      if (!onProgress) return
+      const f = files.get(dataset)!
+      if (f.started === 0) f.started = performance.now()
+      const { started: _, ...event } = f
+      onProgress({ ...event, elapsedMs: Math.round(performance.now() - f.started) })
+    }
+
+    const writer = spawnWorker(workerUrl('./writer.worker.js', import.meta.url), {
+      workerData: writerData,
+      transferList: channels.map((c) => c.port2),
+    })
+    workers.push(writer)
+    writer.on('error', (err) =>
+      fail(new IngestError('INGEST_FAILED', `ingest writer crashed: ${err.message}`, { cause: err })),
+    )
+    writer.on('exit', (code) => {
+      if (!settled)
+        fail(new IngestError('INGEST_FAILED', `ingest writer exited (code ${code}) before finishing`))
+    })
+    writer.on('message', (m: WriterReport) => {
+      switch (m.type) {
+        case 'rows':
+          files.get(m.dataset)!.rowsWritten = m.rows
+          emit(m.dataset)
+          break
+        case 'file-done': {
+          const f = files.get(m.dataset)!
+          f.done = true
+          f.bytesRead = f.bytesTotal
+          emit(m.dataset)
+          break
+        }
+        case 'bad-line':
+          onProgress?.({
+            type: 'bad-line',
+            dataset: m.dataset,
+            file: files.get(m.dataset)!.file,
+            line: m.line,
+            reason: m.reason,
+          })
+          break
+        case 'phase':
+          onProgress?.({ type: 'phase', phase: m.phase as IngestPhase })
+          break
+        case 'done':
+          if (!settled) {
+            settled = true
+            resolvePromise(m.summary)
+          }
+          break
+        case 'error':
+          fail(
+            m.error.name === 'DatasetError'
+              ? DatasetError.fromJSON(m.error as never)
+              : new IngestError('INGEST_FAILED', `ingest failed: ${m.error.message}`),
+          )
+          break
+      }
+    })
+
+    // Parse jobs in load order, each to the next free parser, so the file the writer waits for is
+    // always being parsed and the ones after it wait in bounded windows.
+    const jobs = datasets.map(
+      (dataset, i): ParseJob => ({
+        type: 'parse',
+        file: datasetPath(opts.dataDir, dataset),
+        dataset,
+        port: channels[i].port1,
+        strict: opts.strict ?? false,
+        batchRows: BATCH_ROWS,
+        window: WINDOW,
+      }),
+    )
+    const parserCount = Math.min(jobs.length, opts.parsers ?? Math.max(1, availableParallelism() - 1))
+    let next = 0
+    const dispatch = (w: Worker) => {
+      if (next >= jobs.length) return
+      const job = jobs[next++]
+      w.postMessage(job, [job.port])
+    }
+    for (let i = 0; i < parserCount; i++) {
+      const w = spawnWorker(workerUrl('../datasets/parse.worker.js', import.meta.url))
+      workers.push(w)
+      w.on('error', (err) =>
+        fail(new IngestError('INGEST_FAILED', `ingest parser crashed: ${err.message}`, { cause: err })),
+      )
+      w.on('message', (m: ParseReport) => {
+        switch (m.type) {
+          case 'progress': {
+            const f = files.get(m.dataset)!
+            f.bytesRead = m.bytesRead
+            f.rowsRead = m.rows
+            emit(m.dataset)
+            break
+          }
+          case 'bad-line':
+            onProgress?.({
+              type: 'bad-line',
+              dataset: m.dataset,
+              file: m.file,
+              line: m.line,
+              reason: m.reason,
+            })
+            break
+          case 'done':
+            dispatch(w)
+            break
+          case 'failed':
+            fail(DatasetError.fromJSON(m.error))
+            break
+        }
+      })
+      dispatch(w)
+    }
+  })
+}

@@ -1,0 +1,71 @@
+/**
+ * What an ingest did, stored as JSON in the `manifest` meta row and returned as the summary: the
+ * API reads it to say which files were loaded, when, and how clean they were.
+ */
+
+import type { DatasetName } from '../datasets/catalogue.js'
+import type { FileCounts, TableStat } from './sqlite-writer.js'
+
+export interface SourceFile {
+  dataset: DatasetName
+  /** The file as given (path under the data directory). */
+  file: string
+  size: number
+  mtime: string
+}
+
+export interface FileSummary extends SourceFile, FileCounts {}
+
+export interface IngestSummary {
+  schemaVersion: number
+  generation: string
+  /** Datasets loaded, in load order. */
+  loaded: DatasetName[]
+  /** Datasets left out (`only`): their tables exist and are empty. */
+  notLoaded: DatasetName[]
+  files: FileSummary[]
+  tables: Record<string, TableStat>
+  /** Milliseconds per phase: load (all files), fts, indexes, analyze, sizes. */
+  timings: Record<string, number>
+  startedAt: string
+  finishedAt: string
+  durationMs: number
+  /** Totals over all files. */
+  totals: { read: number; kept: number; skipped: number; duplicates: number; dangling: number }
+}
+
+export function buildManifest(args: {
+  schemaVersion: number
+  generation: string
+  loaded: DatasetName[]
+  notLoaded: DatasetName[]
+  sources: SourceFile[]
+  counts: ReadonlyMap<DatasetName, FileCounts>
+  tables: Record<string, TableStat>
+  timings: Record<string, number>
+  startedAt: Date
+}): IngestSummary {
+  const finished = new Date()
+  const files = args.sources.map((s) => ({ ...s, ...args.counts.get(s.dataset)! }))
+  const totals = { read: 0, kept: 0, skipped: 0, duplicates: 0, dangling: 0 }
+  for (const f of files) {
+    totals.read += f.read
+    totals.kept += f.kept
+    totals.skipped += f.skipped
+    totals.duplicates += f.duplicates
+    totals.dangling += f.dangling ?? 0
+  }
+  return {
+    schemaVersion: args.schemaVersion,
+    generation: args.generation,
+    loaded: args.loaded,
+    notLoaded: args.notLoaded,
+    files,
+    tables: args.tables,
+    timings: args.timings,
+    startedAt: args.startedAt.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - args.startedAt.getTime(),
+    totals,
+  }
+}
