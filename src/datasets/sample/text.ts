@@ -71,15 +71,18 @@ const foreignZipf = new Map<string, Zipf>()
 
 /** A title in `lang`'s own words and script (`L'été de la nuit`, `東京の夏`, `Ночь война`). */
 export function foreignTitle(r: Rng, lang: Exclude<Lang, 'en'>): string {
-  const { words, joiner } = FOREIGN[lang]
+  const { words, particles, joiner } = FOREIGN[lang]
   let z = foreignZipf.get(lang)
   if (!z) {
     z = new Zipf(words.length, 2)
     foreignZipf.set(lang, z)
   }
   const count = 1 + r.int(3)
-  let s = ''
-  for (let k = 0; k < count; k++) s += (k === 0 ? '' : joiner) + words[z.sample(r)]
+  let s = words[z.sample(r)]
+  for (let k = 1; k < count; k++) {
+    if (r.chance(0.5)) s += joiner + r.pick(particles)
+    s += joiner + words[z.sample(r)]
+  }
   if (NON_LATIN.has(lang)) return s
   return s.charAt(0).toUpperCase() + s.slice(1)
 }

@@ -389,101 +389,116 @@ Athens Prague Budapest Warsaw Stockholm Oslo Amsterdam Bangkok Manila Jakarta Ta
   .filter(Boolean)
 
 // ---------------------------------------------------------------------------------------------
-// Other languages: words in the language's own script. A title in a language is built from these
-// with that language's joiner, so akas and original titles read as the language does.
+// Other languages: words in the language's own script, and the function words that may join two of
+// them. A title in a language is built with that language's joiner, so akas and original titles
+// read as the language does.
 
-export const FOREIGN: Readonly<Record<Exclude<Lang, 'en'>, { words: readonly string[]; joiner: string }>> = {
+export const FOREIGN: Readonly<
+  Record<Exclude<Lang, 'en'>, { words: readonly string[]; particles: readonly string[]; joiner: string }>
+> = {
   fr: {
     joiner: ' ',
+    particles: ['le', 'la', 'les', 'du', 'des', 'un', 'une', 'de'],
     words: `amour nuit été Paris histoire secret guerre famille étoile mer ciel fleur ami dernier temps
 mémoire rêve cœur vie fille garçon hôtel château chérie mystère héros forêt île liberté lumière
-ombre fenêtre l'été l'amour l'étranger l'enfant l'île l'ange le la les du des un une très
-déjà là-bas noël réveillon première dernière éternité vérité bonheur tendresse crème brûlée`
+ombre fenêtre l'été l'amour l'étranger l'enfant l'île l'ange très déjà là-bas noël réveillon
+première dernière éternité vérité bonheur tendresse crème brûlée`
       .split(/\s+/)
       .filter(Boolean),
   },
   de: {
     joiner: ' ',
+    particles: ['der', 'die', 'das', 'und', 'ein', 'eine', 'über', 'für'],
     words: `Liebe Nacht Sommer Berlin Geschichte Geheimnis Krieg Familie Stern Meer Himmel Blume Freund
 letzte Zeit Erinnerung Traum Herz Leben Mädchen Junge Straße Schloss Märchen Größe Weiß Brücke
-Glück Tür Hölle der die das und ein eine über für schön müde böse Fräulein Bürger Kühe Müller`
+Glück Tür Hölle schön müde böse Fräulein Bürger Kühe Müller`
       .split(/\s+/)
       .filter(Boolean),
   },
   es: {
     joiner: ' ',
+    particles: ['el', 'la', 'los', 'las', 'de', 'del', 'y', 'un', 'una'],
     words: `amor noche verano Madrid historia secreto guerra familia estrella mar cielo flor amigo último
-tiempo memoria sueño corazón vida niña niño señor señora mañana canción España pequeño año jardín
-el la los las de del y un una más también aquí allá después`
+tiempo memoria sueño corazón vida niña niño señor señora mañana canción España pequeño año
+jardín más también aquí allá después`
       .split(/\s+/)
       .filter(Boolean),
   },
   it: {
     joiner: ' ',
+    particles: ['il', 'la', 'le', 'di', 'del', 'e', 'un', 'una'],
     words: `amore notte estate Roma storia segreto guerra famiglia stella mare cielo fiore amico ultimo
-tempo memoria sogno cuore vita ragazza città perché caffè più il la le di del e un una là così`
+tempo memoria sogno cuore vita ragazza città perché caffè più là così`
       .split(/\s+/)
       .filter(Boolean),
   },
   pt: {
     joiner: ' ',
-    words: `amor noite verão Lisboa história segredo guerra família estrela mar céu flor amigo último
-tempo memória sonho coração vida menina irmão ação mãe pão São Paulo o a os as de do da e um uma`
+    particles: ['o', 'a', 'os', 'as', 'de', 'do', 'da', 'e', 'um', 'uma'],
+    words: `amor noite verão Lisboa história segredo guerra família estrela mar céu flor amigo último tempo
+memória sonho coração vida menina irmão ação mãe pão São Paulo`
       .split(/\s+/)
       .filter(Boolean),
   },
   tr: {
     joiner: ' ',
-    words: `aşk gece yaz İstanbul hikâye sır savaş aile yıldız deniz gökyüzü çiçek arkadaş son zaman
-hafıza rüya kalp hayat kız güneş ve bir çok güzel büyük küçük şehir ölüm`
+    particles: ['ve', 'bir'],
+    words: `aşk gece yaz İstanbul hikâye sır savaş aile yıldız deniz gökyüzü çiçek arkadaş son zaman hafıza
+rüya kalp hayat kız güneş çok güzel büyük küçük şehir ölüm`
       .split(/\s+/)
       .filter(Boolean),
   },
   ja: {
     joiner: '',
-    words: `愛 夜 夏 東京 物語 恋 星 海 空 花 桜 青春 家族 戦争 少女 侍 忍者 猫 風 月 雨 旅 約束 秘密
-魔法 学校 探偵 事件 殺人 未来 の の の と ラブ ストーリー ミッション 最後 神隠し 銀河 鉄道 ふたり`
-      .split(/\s+/)
-      .filter(Boolean),
+    particles: ['の', 'と'],
+    words:
+      `愛 夜 夏 東京 物語 恋 星 海 空 花 桜 青春 家族 戦争 少女 侍 忍者 猫 風 月 雨 旅 約束 秘密 魔法 学校 探偵 事件 殺人 未来 ラブ ストーリー ミッション 最後
+神隠し 銀河 鉄道 ふたり`
+        .split(/\s+/)
+        .filter(Boolean),
   },
   ru: {
     joiner: ' ',
+    particles: ['и', 'в', 'на'],
     words: `любовь ночь война мир жизнь город брат дом звезда море тайна сердце последний белый красный
-тёмный летний большой и в на москва история солнце снег дорога судьба`
+тёмный летний большой москва история солнце снег дорога судьба`
       .split(/\s+/)
       .filter(Boolean),
   },
   ko: {
     joiner: ' ',
-    words: `사랑 밤 여름 서울 이야기 비밀 전쟁 가족 별 바다 하늘 꽃 친구 학교 마지막 우리 시간 기억
-그녀 남자 의 와 그리고 첫 나의 너의`
-      .split(/\s+/)
-      .filter(Boolean),
+    particles: ['의', '와', '그리고'],
+    words:
+      `사랑 밤 여름 서울 이야기 비밀 전쟁 가족 별 바다 하늘 꽃 친구 학교 마지막 우리 시간 기억 그녀 남자 첫 나의 너의`
+        .split(/\s+/)
+        .filter(Boolean),
   },
   el: {
     joiner: ' ',
-    words: `Αγάπη Νύχτα Καλοκαίρι Θάλασσα Ήλιος Ιστορία Μυστικό Πόλεμος Οικογένεια Αστέρι Ουρανός
-Αθήνα Ζωή Καρδιά Όνειρο η το ο και του της`
+    particles: ['η', 'το', 'ο', 'και', 'του', 'της'],
+    words: `Αγάπη Νύχτα Καλοκαίρι Θάλασσα Ήλιος Ιστορία Μυστικό Πόλεμος Οικογένεια Αστέρι Ουρανός Αθήνα Ζωή
+Καρδιά Όνειρο`
       .split(/\s+/)
       .filter(Boolean),
   },
   ar: {
     joiner: ' ',
-    words: `الحب الليل الصيف القاهرة قصة سر حرب عائلة نجم البحر السماء الأخير الطريق الزمن القلب
-الحياة و في من`
+    particles: ['و', 'في', 'من'],
+    words: `الحب الليل الصيف القاهرة قصة سر حرب عائلة نجم البحر السماء الأخير الطريق الزمن القلب الحياة`
       .split(/\s+/)
       .filter(Boolean),
   },
   hi: {
     joiner: ' ',
-    words: `प्यार रात गर्मी मुंबई कहानी राज़ युद्ध परिवार तारा समुद्र आसमान दिल दोस्त ज़िंदगी सपना
-और का की के में`
+    particles: ['और', 'का', 'की', 'के', 'में'],
+    words: `प्यार रात गर्मी मुंबई कहानी राज़ युद्ध परिवार तारा समुद्र आसमान दिल दोस्त ज़िंदगी सपना`
       .split(/\s+/)
       .filter(Boolean),
   },
   zh: {
     joiner: '',
-    words: `爱 夜 夏天 北京 故事 秘密 战争 家 星 海 天空 花 朋友 最后 时间 记忆 江湖 英雄 的 之 与 龙 虎`
+    particles: ['的', '之', '与'],
+    words: `爱 夜 夏天 北京 故事 秘密 战争 家 星 海 天空 花 朋友 最后 时间 记忆 江湖 英雄 龙 虎`
       .split(/\s+/)
       .filter(Boolean),
   },
