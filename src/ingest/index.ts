@@ -319,6 +319,8 @@ function run(a: RunArgs): Promise<IngestSummary> {
         switch (m.type) {
           case 'progress': {
             const f = files.get(m.dataset)!
+            // Threads race: the writer may have finished the file before this report arrives.
+            if (f.done) break
             f.bytesRead = m.bytesRead
             f.rowsRead = m.rows
             emit(m.dataset)

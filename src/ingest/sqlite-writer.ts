@@ -4,6 +4,7 @@
  * indexes and statistics. Runs on one thread (the writer worker); parsing happens elsewhere.
  */
 
+import { availableParallelism } from 'node:os'
 import Database from 'better-sqlite3'
 import type { DatasetName } from '../datasets/catalogue.js'
 import {
@@ -32,6 +33,9 @@ export const LOAD_ORDER: readonly DatasetName[] = [
 
 /** Rows per INSERT statement: PERF-NOTES measured 64-256 as the sweet spot. */
 const ROWS_PER_STATEMENT = 128
+
+/** FTS5 pending-terms memory during the bulk load (default 1 MB: hundreds of segments to merge). */
+const FTS_HASH_BYTES = 128 << 20
 
 export interface FileCounts {
   /** Data lines read (header excluded). */
@@ -181,7 +185,8 @@ class Bulk {
 
   endRow(): void {
     if (this.k === this.args.length) {
-      this.changes += this.full.run(this.args).changes
+      // Spread arguments bind measurably faster than an array argument in better-sqlite3.
+      this.changes += this.full.run(...this.args).changes
       this.k = 0
     }
   }
@@ -194,8 +199,51 @@ class Bulk {
       stmt = this.prepare(rows)
       this.tails.set(rows, stmt)
     }
-    this.changes += stmt.run(this.args.slice(0, this.k)).changes
+    this.changes += stmt.run(...this.args.slice(0, this.k)).changes
     this.k = 0
+  }
+}
+
+/**
+ * Rows of a (value, id) table keyed by value first (title_genres, name_professions), gathered per
+ * value while the ids stream in and written value by value at the end: in key order, so every
+ * insert appends instead of landing in one of a few dozen places in the middle of the b-tree.
+ */
+class Grouped {
+  private readonly groups = new Map<string, { ids: Float64Array; n: number }>()
+
+  add(value: string, id: number): void {
+    let g = this.groups.get(value)
+    if (!g) {
+      g = { ids: new Float64Array(1024), n: 0 }
+      this.groups.set(value, g)
+    }
+    if (g.n === g.ids.length) {
+      const bigger = new Float64Array(g.ids.length * 2)
+      bigger.set(g.ids)
+      g.ids = bigger
+    }
+    g.ids[g.n++] = id
+  }
+
+  writeTo(bulk: Bulk): void {
+    for (const value of [...this.groups.keys()].sort()) {
+      const g = this.groups.get(value)!
+      const ids = g.ids.subarray(0, g.n)
+      // Ids arrive in file order, which is key order unless the file is unsorted.
+      for (let i = 1; i < ids.length; i++) {
+        if (ids[i] < ids[i - 1]) {
+          ids.sort()
+          break
+        }
+      }
+      for (let i = 0; i < ids.length; i++) {
+        bulk.args[bulk.k++] = value
+        bulk.args[bulk.k++] = ids[i]
+        bulk.endRow()
+      }
+    }
+    this.groups.clear()
   }
 }
 
@@ -224,6 +272,8 @@ export class SqliteDatasetWriter {
   private readonly rowCounts: Record<string, number> = {}
   private state: DatasetState | null = null
   private ratingsMatched = 0
+  /** title_genres or name_professions rows of the dataset being loaded. */
+  private readonly grouped = new Grouped()
   /** Counts of every file ended so far, by dataset. */
   readonly fileCounts = new Map<DatasetName, FileCounts>()
 
@@ -324,10 +374,10 @@ export class SqliteDatasetWriter {
         this.ratingsBatch(b)
         break
       case 'title.basics':
-        this.titlesBatch(b, st.bulks[0], st.bulks[1])
+        this.titlesBatch(b, st.bulks[0])
         break
       case 'name.basics':
-        this.namesBatch(b, st.bulks[0], st.bulks[1])
+        this.namesBatch(b, st.bulks[0])
         break
       case 'title.episode':
         this.episodesBatch(b, st.bulks[0])
@@ -347,6 +397,7 @@ export class SqliteDatasetWriter {
   /** Ends the current dataset; returns its counts. */
   end(stats: ParseStats): FileCounts {
     const st = this.state!
+    if (st.dataset === 'title.basics' || st.dataset === 'name.basics') this.grouped.writeTo(st.bulks[1])
     for (const bulk of st.bulks) bulk.flush()
     this.db.exec('COMMIT')
     const c = st.counts
@@ -408,7 +459,7 @@ export class SqliteDatasetWriter {
     }
   }
 
-  private titlesBatch(b: ColumnarBatch, titles: Bulk, genres: Bulk): void {
+  private titlesBatch(b: ColumnarBatch, titles: Bulk): void {
     const l = layoutOf('title.basics')
     const s = slots(l)
     const { nums, text, textPos: pos } = b
@@ -463,15 +514,13 @@ export class SqliteDatasetWriter {
       titles.endRow()
       if (genreList !== null) {
         for (const g of genreList.split(',')) {
-          genres.args[genres.k++] = g
-          genres.args[genres.k++] = id
-          genres.endRow()
+          this.grouped.add(g, id)
         }
       }
     }
   }
 
-  private namesBatch(b: ColumnarBatch, names: Bulk, professions: Bulk): void {
+  private namesBatch(b: ColumnarBatch, names: Bulk): void {
     const l = layoutOf('name.basics')
     const s = slots(l)
     const { nums, text, textPos: pos, ids, idPos } = b
@@ -517,9 +566,7 @@ export class SqliteDatasetWriter {
       names.endRow()
       if (prof !== null) {
         for (const pr of prof.split(',')) {
-          professions.args[professions.k++] = pr
-          professions.args[professions.k++] = id
-          professions.endRow()
+          this.grouped.add(pr, id)
         }
       }
     }
@@ -684,16 +731,29 @@ export class SqliteDatasetWriter {
     }
     timed('fts', () => {
       db.exec('BEGIN')
+      // Bulk load: a big in-memory term hash and no merging while inserting, then one merge
+      // ('optimize'); measured 2x faster than the defaults. Both settings persist in the
+      // *_config tables, so they are set back to
+      // FTS5's defaults for the small incremental updates that come later.
+      for (const t of ['titles_fts', 'names_fts']) {
+        db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('hashsize', ${FTS_HASH_BYTES})`)
+        db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('automerge', 0)`)
+      }
       db.exec('INSERT INTO names_fts (rowid, primary_name) SELECT id, primary_name FROM names')
       db.exec(`INSERT INTO titles_fts (rowid, primary_title, original_title, akas)
         SELECT t.id, t.primary_title, t.original_title,
           (SELECT group_concat(title, ' ') FROM (SELECT DISTINCT title FROM akas WHERE title_id = t.id))
         FROM titles t`)
-      db.exec(`INSERT INTO titles_fts (titles_fts) VALUES ('optimize')`)
-      db.exec(`INSERT INTO names_fts (names_fts) VALUES ('optimize')`)
+      for (const t of ['titles_fts', 'names_fts']) {
+        db.exec(`INSERT INTO ${t} (${t}) VALUES ('optimize')`)
+        db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('hashsize', ${1 << 20})`)
+        db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('automerge', 4)`)
+      }
       db.exec('COMMIT')
     })
     timed('indexes', () => {
+      // SQLite's sorter can merge on helper threads; nothing else runs on them now.
+      db.pragma(`threads = ${Math.min(8, availableParallelism())}`)
       db.exec('BEGIN')
       for (const sql of SECONDARY_INDEXES) db.exec(sql)
       db.exec('COMMIT')
