@@ -16,6 +16,8 @@ export interface Config {
   readonly requireApiKey: boolean
   /** JSON file of hashed API keys: `[{ "name", "role", "sha256" }]`. */
   readonly apiKeysFile: string | null
+  /** The SQLite user store (API keys, watchlists, ratings); by default `users.db` next to the dataset database. */
+  readonly usersDbPath: string
   readonly queryTimeoutMs: number
   /** Query worker threads. */
   readonly poolSize: number
@@ -97,6 +99,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'JSON file of hashed API keys',
   },
   {
+    key: 'usersDbPath',
+    flag: '--users-db',
+    env: 'MARQUEE_USERS_DB',
+    kind: 'path',
+    description: 'the SQLite user store: API keys, watchlists, ratings (default: users.db next to --db)',
+  },
+  {
     key: 'queryTimeoutMs',
     flag: '--query-timeout',
     env: 'MARQUEE_QUERY_TIMEOUT_MS',
@@ -166,6 +175,7 @@ export const DEFAULTS: Config = {
   sampleDir: 'data/sample',
   requireApiKey: false,
   apiKeysFile: null,
+  usersDbPath: 'data/users.db',
   queryTimeoutMs: 2000,
   poolSize: Math.max(2, availableParallelism()),
   shutdownTimeoutMs: 10_000,
@@ -233,7 +243,11 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   }
   out.dataDirExplicit = input.dataDir !== undefined || env.MARQUEE_DATA !== undefined
   if (input.sampleDir !== undefined) out.sampleDir = input.sampleDir
-  for (const key of ['dbPath', 'dataDir', 'sampleDir', 'apiKeysFile'] as const) {
+  // The user store lives next to the dataset database unless placed explicitly.
+  if (input.usersDbPath === undefined && env.MARQUEE_USERS_DB === undefined) {
+    out.usersDbPath = path.join(path.dirname(out.dbPath as string), 'users.db')
+  }
+  for (const key of ['dbPath', 'dataDir', 'sampleDir', 'apiKeysFile', 'usersDbPath'] as const) {
     const v = out[key]
     if (typeof v === 'string') out[key] = path.resolve(v)
   }

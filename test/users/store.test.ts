@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
+import { loadConfig } from '../../src/config.js'
+import { hashApiKey } from '../../src/users/api-keys.js'
+import { Gate } from '../../src/users/gate.js'
+import { storeResolver } from '../../src/users/resolver.js'
+import { migrateSqlite, SCHEMA_VERSION } from '../../src/users/sqlite/migrations.js'
+import { openSqliteUserStore } from '../../src/users/sqlite/store.js'
+import { type UserStore, UsersSchemaTooNewError, WriterBusyError } from '../../src/users/store.js'
+import { tempDir } from '../helpers/server.js'
+
+const at = () => new Date().toISOString()
+
+/** Event-loop stalls while `fn` runs: the longest gap between 5 ms timer ticks, in ms. */
+async function longestStall<T>(fn: () => Promise<T>): Promise<{ result: T; stall: number }> {
+  let last = performance.now()
+  let stall = 0
+  const timer = setInterval(() => {
+    const now = performance.now()
+    stall = Math.max(stall, now - last)
+    last = now
+  }, 5)
+  try {
+    const result = await fn()
+    return { result, stall }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+describe('user store: schema migrations', () => {
+  let dir: string
+  let cleanup: () => Promise<void>
+  before(async () => ({ dir, cleanup } = await tempDir()))
+  after(() => cleanup())
+
+  it('creates the schema once, in WAL mode, and re-running is a no-op', async () => {
+    const file = path.join(dir, 'fresh.db')
+    const store = await openSqliteUserStore(file, { create: true })
+    await store.close()
+    assert.deepEqual(await migrateSqlite(file), { applied: [], version: SCHEMA_VERSION })
+    const db = new Database(file, { readonly: true })
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+      const tables = db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+        )
+        .pluck()
+        .all()
+      assert.deepEqual(tables, ['kysely_migration', 'kysely_migration_lock', 'ratings', 'users', 'watchlist'])
+      assert.equal(db.prepare('SELECT count(*) FROM kysely_migration').pluck().get(), SCHEMA_VERSION)
+    } finally {
+      db.close()
+    }
+  })
+
+  it('refuses to open a missing file unless asked to create it', async () => {
+    await assert.rejects(openSqliteUserStore(path.join(dir, 'missing.db')), /does not exist/)
+  })
+
+  it('refuses a database from a newer marquee, with a clear message, and changes nothing', async () => {
+    const file = path.join(dir, 'newer.db')
+    await (await openSqliteUserStore(file, { create: true })).close()
+    const db = new Database(file)
+    db.prepare('INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)').run(
+      '0007_from_the_future',
+      at(),
+    )
+    db.close()
+    await assert.rejects(openSqliteUserStore(file), (err: Error) => {
+      assert.ok(err instanceof UsersSchemaTooNewError)
+      assert.equal(
+        err.message,
+        `the user database ${file} has schema version 7, newer than this marquee supports ` +
+          `(version ${SCHEMA_VERSION}); upgrade marquee, or point --users-db at another file`,
+      )
+      return true
+    })
+    // Nothing was changed by the refusal.
+    const check = new Database(file, { readonly: true })
+    assert.equal(check.prepare('SELECT count(*) FROM kysely_migration').pluck().get(), SCHEMA_VERSION + 1)
+    check.close()
+  })
+
+  it('refuses a migration history it does not know', async () => {
+    const file = path.join(dir, 'foreign.db')
+    await (await openSqliteUserStore(file, { create: true })).close()
+    const db = new Database(file)
+    db.prepare('INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)').run('0001_someone_else', at())
+    db.close()
+    await assert.rejects(
+      openSqliteUserStore(file),
+      /migrations this marquee does not know \(0001_someone_else\)/,
+    )
+  })
+
+  it('defaults --users-db to users.db next to the dataset database', () => {
+    assert.equal(loadConfig({ dbPath: '/srv/imdb/marquee.db' }, {}).usersDbPath, '/srv/imdb/users.db')
+    assert.equal(loadConfig({}, {}).usersDbPath, path.resolve('data/users.db'))
+    assert.equal(loadConfig({}, { MARQUEE_USERS_DB: '/x/u.db' }).usersDbPath, '/x/u.db')
+    assert.equal(
+      loadConfig({ usersDbPath: '/y/u.db' }, { MARQUEE_USERS_DB: '/x/u.db' }).usersDbPath,
+      '/y/u.db',
+    )
+  })
+})
+
+describe('user store: keys, transactions, isolation', () => {
+  let dir: string
+  let cleanup: () => Promise<void>
+  let store: UserStore
+  let file: string
+  before(async () => {
+    ;({ dir, cleanup } = await tempDir())
+    file = path.join(dir, 'users.db')
+    store = await openSqliteUserStore(file, { create: true })
+  })
+  after(async () => {
+    await store.close()
+    await cleanup()
+  })
+
+  it('creates, lists and revokes keys; only live keys resolve', async () => {
+    const a = await store.createKey({ name: 'alice', role: 'admin', keyHash: hashApiKey('ka'), at: at() })
+    const b = await store.createKey({ name: 'bob', role: 'user', keyHash: hashApiKey('kb'), at: at() })
+    assert.deepEqual(await store.userByKeyHash(hashApiKey('ka')), {
+      id: String(a.id),
+      name: 'alice',
+      role: 'admin',
+      userId: a.id,
+    })
+    const revoked = await store.revokeKey(b.id, at())
+    assert.equal(revoked?.alreadyRevoked, false)
+    assert.ok(revoked?.key.revokedAt)
+    assert.equal((await store.revokeKey(b.id, at()))?.alreadyRevoked, true)
+    assert.equal(await store.revokeKey(9999, at()), null)
+    assert.equal(await store.userByKeyHash(hashApiKey('kb')), null)
+    const listed = await store.listKeys()
+    assert.deepEqual(
+      listed.map((k) => [k.name, k.role, k.revokedAt === null]),
+      [
+        ['alice', 'admin', true],
+        ['bob', 'user', false],
+      ],
+    )
+    const db = new Database(file, { readonly: true })
+    const hashes = db.prepare('SELECT key_hash FROM users').pluck().all()
+    db.close()
+    assert.deepEqual(hashes, [hashApiKey('ka'), hashApiKey('kb')], 'only hashes are stored')
+  })
+
+  it('a second transaction waits asynchronously for the first; reads never wait and see only commits', async () => {
+    const u = await store.createKey({ name: 'carol', role: 'user', keyHash: hashApiKey('kc'), at: at() })
+    const first = await store.begin()
+    await first.addToWatchlist(u.id, 1, at())
+    let secondOpen = false
+    const second = store.begin().then((tx) => {
+      secondOpen = true
+      return tx
+    })
+    const { result: read, stall } = await longestStall(async () => {
+      await sleep(50)
+      assert.equal(store.stats().waiting, 1)
+      assert.equal(secondOpen, false, 'the second transaction waits for the first')
+      // Reads go to their own connection: answered at once, without the uncommitted row.
+      return store.reads.watchlist(u.id, { limit: 10 })
+    })
+    assert.deepEqual(read.items, [])
+    assert.ok(
+      stall < 100,
+      `the event loop kept turning while a transaction waited (longest stall ${stall} ms)`,
+    )
+    // Inside the transaction, its own write is visible.
+    assert.equal((await first.watchlist(u.id, { limit: 10 })).items.length, 1)
+    await first.commit()
+    const tx2 = await second
+    assert.equal((await tx2.watchlist(u.id, { limit: 10 })).items.length, 1)
+    await tx2.rollback()
+    assert.deepEqual(store.stats(), { ...store.stats(), open: 0, waiting: 0 })
+    await assert.rejects(first.addToWatchlist(u.id, 2, at()), /transaction is committed/)
+  })
+
+  it('a transaction waiting on another process holding the write lock waits on its worker, not the event loop', async () => {
+    const other = new Database(file)
+    other.pragma('busy_timeout = 0')
+    other.exec('BEGIN IMMEDIATE') // another process holding SQLite's write lock
+    setTimeout(() => other.exec('ROLLBACK'), 200)
+    const { result: tx, stall } = await longestStall(() => store.begin())
+    assert.ok(stall < 100, `the main thread never blocked on the lock (longest stall ${stall} ms)`)
+    await tx.rollback()
+    other.close()
+  })
+
+  it('gives up waiting for the writer on abort or timeout, and leaves the queue clean', async () => {
+    const holder = await store.begin()
+    const controller = new AbortController()
+    const aborted = store.begin({ signal: controller.signal })
+    const timedOut = store.begin({ timeoutMs: 30 })
+    await sleep(5)
+    assert.equal(store.stats().waiting, 2)
+    controller.abort(new Error('client gone'))
+    await assert.rejects(aborted, /client gone/)
+    await assert.rejects(timedOut, (e: Error) => e instanceof WriterBusyError)
+    assert.equal(store.stats().waiting, 0)
+    await holder.rollback()
+    const next = await store.begin({ timeoutMs: 100 })
+    await next.rollback()
+  })
+
+  it('the gate admits in arrival order', async () => {
+    const gate = new Gate(1)
+    const order: number[] = []
+    await gate.acquire()
+    const waiters = [1, 2, 3].map((i) => gate.acquire().then(() => order.push(i)))
+    for (let i = 0; i < 3; i++) {
+      gate.release()
+      await sleep(1)
+    }
+    await Promise.all(waiters)
+    gate.release()
+    assert.deepEqual(order, [1, 2, 3])
+    assert.equal(gate.held, 0)
+  })
+
+  it('the key resolver caches briefly, so a revoked key stops resolving within the TTL', async () => {
+    const rec = await store.createKey({ name: 'erin', role: 'user', keyHash: hashApiKey('ke'), at: at() })
+    let lookups = 0
+    const counting = {
+      userByKeyHash: (h: string) => {
+        lookups++
+        return store.userByKeyHash(h)
+      },
+    } as unknown as UserStore
+    const resolver = storeResolver(async () => counting, { ttlMs: 150 })
+    assert.equal((await Promise.all([resolver.resolve('ke'), resolver.resolve('ke')]))[0]?.name, 'erin')
+    assert.equal(lookups, 1, 'concurrent lookups of one key share a query')
+    await store.revokeKey(rec.id, at())
+    assert.equal((await resolver.resolve('ke'))?.name, 'erin', 'cached')
+    await sleep(200)
+    assert.equal(await resolver.resolve('ke'), null)
+  })
+})
