@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import pkg from '../../package.json' with { type: 'json' }
 import { ConfigError } from '../config.js'
+import { ROLES } from '../users/api-keys.js'
 import { EXIT } from './exit-codes.js'
 import { addSettingOptions, parseDatasetList, parsePositiveInt } from './options.js'
 
@@ -30,6 +31,7 @@ function buildCli(): Command {
       'dataDir',
       'requireApiKey',
       'apiKeysFile',
+      'usersDbPath',
       'queryTimeoutMs',
       'poolSize',
       'shutdownTimeoutMs',
@@ -86,6 +88,32 @@ function buildCli(): Command {
   )
     .option('--full', 'rebuild the whole database instead of applying only the changes')
     .action(run(() => import('./update.js')))
+
+  const keys = program
+    .command('keys')
+    .description('Manage API keys in the user store (--users-db): create, list, revoke')
+  addSettingOptions(
+    keys
+      .command('create')
+      .description('Create a key and print it once (only its SHA-256 is stored)')
+      .requiredOption('--name <name>', 'who the key is for')
+      .addOption(new Option('--role <role>', 'what the key may do').choices(ROLES).default('user')),
+    ['usersDbPath'],
+  ).action(run(() => import('./keys.js').then((m) => ({ default: m.create }))))
+  addSettingOptions(keys.command('list').description('List the keys: id, name, role, created, revoked'), [
+    'usersDbPath',
+  ])
+    .option('--json', 'print JSON')
+    .action(run(() => import('./keys.js').then((m) => ({ default: m.list }))))
+  addSettingOptions(
+    keys
+      .command('revoke')
+      .description('Revoke a key; running servers stop accepting it within seconds')
+      .argument('<id>', 'the key id (see keys list)', parsePositiveInt),
+    ['usersDbPath'],
+  ).action((id: number, opts: Record<string, unknown>) =>
+    run(() => import('./keys.js').then((m) => ({ default: m.revoke })))({ ...opts, id }),
+  )
 
   return program
 }
