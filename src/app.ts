@@ -11,8 +11,12 @@ import errorsPlugin from './plugins/errors.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import requestContextPlugin from './plugins/request-context.js'
+import usersPlugin from './plugins/users.js'
+import meRoutes from './routes/me/index.js'
 import systemRoutes from './routes/system/index.js'
 import { keysFileResolver, noKeysResolver, type UserResolver } from './users/api-keys.js'
+import { anyResolver } from './users/resolver.js'
+import { UsersService } from './users/service.js'
 
 export interface BuildAppOptions {
   /** Overrides the logger (tests pass false or a stream). */
@@ -36,8 +40,14 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Keys resolve from the --api-keys file or from the user store (`marquee keys create`).
+  const usersService = new UsersService({ usersDbPath: config.usersDbPath, datasetDbPath: config.dbPath })
   const users =
-    opts.users ?? (config.apiKeysFile ? await keysFileResolver(config.apiKeysFile) : noKeysResolver)
+    opts.users ??
+    anyResolver(
+      config.apiKeysFile ? await keysFileResolver(config.apiKeysFile) : noKeysResolver,
+      usersService.resolver,
+    )
 
   await app.register(errorsPlugin)
   await app.register(requestContextPlugin, { users, requireApiKey: config.requireApiKey })
@@ -45,7 +55,9 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(limitsPlugin, config)
   await app.register(docsPlugin, { version: pkg.version })
   await app.register(datasetPlugin, { dbPath: config.dbPath })
+  await app.register(usersPlugin, { service: usersService })
   await app.register(systemRoutes)
+  await app.register(meRoutes, { prefix: '/me' })
 
   if (users.close) app.addHook('onClose', async () => users.close?.())
   return app

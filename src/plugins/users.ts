@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { serviceUnavailable } from '../errors.js'
+import type { UsersService } from '../users/service.js'
+import { type BeginOptions, WriterBusyError } from '../users/store.js'
+import { bindUnitOfWork, UnitOfWork } from '../users/unit-of-work.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The user store (opened on first need), the key resolver over it, title lookups. */
+    users: UsersService
+  }
+  interface FastifyRequest {
+    /**
+     * The request's unit of work over the user store: the first write opens one transaction that
+     * every write of the request shares; it commits when the handler succeeds (status < 400) and
+     * rolls back when it fails or the client goes away. Also `currentUnitOfWork()`.
+     */
+    uow: UnitOfWork
+  }
+}
+
+export interface UsersPluginOptions {
+  /** The service (app.ts builds it first: its key resolver feeds the request-context plugin). */
+  service: UsersService
+  /** Longest wait for the writer before a request gets 503 USERS_BUSY. */
+  writeWaitMs?: number
+}
+
+const usersBusy = () =>
+  serviceUnavailable('USERS_BUSY', 'The user store is busy with other writes; retry shortly.', 1)
+
+/**
+ * The user store and the request-scoped unit of work. Register after the request-context plugin
+ * (the unit of work is bound to the request's context). The store's migrations run here at start
+ * when its file exists, so a database from a newer marquee stops the server with a clear message.
+ */
+async function usersPlugin(app: FastifyInstance, opts: UsersPluginOptions) {
+  const { service } = opts
+  await service.store()
+  app.decorate('users', service)
+  app.addHook('onClose', () => service.close())
+
+  const begin = async (o: BeginOptions) => {
+    const store = await service.store()
+    if (!store) throw new Error('there is no user database')
+    try {
+      return await store.begin(o)
+    } catch (err) {
+      throw err instanceof WriterBusyError ? usersBusy() : err
+    }
+  }
+
+  app.decorateRequest('uow', null as unknown as UnitOfWork)
+  app.addHook('onRequest', async (request, reply) => {
+    request.uow = new UnitOfWork({ begin, response: reply.raw, writeWaitMs: opts.writeWaitMs ?? 10_000 })
+    if (request.ctx) bindUnitOfWork(request.ctx, request.uow)
+  })
+  // The handler (or a hook) threw: undo before the error response goes out.
+  app.addHook('onError', async (request) => {
+    await request.uow?.rollback()
+  })
+  // Success is decided here, before a byte is sent: the client never sees 2xx for work not committed.
+  // A failing commit throws, and Fastify answers with the error instead.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const uow = request.uow
+    if (uow?.pending) {
+      if (reply.statusCode < 400) await uow.commit()
+      else await uow.rollback()
+    }
+    return payload
+  })
+  // Backstops: whatever path the request took, the transaction ends and the writer is released.
+  app.addHook('onResponse', async (request) => {
+    if (request.uow?.pending) {
+      request.log.warn('unit of work still open after the response: rolled back')
+      await request.uow.rollback()
+    }
+  })
+  app.addHook('onRequestAbort', async (request) => {
+    await request.uow?.abort()
+  })
+}
+
+export default fp(usersPlugin, { name: 'marquee-users', dependencies: ['marquee-request-context'] })

@@ -1,0 +1,108 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { parseId } from '../../datasets/catalogue.js'
+import { notFound } from '../../errors.js'
+import { problemResponses } from '../../plugins/docs.js'
+import { nowIso } from '../../users/store.js'
+import { decodeCursor, encodeCursor, ratingItem, SECURITY, storeOf, userIdOf } from './common.js'
+import { PageQuery, RatingBody, RatingItem, RatingsPage, TconstParams } from './schemas.js'
+
+const tags = ['me']
+
+/** GET /me/ratings, and GET/PUT/DELETE /me/ratings/{tconst}. */
+const ratingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/ratings',
+    {
+      schema: {
+        tags,
+        summary: 'Your ratings, most recent first, with the titles',
+        security: SECURITY,
+        querystring: PageQuery,
+        response: { 200: RatingsPage, ...problemResponses(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const store = await storeOf(app)
+      const page = await store.reads.ratings(userIdOf(request), {
+        limit: request.query.limit,
+        after: decodeCursor(request.query.cursor),
+      })
+      const facts = await app.users.titles.facts(page.items.map((e) => e.titleId))
+      return {
+        items: page.items.map((e) => ratingItem(e, facts.get(e.titleId) ?? null)),
+        next: encodeCursor(page.next),
+      }
+    },
+  )
+
+  app.get(
+    '/ratings/:tconst',
+    {
+      schema: {
+        tags,
+        summary: 'Your rating of one title (404 when you have not rated it)',
+        security: SECURITY,
+        params: TconstParams,
+        response: { 200: RatingItem, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { tconst } = request.params
+      const id = parseId(tconst)
+      const entry = await (await storeOf(app)).reads.rating(userIdOf(request), id)
+      if (!entry) throw notFound(`You have not rated ${tconst}.`)
+      const facts = await app.users.titles.facts([id])
+      return ratingItem(entry, facts.get(id) ?? null)
+    },
+  )
+
+  app.put(
+    '/ratings/:tconst',
+    {
+      schema: {
+        tags,
+        summary: 'Rate a title 1 to 10 (201; 200 when it replaces your earlier rating)',
+        security: SECURITY,
+        params: TconstParams,
+        body: RatingBody,
+        response: { 200: RatingItem, 201: RatingItem, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { tconst } = request.params
+      const id = parseId(tconst)
+      const title = (await app.users.titles.facts([id])).get(id)
+      if (!title) throw notFound(`No title ${tconst} in the dataset.`)
+      const userId = userIdOf(request)
+      const { rating } = request.body
+      const { created, entry } = await request.uow.write((tx) => tx.setRating(userId, id, rating, nowIso()))
+      if (created) reply.code(201).header('location', `/me/ratings/${tconst}`)
+      return ratingItem(entry, title)
+    },
+  )
+
+  app.delete(
+    '/ratings/:tconst',
+    {
+      schema: {
+        tags,
+        summary: 'Remove your rating of a title (404 when you have not rated it)',
+        security: SECURITY,
+        params: TconstParams,
+        response: {
+          204: { type: 'null', description: 'Removed' },
+          ...problemResponses(400, 401, 403, 404, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tconst } = request.params
+      const userId = userIdOf(request)
+      const removed = await request.uow.write((tx) => tx.removeRating(userId, parseId(tconst)))
+      if (!removed) throw notFound(`You have not rated ${tconst}.`)
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default ratingsRoutes

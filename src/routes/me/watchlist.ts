@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { parseId } from '../../datasets/catalogue.js'
+import { notFound } from '../../errors.js'
+import { problemResponses } from '../../plugins/docs.js'
+import { nowIso } from '../../users/store.js'
+import { decodeCursor, encodeCursor, SECURITY, storeOf, userIdOf, watchlistItem } from './common.js'
+import { PageQuery, TconstParams, WatchlistItem, WatchlistPage } from './schemas.js'
+
+const tags = ['me']
+
+/** GET /me/watchlist, and GET/PUT/DELETE /me/watchlist/{tconst}. */
+const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/watchlist',
+    {
+      schema: {
+        tags,
+        summary: 'Your watchlist, most recently added first, with the titles and your ratings',
+        security: SECURITY,
+        querystring: PageQuery,
+        response: { 200: WatchlistPage, ...problemResponses(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const store = await storeOf(app)
+      const page = await store.reads.watchlist(userIdOf(request), {
+        limit: request.query.limit,
+        after: decodeCursor(request.query.cursor),
+      })
+      const facts = await app.users.titles.facts(page.items.map((e) => e.titleId))
+      return {
+        items: page.items.map((e) => watchlistItem(e, facts.get(e.titleId) ?? null)),
+        next: encodeCursor(page.next),
+      }
+    },
+  )
+
+  app.get(
+    '/watchlist/:tconst',
+    {
+      schema: {
+        tags,
+        summary: 'One title of your watchlist (404 when it is not on it)',
+        security: SECURITY,
+        params: TconstParams,
+        response: { 200: WatchlistItem, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { tconst } = request.params
+      const id = parseId(tconst)
+      const entry = await (await storeOf(app)).reads.watchlistEntry(userIdOf(request), id)
+      if (!entry) throw notFound(`${tconst} is not on your watchlist.`)
+      const facts = await app.users.titles.facts([id])
+      return watchlistItem(entry, facts.get(id) ?? null)
+    },
+  )
+
+  app.put(
+    '/watchlist/:tconst',
+    {
+      schema: {
+        tags,
+        summary: 'Add a title to your watchlist (201; 200 when it was already there)',
+        security: SECURITY,
+        params: TconstParams,
+        response: { 200: WatchlistItem, 201: WatchlistItem, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { tconst } = request.params
+      const id = parseId(tconst)
+      const title = (await app.users.titles.facts([id])).get(id)
+      if (!title) throw notFound(`No title ${tconst} in the dataset.`)
+      const userId = userIdOf(request)
+      const { created, entry } = await request.uow.write((tx) => tx.addToWatchlist(userId, id, nowIso()))
+      if (created) reply.code(201).header('location', `/me/watchlist/${tconst}`)
+      return watchlistItem(entry, title)
+    },
+  )
+
+  app.delete(
+    '/watchlist/:tconst',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a title from your watchlist (404 when it is not on it)',
+        security: SECURITY,
+        params: TconstParams,
+        response: {
+          204: { type: 'null', description: 'Removed' },
+          ...problemResponses(400, 401, 403, 404, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tconst } = request.params
+      const userId = userIdOf(request)
+      const removed = await request.uow.write((tx) => tx.removeFromWatchlist(userId, parseId(tconst)))
+      if (!removed) throw notFound(`${tconst} is not on your watchlist.`)
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default watchlistRoutes
