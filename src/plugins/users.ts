@@ -52,33 +52,38 @@ async function usersPlugin(app: FastifyInstance, opts: UsersPluginOptions) {
   }
 
   app.decorateRequest('uow', null as unknown as UnitOfWork)
-  app.addHook('onRequest', async (request, reply) => {
+  // The hooks are callback-style and finish synchronously when the request opened no transaction:
+  // most requests never write, and they must not pay for (or be reordered by) an extra await.
+  app.addHook('onRequest', (request, reply, done) => {
     request.uow = new UnitOfWork({ begin, response: reply.raw, writeWaitMs: opts.writeWaitMs ?? 10_000 })
     if (request.ctx) bindUnitOfWork(request.ctx, request.uow)
+    done()
   })
   // The handler (or a hook) threw: undo before the error response goes out.
-  app.addHook('onError', async (request) => {
-    await request.uow?.rollback()
+  app.addHook('onError', (request, _reply, _error, done) => {
+    if (!request.uow?.pending) return done()
+    request.uow.rollback().then(() => done())
   })
   // Success is decided here, before a byte is sent: the client never sees 2xx for work not committed.
-  // A failing commit throws, and Fastify answers with the error instead.
-  app.addHook('onSend', async (request, reply, payload) => {
+  // A failing commit is passed on, and Fastify answers with the error instead.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const uow = request.uow
-    if (uow?.pending) {
-      if (reply.statusCode < 400) await uow.commit()
-      else await uow.rollback()
-    }
-    return payload
+    if (!uow?.pending) return done(null, payload)
+    const end = reply.statusCode < 400 ? uow.commit() : uow.rollback()
+    end.then(
+      () => done(null, payload),
+      (err: Error) => done(err),
+    )
   })
   // Backstops: whatever path the request took, the transaction ends and the writer is released.
-  app.addHook('onResponse', async (request) => {
-    if (request.uow?.pending) {
-      request.log.warn('unit of work still open after the response: rolled back')
-      await request.uow.rollback()
-    }
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (!request.uow?.pending) return done()
+    request.log.warn('unit of work still open after the response: rolled back')
+    request.uow.rollback().then(() => done())
   })
-  app.addHook('onRequestAbort', async (request) => {
-    await request.uow?.abort()
+  app.addHook('onRequestAbort', (request, done) => {
+    if (!request.uow) return done()
+    request.uow.abort().then(() => done())
   })
 }
 
