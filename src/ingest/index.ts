@@ -1,10 +1,12 @@
 /**
  * Loads the IMDb dataset files into a new SQLite database and swaps it into place.
  *
- * Threads: parse workers gunzip and parse (one per core but one, at least one), the writer worker
- * owns the database, this thread only wires them and reports progress. Batches go from a parser to
- * the writer over a dedicated MessagePort per file, at most WINDOW unacknowledged per file, so
- * memory stays bounded whatever the input size.
+ * Threads: two writers, each owning one database file (the main one: titles, names, akas, FTS; a
+ * side one built in parallel and copied in at the end: episodes, crew, principals), each fed by its
+ * own parse worker that gunzips and parses; this thread only wires them and reports progress.
+ * Batches go from a parser to a writer over a dedicated MessagePort per file, at most WINDOW
+ * unacknowledged per file, so memory stays bounded whatever the input size. On one core there is
+ * a single writer.
  *
  * The database is built in `${dbPath}.building-<pid>` and renamed over dbPath after it is closed;
  * a failed or aborted ingest deletes that file and leaves dbPath as it was.
@@ -34,7 +36,7 @@ import type { WriterData, WriterReport } from './writer.worker.js'
 export type { FileSummary, IngestSummary } from './manifest.js'
 export type { FileCounts, TableStat } from './sqlite-writer.js'
 
-export type IngestPhase = 'fts' | 'indexes' | 'analyze' | 'sizes' | 'swap'
+export type IngestPhase = 'fts' | 'indexes' | 'merge' | 'analyze' | 'sizes' | 'swap'
 
 export type IngestProgress =
   | {
@@ -66,8 +68,6 @@ export interface IngestOptions {
   onProgress?: (e: IngestProgress) => void
   /** Aborting stops the ingest, deletes the partial file and rejects with INGEST_ABORTED. */
   signal?: AbortSignal
-  /** Parse workers (default: one per core but one for the writer, at least one). */
-  parsers?: number
 }
 
 export type IngestErrorCode = 'INGEST_ABORTED' | 'INGEST_FAILED' | 'INGEST_BAD_OPTIONS'
@@ -83,7 +83,7 @@ export class IngestError extends Error {
   }
 }
 
-/** Rows per batch sent from a parser to the writer. */
+/** Rows per batch sent from a parser to a writer. */
 const BATCH_ROWS = 4096
 /** Unacknowledged batches per file: bounds memory at about WINDOW * batch size per parser. */
 const WINDOW = 8
@@ -102,7 +102,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   )
   await mkdir(dirname(dbPath), { recursive: true })
   const tmpPath = `${dbPath}.building-${process.pid}`
+  const sidePath = `${tmpPath}-side`
   await removeDb(tmpPath)
+  await removeDb(sidePath)
 
   const local = new AbortController()
   const onSignal = () => local.abort(new IngestError('INGEST_ABORTED', 'ingest interrupted by a signal'))
@@ -120,6 +122,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       datasets,
       sources,
       tmpPath,
+      sidePath,
       startedAt,
       signal: local.signal,
       workers,
@@ -137,6 +140,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     throw err
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
+    await removeDb(sidePath)
     opts.signal?.removeEventListener('abort', onAbort)
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
@@ -154,12 +158,6 @@ function checkOptions(opts: IngestOptions): DatasetName[] {
         `ingest: only must list dataset names (${DATASET_NAMES.join(', ')}); got ${bad.length > 0 ? bad.join(', ') : 'none'}`,
       )
     }
-  }
-  if (opts.parsers !== undefined && !(Number.isInteger(opts.parsers) && opts.parsers >= 1)) {
-    throw new IngestError(
-      'INGEST_BAD_OPTIONS',
-      `ingest: parsers must be a positive integer, got ${opts.parsers}`,
-    )
   }
   const wanted = new Set(opts.only ?? DATASET_NAMES)
   return LOAD_ORDER.filter((d) => wanted.has(d))
@@ -179,26 +177,47 @@ interface RunArgs {
   datasets: DatasetName[]
   sources: SourceFile[]
   tmpPath: string
+  sidePath: string
   startedAt: Date
   signal: AbortSignal
   workers: Worker[]
 }
 
+/**
+ * Datasets the side writer loads into its own file when there is a core for it: principals is
+ * half of all rows, and with crew and episodes it balances titles, names, akas and the FTS build.
+ */
+const SIDE_DATASETS: ReadonlySet<DatasetName> = new Set(['title.episode', 'title.crew', 'title.principals'])
+const SIDE_TABLES = ['episodes', 'crew', 'principals']
+const MAIN_TABLES = ['titles', 'title_genres', 'akas', 'names', 'name_professions']
+
 function run(a: RunArgs): Promise<IngestSummary> {
   const { opts, datasets, sources, signal, workers } = a
   const onProgress = opts.onProgress
-  const channels = datasets.map(() => new MessageChannel())
-  const ports = Object.fromEntries(datasets.map((d, i) => [d, channels[i].port2]))
-  const writerData: WriterData = {
-    path: a.tmpPath,
+  const cores = availableParallelism()
+  const split =
+    cores >= 2 && datasets.some((d) => SIDE_DATASETS.has(d)) && datasets.some((d) => !SIDE_DATASETS.has(d))
+  const lanes = split
+    ? [datasets.filter((d) => !SIDE_DATASETS.has(d)), datasets.filter((d) => SIDE_DATASETS.has(d))]
+    : [datasets]
+  const channels = new Map(datasets.map((d) => [d, new MessageChannel()]))
+  const base = {
     strict: opts.strict ?? false,
+    loaded: datasets,
     generation: generationId(a.startedAt),
     startedAt: a.startedAt.toISOString(),
-    order: datasets,
-    ports,
     notLoaded: DATASET_NAMES.filter((d) => !datasets.includes(d)),
     sources,
   }
+  const writerData: WriterData[] = lanes.map((order, i) => ({
+    ...base,
+    lane: i === 0 ? 'main' : 'side',
+    path: i === 0 ? a.tmpPath : a.sidePath,
+    order,
+    ports: Object.fromEntries(order.map((d) => [d, channels.get(d)!.port2])),
+    side: i === 0 && split ? { path: a.sidePath, tables: SIDE_TABLES } : null,
+    tables: i === 0 && split ? MAIN_TABLES : i === 0 ? [...MAIN_TABLES, ...SIDE_TABLES] : SIDE_TABLES,
+  }))
 
   return new Promise<IngestSummary>((resolvePromise, rejectPromise) => {
     let settled = false
@@ -236,19 +255,23 @@ function run(a: RunArgs): Promise<IngestSummary> {
       onProgress({ ...event, elapsedMs: Math.round(performance.now() - f.started) })
     }
 
-    const writer = spawnWorker(workerUrl('./writer.worker.js', import.meta.url), {
-      workerData: writerData,
-      transferList: channels.map((c) => c.port2),
+    const writers = writerData.map((wd) => {
+      const w = spawnWorker(workerUrl('./writer.worker.js', import.meta.url), {
+        workerData: wd,
+        transferList: Object.values(wd.ports),
+      })
+      workers.push(w)
+      w.on('error', (err) =>
+        fail(new IngestError('INGEST_FAILED', `ingest writer crashed: ${err.message}`, { cause: err })),
+      )
+      w.on('exit', (code) => {
+        if (!settled)
+          fail(new IngestError('INGEST_FAILED', `ingest writer exited (code ${code}) before finishing`))
+      })
+      return w
     })
-    workers.push(writer)
-    writer.on('error', (err) =>
-      fail(new IngestError('INGEST_FAILED', `ingest writer crashed: ${err.message}`, { cause: err })),
-    )
-    writer.on('exit', (code) => {
-      if (!settled)
-        fail(new IngestError('INGEST_FAILED', `ingest writer exited (code ${code}) before finishing`))
-    })
-    writer.on('message', (m: WriterReport) => {
+    const [mainWriter, sideWriter] = writers
+    const onWriter = (m: WriterReport) => {
       switch (m.type) {
         case 'rows':
           files.get(m.dataset)!.rowsWritten = m.rows
@@ -273,6 +296,16 @@ function run(a: RunArgs): Promise<IngestSummary> {
         case 'phase':
           onProgress?.({ type: 'phase', phase: m.phase as IngestPhase })
           break
+        // Between the writers: id sets for dangling references, then the side file is ready.
+        case 'ids':
+          sideWriter?.postMessage(
+            m,
+            [m.title?.buffer, m.name?.buffer].filter((b) => b !== undefined) as ArrayBuffer[],
+          )
+          break
+        case 'side-done':
+          mainWriter.postMessage(m)
+          break
         case 'done':
           if (!settled) {
             settled = true
@@ -287,34 +320,32 @@ function run(a: RunArgs): Promise<IngestSummary> {
           )
           break
       }
-    })
-
-    // Parse jobs in load order, each to the next free parser, so the file the writer waits for is
-    // always being parsed and the ones after it wait in bounded windows.
-    const jobs = datasets.map(
-      (dataset, i): ParseJob => ({
-        type: 'parse',
-        file: datasetPath(opts.dataDir, dataset),
-        dataset,
-        port: channels[i].port1,
-        strict: opts.strict ?? false,
-        batchRows: BATCH_ROWS,
-        window: WINDOW,
-      }),
-    )
-    const parserCount = Math.min(jobs.length, opts.parsers ?? Math.max(1, availableParallelism() - 1))
-    let next = 0
-    const dispatch = (w: Worker) => {
-      if (next >= jobs.length) return
-      const job = jobs[next++]
-      w.postMessage(job, [job.port])
     }
-    for (let i = 0; i < parserCount; i++) {
+    for (const w of writers) w.on('message', onWriter)
+
+    // One parser per writer, fed that writer's files in load order, so the file a writer waits for
+    // is always being parsed and the next one waits in a bounded window.
+    for (const order of lanes) {
+      const jobs = order.map(
+        (dataset): ParseJob => ({
+          type: 'parse',
+          file: datasetPath(opts.dataDir, dataset),
+          dataset,
+          port: channels.get(dataset)!.port1,
+          strict: opts.strict ?? false,
+          batchRows: BATCH_ROWS,
+          window: WINDOW,
+        }),
+      )
       const w = spawnWorker(workerUrl('../datasets/parse.worker.js', import.meta.url))
       workers.push(w)
       w.on('error', (err) =>
         fail(new IngestError('INGEST_FAILED', `ingest parser crashed: ${err.message}`, { cause: err })),
       )
+      const dispatch = () => {
+        const job = jobs.shift()
+        if (job) w.postMessage(job, [job.port])
+      }
       w.on('message', (m: ParseReport) => {
         switch (m.type) {
           case 'progress': {
@@ -336,14 +367,14 @@ function run(a: RunArgs): Promise<IngestSummary> {
             })
             break
           case 'done':
-            dispatch(w)
+            dispatch()
             break
           case 'failed':
             fail(DatasetError.fromJSON(m.error))
             break
         }
       })
-      dispatch(w)
+      dispatch()
     }
   })
 }

@@ -4,7 +4,6 @@
  * indexes and statistics. Runs on one thread (the writer worker); parsing happens elsewhere.
  */
 
-import { availableParallelism } from 'node:os'
 import Database from 'better-sqlite3'
 import type { DatasetName } from '../datasets/catalogue.js'
 import {
@@ -15,6 +14,7 @@ import {
   type ParseStats,
 } from '../datasets/parse.js'
 import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../db/sqlite/schema.js'
+import { IdSet, RefChecker } from './refs.js'
 
 /**
  * The order the writer loads datasets in: ratings first (merged into titles, summed into
@@ -60,33 +60,10 @@ export interface TableStat {
   bytes: number | null
 }
 
-export interface FinishResult {
-  tables: Record<string, TableStat>
-  timings: Record<string, number>
-}
-
 export interface WriterOptions {
   strict: boolean
   loaded: readonly DatasetName[]
   onBadRow?: (dataset: DatasetName, line: number, reason: string) => void
-}
-
-/** Sets of integer ids as bits: 12.5 MB covers every 8-digit id. */
-class IdSet {
-  private bits = new Uint8Array(1 << 20)
-  add(id: number): void {
-    const byte = id >>> 3
-    if (byte >= this.bits.length) {
-      const bigger = new Uint8Array(Math.max(this.bits.length * 2, byte + 1))
-      bigger.set(this.bits)
-      this.bits = bigger
-    }
-    this.bits[byte] |= 1 << (id & 7)
-  }
-  has(id: number): boolean {
-    const byte = id >>> 3
-    return byte < this.bits.length && (this.bits[byte] & (1 << (id & 7))) !== 0
-  }
 }
 
 /** title.ratings held in memory, sorted by id, for the merge into titles and names.popularity. */
@@ -266,8 +243,9 @@ interface DatasetState {
 export class SqliteDatasetWriter {
   readonly db: Database.Database
   private readonly ratings = new Ratings()
-  private readonly titleIds = new IdSet()
-  private readonly nameIds = new IdSet()
+  readonly titleIds = new IdSet()
+  readonly nameIds = new IdSet()
+  readonly refs: RefChecker
   private readonly loaded: ReadonlySet<DatasetName>
   private readonly rowCounts: Record<string, number> = {}
   private state: DatasetState | null = null
@@ -282,6 +260,7 @@ export class SqliteDatasetWriter {
     private readonly opts: WriterOptions,
   ) {
     this.loaded = new Set(opts.loaded)
+    this.refs = new RefChecker(this.loaded)
     this.db = new Database(path)
     // A throwaway file until it is renamed into place: no journal, no fsync, one connection.
     this.db.pragma('journal_mode = OFF')
@@ -417,15 +396,23 @@ export class SqliteDatasetWriter {
       c.duplicates = stats.duplicates + dropped
     }
     this.fileCounts.set(st.dataset, c)
-    // Ratings of titles missing from title.basics are known once both are in.
-    const ratings = this.fileCounts.get('title.ratings')
-    if (ratings) {
-      ratings.dangling = this.loaded.has('title.basics') ? this.ratings.n - this.ratingsMatched : null
-    }
+    if (st.dataset === 'title.basics') this.refs.provide('title', this.titleIds)
+    if (st.dataset === 'name.basics') this.refs.provide('name', this.nameIds)
+    this.updateDangling()
     for (const bulk of st.bulks) this.rowCounts[bulk.table] = (this.rowCounts[bulk.table] ?? 0) + bulk.changes
     c.ms = Math.round(performance.now() - st.started)
     this.state = null
     return c
+  }
+
+  /** Brings dangling counts up to date (ids checked late, once their set arrived, included). */
+  updateDangling(): void {
+    for (const [dataset, c] of this.fileCounts) {
+      if (dataset === 'title.ratings') {
+        // Ratings of titles missing from title.basics are known once both are in.
+        c.dangling = this.loaded.has('title.basics') ? this.ratings.n - this.ratingsMatched : null
+      } else c.dangling = this.refs.count(dataset)
+    }
   }
 
   private badRow(b: ColumnarBatch, r: number, reason: string): void {
@@ -441,10 +428,6 @@ export class SqliteDatasetWriter {
     }
     this.state!.counts.skipped++
     this.opts.onBadRow?.(this.state!.dataset, line, reason)
-  }
-
-  private dangling(n = 1): void {
-    this.state!.counts.dangling! += n
   }
 
   private ratingsBatch(b: ColumnarBatch): void {
@@ -528,7 +511,7 @@ export class SqliteDatasetWriter {
     const tc = l.textCols
     const ic = l.idListCols
     const ratings = this.ratings
-    const checkTitles = this.loaded.has('title.basics')
+    const refs = this.refs
     for (let r = 0; r < b.rows; r++) {
       const nb = r * nc
       const tb = 2 * r * tc
@@ -551,7 +534,7 @@ export class SqliteDatasetWriter {
         const t = ids[i]
         const j = ratings.indexOf(t)
         if (j >= 0) popularity += ratings.votes[j]
-        if (checkTitles && !this.titleIds.has(t)) this.dangling()
+        refs.check('name.basics', 'title', t)
       }
       const a = names.args
       let k = names.k
@@ -570,7 +553,6 @@ export class SqliteDatasetWriter {
         }
       }
     }
-    if (!checkTitles) this.state!.counts.dangling = null
   }
 
   private episodesBatch(b: ColumnarBatch, episodes: Bulk): void {
@@ -578,7 +560,7 @@ export class SqliteDatasetWriter {
     const s = slots(l)
     const nums = b.nums
     const nc = l.numCols
-    const checkTitles = this.loaded.has('title.basics')
+    const refs = this.refs
     for (let r = 0; r < b.rows; r++) {
       const nb = r * nc
       const id = nums[nb + s.tconst.num]
@@ -588,10 +570,8 @@ export class SqliteDatasetWriter {
         continue
       }
       this.state!.sent++
-      if (checkTitles) {
-        if (!this.titleIds.has(id)) this.dangling()
-        if (!this.titleIds.has(parent)) this.dangling()
-      }
+      refs.check('title.episode', 'title', id)
+      refs.check('title.episode', 'title', parent)
       const a = episodes.args
       let k = episodes.k
       a[k++] = id
@@ -601,7 +581,6 @@ export class SqliteDatasetWriter {
       episodes.k = k
       episodes.endRow()
     }
-    if (!checkTitles) this.state!.counts.dangling = null
   }
 
   private crewBatch(b: ColumnarBatch, crew: Bulk): void {
@@ -610,12 +589,11 @@ export class SqliteDatasetWriter {
     const { nums, ids, idPos } = b
     const nc = l.numCols
     const ic = l.idListCols
-    const checkTitles = this.loaded.has('title.basics')
-    const checkNames = this.loaded.has('name.basics')
+    const refs = this.refs
     this.state!.sent += b.rows
     for (let r = 0; r < b.rows; r++) {
       const id = nums[r * nc + s.tconst.num]
-      if (checkTitles && !this.titleIds.has(id)) this.dangling()
+      refs.check('title.crew', 'title', id)
       for (const [role, slot] of [
         ['director', s.directors.ids],
         ['writer', s.writers.ids],
@@ -624,7 +602,7 @@ export class SqliteDatasetWriter {
         const from = idPos[q]
         for (let i = from; i < idPos[q + 1]; i++) {
           const nameId = ids[i]
-          if (checkNames && !this.nameIds.has(nameId)) this.dangling()
+          refs.check('title.crew', 'name', nameId)
           const a = crew.args
           a[crew.k++] = id
           a[crew.k++] = role
@@ -634,7 +612,6 @@ export class SqliteDatasetWriter {
         }
       }
     }
-    if (!checkTitles && !checkNames) this.state!.counts.dangling = null
   }
 
   private akasBatch(b: ColumnarBatch, akas: Bulk): void {
@@ -643,7 +620,7 @@ export class SqliteDatasetWriter {
     const { nums, text, textPos: pos } = b
     const nc = l.numCols
     const tc = l.textCols
-    const checkTitles = this.loaded.has('title.basics')
+    const refs = this.refs
     for (let r = 0; r < b.rows; r++) {
       const nb = r * nc
       const tb = 2 * r * tc
@@ -654,7 +631,7 @@ export class SqliteDatasetWriter {
       }
       this.state!.sent++
       const titleId = nums[nb + s.titleId.num]
-      if (checkTitles && !this.titleIds.has(titleId)) this.dangling()
+      refs.check('title.akas', 'title', titleId)
       const a = akas.args
       let k = akas.k
       a[k++] = titleId
@@ -672,7 +649,6 @@ export class SqliteDatasetWriter {
       akas.k = k
       akas.endRow()
     }
-    if (!checkTitles) this.state!.counts.dangling = null
   }
 
   private principalsBatch(b: ColumnarBatch, principals: Bulk): void {
@@ -681,8 +657,7 @@ export class SqliteDatasetWriter {
     const { nums, text, textPos: pos } = b
     const nc = l.numCols
     const tc = l.textCols
-    const checkTitles = this.loaded.has('title.basics')
-    const checkNames = this.loaded.has('name.basics')
+    const refs = this.refs
     for (let r = 0; r < b.rows; r++) {
       const nb = r * nc
       const tb = 2 * r * tc
@@ -694,8 +669,8 @@ export class SqliteDatasetWriter {
       }
       this.state!.sent++
       const titleId = nums[nb + s.tconst.num]
-      if (checkTitles && !this.titleIds.has(titleId)) this.dangling()
-      if (checkNames && !this.nameIds.has(nameId)) this.dangling()
+      refs.check('title.principals', 'title', titleId)
+      refs.check('title.principals', 'name', nameId)
       const a = principals.args
       let k = principals.k
       a[k++] = titleId
@@ -709,32 +684,25 @@ export class SqliteDatasetWriter {
       principals.k = k
       principals.endRow()
     }
-    if (!checkTitles && !checkNames) this.state!.counts.dangling = null
   }
 
-  /**
-   * Full-text tables, secondary indexes, statistics; then the meta rows. `manifest` receives the
-   * table sizes and timings and returns the JSON to store.
-   */
-  finish(
-    generation: string,
-    onPhase: (phase: string) => void,
-    manifest: (r: FinishResult) => unknown,
-  ): FinishResult {
+  /** Milliseconds per finishing phase (fts, indexes, merge, analyze, sizes). */
+  readonly timings: Record<string, number> = {}
+
+  private timed(phase: string, fn: () => void): void {
+    const t = performance.now()
+    fn()
+    this.timings[phase] = (this.timings[phase] ?? 0) + Math.round(performance.now() - t)
+  }
+
+  /** Fills titles_fts (primary, original and the distinct aka titles) and names_fts. */
+  buildFts(): void {
     const db = this.db
-    const timings: Record<string, number> = {}
-    const timed = (phase: string, fn: () => void) => {
-      onPhase(phase)
-      const t = performance.now()
-      fn()
-      timings[phase] = Math.round(performance.now() - t)
-    }
-    timed('fts', () => {
+    this.timed('fts', () => {
       db.exec('BEGIN')
       // Bulk load: a big in-memory term hash and no merging while inserting, then one merge
-      // ('optimize'); measured 2x faster than the defaults. Both settings persist in the
-      // *_config tables, so they are set back to
-      // FTS5's defaults for the small incremental updates that come later.
+      // ('optimize'); measured 2x faster than the defaults. Both settings persist in the *_config
+      // tables, so they are set back to FTS5's defaults for the small incremental updates later.
       for (const t of ['titles_fts', 'names_fts']) {
         db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('hashsize', ${FTS_HASH_BYTES})`)
         db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('automerge', 0)`)
@@ -751,47 +719,77 @@ export class SqliteDatasetWriter {
       }
       db.exec('COMMIT')
     })
-    timed('indexes', () => {
-      // SQLite's sorter can merge on helper threads; nothing else runs on them now.
-      db.pragma(`threads = ${Math.min(8, availableParallelism())}`)
+  }
+
+  /** Builds the secondary indexes of `tables`. */
+  buildIndexes(tables: ReadonlySet<string>): void {
+    this.timed('indexes', () => {
+      // The sorter sizes its runs from cache_size: a small cache sorts faster here (PERF-NOTES:
+      // a large one makes principals_by_name 4x slower; 16 MB -> 4 MB measured 20% faster).
+      const cache = this.db.pragma('cache_size', { simple: true })
+      this.db.pragma('cache_size = -4000')
+      this.db.exec('BEGIN')
+      for (const sql of indexesOf(tables)) this.db.exec(sql)
+      this.db.exec('COMMIT')
+      this.db.pragma(`cache_size = ${cache}`)
+    })
+  }
+
+  /**
+   * Copies `tables` (built with their indexes by another writer in `path`) into this database.
+   * With the same indexes declared on the empty destination, INSERT ... SELECT * takes SQLite's
+   * transfer path: records and index entries are copied as they are, not rebuilt.
+   */
+  merge(path: string, tables: ReadonlySet<string>, rowCounts: Record<string, number>): void {
+    const db = this.db
+    this.timed('merge', () => {
+      db.prepare('ATTACH ? AS side').run(path)
       db.exec('BEGIN')
-      for (const sql of SECONDARY_INDEXES) db.exec(sql)
+      for (const sql of indexesOf(tables)) db.exec(sql)
+      for (const t of tables) db.exec(`INSERT INTO main.${t} SELECT * FROM side.${t}`)
       db.exec('COMMIT')
+      db.exec('DETACH side')
     })
-    timed('analyze', () => {
-      // Sampled statistics: a full ANALYZE reads every index of every table.
-      db.pragma('analysis_limit = 1000')
-      db.exec('ANALYZE')
+    Object.assign(this.rowCounts, rowCounts)
+  }
+
+  /** Rows written per table by this writer. */
+  get tableRows(): Record<string, number> {
+    return { ...this.rowCounts }
+  }
+
+  /** Sampled statistics for the query planner. */
+  analyze(): void {
+    this.timed('analyze', () => {
+      // A full ANALYZE reads every index of every table.
+      this.db.pragma('analysis_limit = 1000')
+      this.db.exec('ANALYZE')
     })
+  }
+
+  /** Rows and bytes on disk per table. */
+  tableStats(): Record<string, TableStat> {
     const tables: Record<string, TableStat> = {}
-    timed('sizes', () => {
+    this.timed('sizes', () => {
       const counts: Record<string, number> = {
         ...this.rowCounts,
         titles_fts: this.rowCounts.titles ?? 0,
         names_fts: this.rowCounts.names ?? 0,
       }
-      const bytes = tableBytes(db)
-      for (const name of [
-        'titles',
-        'title_genres',
-        'akas',
-        'crew',
-        'episodes',
-        'principals',
-        'names',
-        'name_professions',
-        'titles_fts',
-        'names_fts',
-      ]) {
+      const bytes = tableBytes(this.db)
+      for (const name of ALL_TABLES) {
         tables[name] = { rows: counts[name] ?? 0, bytes: bytes ? (bytes.get(name) ?? 0) : null }
       }
     })
-    const result = { tables, timings }
-    const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
+    return tables
+  }
+
+  /** Writes the meta rows. */
+  writeMeta(generation: string, manifest: unknown): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
     put.run('schema_version', String(SCHEMA_VERSION))
     put.run('generation', generation)
-    put.run('manifest', JSON.stringify(manifest(result)))
-    return result
+    put.run('manifest', JSON.stringify(manifest))
   }
 
   /** Leaves a file another connection can open: rollback journal, nothing pending. */
@@ -805,6 +803,24 @@ export class SqliteDatasetWriter {
  * Bytes per table, its indexes and (for FTS5) its shadow tables included, from dbstat; null when
  * SQLite was built without it.
  */
+const ALL_TABLES = [
+  'titles',
+  'title_genres',
+  'akas',
+  'crew',
+  'episodes',
+  'principals',
+  'names',
+  'name_professions',
+  'titles_fts',
+  'names_fts',
+]
+
+/** The secondary indexes on `tables`. */
+export function indexesOf(tables: ReadonlySet<string>): string[] {
+  return SECONDARY_INDEXES.filter((sql) => tables.has(/ ON (\w+)/.exec(sql)![1]))
+}
+
 function tableBytes(db: Database.Database): Map<string, number> | null {
   let rows: { name: string; tbl: string; bytes: number }[]
   try {
