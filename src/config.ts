@@ -21,6 +21,8 @@ export interface Config {
   readonly queryTimeoutMs: number
   /** Query worker threads. */
   readonly poolSize: number
+  /** Run every query on the main thread instead of the worker pool (a benchmark contrast, not for production). */
+  readonly inlineQueries: boolean
   readonly shutdownTimeoutMs: number
   readonly logLevel: LogLevel
   /** Requests per minute per API key (else per IP); 0 turns rate limiting off. */
@@ -99,6 +101,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'JSON file of hashed API keys',
   },
   {
+    key: 'sampleDir',
+    flag: '--sample-dir',
+    env: 'MARQUEE_SAMPLE_DIR',
+    kind: 'path',
+    description: 'where the bundled sample is generated when the data directory has no IMDb files',
+  },
+  {
     key: 'usersDbPath',
     flag: '--users-db',
     env: 'MARQUEE_USERS_DB',
@@ -122,6 +131,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     min: 1,
     max: 256,
     description: 'query worker threads',
+  },
+  {
+    key: 'inlineQueries',
+    flag: '--inline-queries',
+    env: 'MARQUEE_INLINE_QUERIES',
+    kind: 'bool',
+    description: 'run queries on the main thread instead of the worker pool (benchmark contrast)',
   },
   {
     key: 'shutdownTimeoutMs',
@@ -178,6 +194,7 @@ export const DEFAULTS: Config = {
   usersDbPath: 'data/users.db',
   queryTimeoutMs: 2000,
   poolSize: Math.max(2, availableParallelism()),
+  inlineQueries: false,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   rateLimitPerMinute: 0,
@@ -242,7 +259,6 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     }
   }
   out.dataDirExplicit = input.dataDir !== undefined || env.MARQUEE_DATA !== undefined
-  if (input.sampleDir !== undefined) out.sampleDir = input.sampleDir
   // The user store lives next to the dataset database unless placed explicitly.
   if (input.usersDbPath === undefined && env.MARQUEE_USERS_DB === undefined) {
     out.usersDbPath = path.join(path.dirname(out.dbPath as string), 'users.db')

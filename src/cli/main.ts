@@ -29,6 +29,7 @@ function buildCli(): Command {
       'port',
       'dbPath',
       'dataDir',
+      'sampleDir',
       'requireApiKey',
       'apiKeysFile',
       'usersDbPath',

@@ -1,13 +1,46 @@
+import { existsSync } from 'node:fs'
 import { loadConfig } from '../config.js'
 import { handleSignals, startServer } from '../server.js'
+import { reportFailure } from './errors.js'
 import { EXIT } from './exit-codes.js'
 import { settingsFrom } from './options.js'
+import { buildFirstDataset, datasetSource } from './prepare-dataset.js'
 
+/**
+ * `marquee serve`: listens at once (so /health answers from the first second), and when no
+ * database exists yet builds one in the background from the IMDb files or the bundled sample,
+ * then loads it; /ready says 503 until then.
+ */
 export default async function serve(opts: Record<string, unknown>): Promise<number> {
   const config = loadConfig(settingsFrom(opts))
-  const server = await startServer(config)
-  server.app.log.info(`marquee serving on ${server.url} (docs at ${server.url}/docs)`)
-  return new Promise<number>((resolve) => handleSignals(server, resolve)).then((code) =>
-    code === 0 ? EXIT.OK : EXIT.FAILURE,
-  )
+  if (!existsSync(config.dbPath)) {
+    // With no database, fail before listening when the configured data cannot make one.
+    try {
+      datasetSource(config)
+    } catch (err) {
+      return reportFailure('serve', err)
+    }
+  }
+  const building = new AbortController()
+  const server = await startServer(config, {
+    setup: (app) => {
+      app.addHook('onClose', async () => building.abort())
+    },
+  })
+  const { app } = server
+  app.log.info(`marquee serving on ${server.url} (docs at ${server.url}/docs)`)
+  const exit = new Promise<number>((resolve) => handleSignals(server, resolve))
+
+  if (app.dataset.current() === null) {
+    buildFirstDataset(config, app.log, app.metrics, building.signal)
+      .then(async (summary) => {
+        await app.dataset.load(config.dbPath)
+        app.log.info({ generation: summary.generation, ms: summary.durationMs }, 'dataset ready')
+      })
+      .catch((err) => {
+        if (building.signal.aborted) return
+        app.log.error({ err }, 'could not build the dataset; /ready stays 503')
+      })
+  }
+  return exit.then((code) => (code === 0 ? EXIT.OK : EXIT.FAILURE))
 }

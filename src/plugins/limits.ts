@@ -48,16 +48,11 @@ async function limitsPlugin(app: FastifyInstance, config: Config) {
     await app.register(underPressure, {
       maxEventLoopDelay: config.maxEventLoopDelayMs,
       sampleInterval: 200,
-      pressureHandler: (request, reply, type, value) => {
+      // A rejected promise goes to the error handler: problem+json with Retry-After.
+      pressureHandler: async (request, _reply, type, value) => {
         if (isPublicRoute(request)) return
         request.log.warn({ type, value }, 'shedding load')
-        reply.send(
-          serviceUnavailable(
-            'OVERLOADED',
-            `The server is overloaded (${type}: ${Math.round(Number(value))}); retry shortly.`,
-            1,
-          ),
-        )
+        throw serviceUnavailable('OVERLOADED', `The server is overloaded (${type}); retry shortly.`, 1)
       },
     })
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import { tempDir } from '../helpers/server.js'
@@ -65,28 +65,58 @@ describe('marquee CLI', () => {
     assert.match(only.stderr, /unknown dataset "title.nope"/)
   })
 
-  it('serve shuts down gracefully on SIGTERM with exit 0', async () => {
+  it('serve with no database builds the bundled sample after it starts listening, then shuts down on SIGTERM', async () => {
     const { dir, cleanup } = await tempDir()
+    let child: ChildProcess | undefined
     try {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--db', path.join(dir, 'none.db'), '--data', dir],
-        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MARQUEE_POOL_SIZE: '1' } },
-      )
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        MARQUEE_DB: path.join(dir, 'marquee.db'),
+        MARQUEE_SAMPLE_DIR: path.join(dir, 'sample'),
+        MARQUEE_POOL_SIZE: '1',
+      }
+      delete env.MARQUEE_DATA
+      child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      })
       let out = ''
+      const server = child
       const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d) => {
+        server.stdout?.on('data', (d) => {
           out += d
           const m = /serving on (http:\/\/[^\s"]+)/.exec(out)
           if (m) resolve(m[1])
         })
-        child.on('close', () => reject(new Error(`server exited early: ${out}`)))
+        server.on('close', () => reject(new Error(`server exited early: ${out}`)))
       })
+      // Listening before the dataset exists: liveness yes, readiness not yet.
       assert.equal((await fetch(`${url}/health`)).status, 200)
-      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-      child.kill('SIGTERM')
+      let ready = await fetch(`${url}/ready`)
+      for (let i = 0; i < 120 && ready.status === 503; i++) {
+        await new Promise((r) => setTimeout(r, 250))
+        ready = await fetch(`${url}/ready`)
+      }
+      assert.equal(ready.status, 200, out)
+      const body = (await ready.json()) as { datasets: string[] }
+      assert.equal(body.datasets.length, 7)
+      const closed = new Promise<number | null>((resolve) => server.on('close', (code) => resolve(code)))
+      server.kill('SIGTERM')
       assert.equal(await closed, 0)
+      assert.match(out, /generated the bundled sample dataset/)
       assert.match(out, /shutting down/)
+    } finally {
+      child?.kill('SIGKILL')
+      await cleanup()
+    }
+  })
+
+  it('serve fails with exit 65 when an explicit data directory holds no IMDb files', async () => {
+    const { dir, cleanup } = await tempDir()
+    try {
+      const r = await cli(['serve', '--port', '0', '--data', dir, '--db', path.join(dir, 'x.db')])
+      assert.equal(r.code, 65)
+      assert.match(r.stderr, /does not hold the seven IMDb \.tsv\.gz files; run `marquee download/)
     } finally {
       await cleanup()
     }

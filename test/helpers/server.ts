@@ -13,17 +13,43 @@ export interface TestServer {
 
 /**
  * Builds the real app on port 0 and listens. `setup` runs before listen (to add probe routes).
- * Environment variables are ignored so the developer's MARQUEE_* settings cannot change a test.
+ * Environment variables are ignored so the developer's MARQUEE_* settings cannot change a test,
+ * and every file the server may write defaults into its own temporary directory (never ./data).
  */
 export async function startTestServer(
   input: ConfigInput = {},
   opts: BuildAppOptions & { setup?: (app: FastifyInstance) => void | Promise<void> } = {},
 ): Promise<TestServer> {
-  const config = loadConfig({ host: '127.0.0.1', port: 0, poolSize: 2, logLevel: 'silent', ...input }, {})
-  const app = await buildApp(config, { logger: opts.logger ?? false, users: opts.users })
+  const own = await tempDir('marquee-server-')
+  const config = loadConfig(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      poolSize: 2,
+      logLevel: 'silent',
+      dbPath: path.join(own.dir, 'dataset.db'),
+      usersDbPath: path.join(own.dir, 'users.db'),
+      dataDir: path.join(own.dir, 'imdb'),
+      sampleDir: path.join(own.dir, 'sample'),
+      ...input,
+    },
+    {},
+  )
+  const app = await buildApp(config, {
+    logger: opts.logger ?? false,
+    users: opts.users,
+    dataset: opts.dataset,
+  })
   await opts.setup?.(app)
   const url = await app.listen({ host: config.host, port: config.port })
-  return { app, url, close: () => app.close() }
+  return {
+    app,
+    url,
+    close: async () => {
+      await app.close()
+      await own.cleanup()
+    },
+  }
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */

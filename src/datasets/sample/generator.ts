@@ -181,6 +181,7 @@ export async function ensureSample(dir: string, titles = DEFAULT_SAMPLE_TITLES):
     ),
   )
   if (present.every(Boolean)) return false
-  await generateSample({ titles, out: dir })
+  // A server generates this while it already listens: render on a worker, not the event loop.
+  await generateSample({ titles, out: dir, workers: 1 })
   return true
 }
