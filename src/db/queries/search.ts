@@ -1,0 +1,523 @@
+import { sql } from 'kysely'
+import { type DB, nm, tt } from './sql.js'
+import { edits1, fold, ftsPrefixExpression, queryTokens, tokenize } from './text.js'
+
+/**
+ * GET /search: autocomplete over titles (primary, original and alternate titles) and people.
+ *
+ * 1. The query's words, folded like the FTS tokenizer (lower case, no diacritics).
+ * 2. Each word is a prefix (`godf` finds `godfather`). A word that prefixes nothing in an index's
+ *    vocabulary (fts5vocab) is replaced by the vocabulary words within one edit of it
+ *    (`godfathr` -> `godfathe`, `godfather`), tried as prefixes too; words shorter than 4 letters are
+ *    not corrected (one edit away from them is half the vocabulary).
+ * 3. Candidates: the most popular matches of each index (num_votes, names.popularity), plus the
+ *    best text matches (bm25), so an exact but obscure title is not crowded out.
+ * 4. Ranking: text relevance (exact title, title prefix, whole words, primary vs alternate title,
+ *    corrected words) plus a log-popularity term; at most `limit` results.
+ */
+
+export interface TitleHit {
+  kind: 'title'
+  id: string
+  title: string
+  type: string
+  startYear: number | null
+  endYear: number | null
+  rating: number | null
+  votes: number
+  /** The alternate title that matched, when the match was not on the primary or original title. */
+  matchedTitle: string | null
+  episodeOf: {
+    seriesId: string
+    seriesTitle: string | null
+    season: number | null
+    episode: number | null
+  } | null
+  score: number
+}
+
+export interface NameHit {
+  kind: 'name'
+  id: string
+  name: string
+  professions: string[]
+  birthYear: number | null
+  deathYear: number | null
+  popularity: number
+  score: number
+}
+
+export type SearchHit = TitleHit | NameHit
+
+export interface SearchResult {
+  query: string
+  /** The words searched for, after folding and typo correction (one list of alternatives per word). */
+  words: string[][]
+  corrected: boolean
+  results: SearchHit[]
+}
+
+/** Words shorter than this are not typo-corrected. */
+const MIN_CORRECTABLE = 4
+/** At most this many corrections of one word are searched. */
+const MAX_CORRECTIONS = 6
+/** Candidates fetched per index and strategy before ranking. */
+const CANDIDATES = 40
+/** Weight of log10(popularity) in the score. */
+const POPULARITY = 0.6
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
+
+type Vocab = 'titles_vocab' | 'names_vocab'
+
+const prepared = new WeakSet<DB>()
+
+/** fts5vocab tables over the FTS indexes, in the connection's temp schema (the main file is read-only). */
+async function ensureVocab(db: DB): Promise<void> {
+  if (prepared.has(db)) return
+  await sql`CREATE VIRTUAL TABLE IF NOT EXISTS temp.titles_vocab USING fts5vocab(main, titles_fts, 'row')`.execute(
+    db,
+  )
+  await sql`CREATE VIRTUAL TABLE IF NOT EXISTS temp.names_vocab USING fts5vocab(main, names_fts, 'row')`.execute(
+    db,
+  )
+  prepared.add(db)
+}
+
+/** Which of `candidates` are words of the vocabulary (one lookup per candidate, in one statement). */
+async function knownWords(db: DB, vocab: Vocab, candidates: readonly string[]): Promise<string[]> {
+  if (candidates.length === 0) return []
+  const rows = await sql<{
+    term: string
+  }>`SELECT term FROM ${sql.table(`temp.${vocab}`)} WHERE term IN (SELECT value FROM json_each(${JSON.stringify(candidates)}))`.execute(
+    db,
+  )
+  return rows.rows.map((r) => r.term)
+}
+
+/**
+ * Typo alternatives for each word (itself included): the vocabulary words of either index within
+ * one edit of it, or failing that, itself minus one letter when some word starts with that (a typo
+ * in a word not finished yet). Words shorter than MIN_CORRECTABLE stay as they are.
+ */
+async function corrections(db: DB, tokens: readonly string[]): Promise<string[][]> {
+  const groups: string[][] = []
+  for (const token of tokens) {
+    if ([...token].length < MIN_CORRECTABLE) {
+      groups.push([token])
+      continue
+    }
+    const candidates = edits1(token, ALPHABET)
+    const found = new Set([
+      ...(await knownWords(db, 'titles_vocab', candidates)),
+      ...(await knownWords(db, 'names_vocab', candidates)),
+    ])
+    if (found.size === 0) {
+      const chars = [...token]
+      for (let i = 0; i < chars.length; i++) {
+        const shorter = [...chars.slice(0, i), ...chars.slice(i + 1)].join('')
+        for (const vocab of ['titles_vocab', 'names_vocab'] as const) {
+          if (!found.has(shorter) && (await vocabularyWords(db, vocab, shorter, 1)).length > 0)
+            found.add(shorter)
+        }
+      }
+    }
+    found.delete(token)
+    groups.push([token, ...found].slice(0, MAX_CORRECTIONS + 1))
+  }
+  return groups
+}
+
+/** One full-text index and the table its rowids point into. */
+interface SearchIndex {
+  fts: 'titles_fts' | 'names_fts'
+  vocab: Vocab
+  table: 'titles' | 'names'
+  /** The popularity column, and its index: titles_by_votes, names_by_popularity. */
+  popularity: 'num_votes' | 'popularity'
+  /** The display text, and its NOCASE index: titles_by_title, names_by_name. */
+  text: 'primary_title' | 'primary_name'
+  bm25: string
+}
+
+const TITLES: SearchIndex = {
+  fts: 'titles_fts',
+  vocab: 'titles_vocab',
+  table: 'titles',
+  popularity: 'num_votes',
+  text: 'primary_title',
+  bm25: 'bm25(titles_fts, 4.0, 2.0, 1.0)',
+}
+
+const NAMES: SearchIndex = {
+  fts: 'names_fts',
+  vocab: 'names_vocab',
+  table: 'names',
+  popularity: 'popularity',
+  text: 'primary_name',
+  bm25: 'bm25(names_fts)',
+}
+
+/** Up to this many matches, ranking them all by bm25 too is cheap (~6 µs a match). */
+const NARROW = 2000
+/** Up to this many matches, ranking them all by popularity is cheap (~0.3 µs a match). */
+const MEDIUM = 20_000
+/** The most popular rows probed one by one for a broad query. */
+const HEAD = 3000
+/** A word of 4+ letters expands to at most this many vocabulary words for probing. */
+const MAX_EXPANSION = 8
+
+/**
+ * Candidate ids from one index for the words `groups`: the most popular matches and the best text
+ * matches. Ranking all matches costs about 0.3 µs per match (a popularity lookup each), so a broad
+ * query (`the`, `st`: hundreds of thousands of matches) instead probes the most popular rows one by
+ * one against the index (cheap when each word is a 2-3 letter prefix, which the FTS prefix index
+ * serves, or a handful of whole vocabulary words) and takes its text matches from the NOCASE index
+ * on the display text (titles starting with what was typed).
+ */
+async function candidateIds(
+  db: DB,
+  index: SearchIndex,
+  groups: string[][],
+  typed: string,
+): Promise<number[]> {
+  const fts = sql.table(index.fts)
+  const table = sql.table(index.table)
+  const pop = sql.ref(`t.${index.popularity}`)
+  const bm25 = sql.raw(index.bm25)
+  const match = ftsPrefixExpression(groups)
+  // Counting matches costs ~50 ns each: cheap next to ranking them.
+  const counted = await sql<{
+    n: number
+  }>`SELECT count(*) AS n FROM (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ${match} LIMIT ${MEDIUM + 1})`.execute(
+    db,
+  )
+  const n = Number(counted.rows[0]?.n ?? 0)
+  if (n === 0) return []
+  const joinAll = () =>
+    sql<{
+      id: number
+    }>`SELECT t.id AS id FROM ${fts} JOIN ${table} t ON t.id = ${fts}.rowid WHERE ${fts} MATCH ${match} ORDER BY ${pop} DESC LIMIT ${CANDIDATES}`.execute(
+      db,
+    )
+  const ids = new Set<number>()
+  if (n <= NARROW) {
+    for (const r of (await joinAll()).rows) ids.add(r.id)
+    const best = await sql<{
+      id: number
+    }>`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ${match} ORDER BY ${bm25} LIMIT ${CANDIDATES / 2}`.execute(
+      db,
+    )
+    for (const r of best.rows) ids.add(r.id)
+    return [...ids]
+  }
+  const probe = n > MEDIUM ? await probeExpression(db, index, groups) : null
+  let popular: { id: number }[] = []
+  if (probe !== null) {
+    const head = await sql<{
+      id: number
+    }>`SELECT h.id AS id FROM (SELECT t.id AS id, ${pop} AS p FROM ${table} t ORDER BY ${pop} DESC LIMIT ${HEAD}) h
+      WHERE EXISTS (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ${probe} AND ${fts}.rowid = h.id)
+      ORDER BY h.p DESC LIMIT ${CANDIDATES}`.execute(db)
+    popular = head.rows
+  }
+  // The head holds too few matches: the matches are mostly unpopular, rank them all.
+  if (popular.length < CANDIDATES / 4) popular = (await joinAll()).rows
+  for (const r of popular) ids.add(r.id)
+  const lower = typed.trim()
+  if (lower.length > 0) {
+    const text = sql.ref(`t.${index.text}`)
+    const starts = await sql<{ id: number }>`SELECT t.id AS id FROM ${table} t
+      WHERE ${text} >= ${lower} COLLATE NOCASE AND ${text} < ${`${lower}\uffff`} COLLATE NOCASE
+      ORDER BY ${text} COLLATE NOCASE LIMIT ${CANDIDATES / 2}`.execute(db)
+    for (const r of starts.rows) ids.add(r.id)
+  }
+  return [...ids]
+}
+
+/**
+ * The match expression for probing single rows, or null when a probe would be slow: a 2-3 letter
+ * prefix is one read of the FTS prefix index; a longer prefix becomes its (few) vocabulary words,
+ * since FTS would otherwise merge every word with that prefix again for each probe.
+ */
+async function probeExpression(db: DB, index: SearchIndex, groups: string[][]): Promise<string | null> {
+  const parts: string[] = []
+  for (const alts of groups) {
+    const terms: string[] = []
+    for (const alt of alts) {
+      const len = [...alt].length
+      if (len < 2) return null
+      if (len <= 3) {
+        terms.push(`"${alt}"*`)
+        continue
+      }
+      const words = await vocabularyWords(db, index.vocab, alt, MAX_EXPANSION + 1)
+      if (words.length > MAX_EXPANSION) return null
+      terms.push(...words.map((w) => `"${w}"`))
+    }
+    if (terms.length === 0) return null
+    parts.push(terms.length === 1 ? terms[0] : `(${terms.join(' OR ')})`)
+  }
+  return parts.join(' AND ')
+}
+
+async function vocabularyWords(db: DB, vocab: Vocab, prefix: string, limit: number): Promise<string[]> {
+  const rows = await sql<{
+    term: string
+  }>`SELECT term FROM ${sql.table(`temp.${vocab}`)} WHERE term >= ${prefix} AND term < ${`${prefix}\uffff`} LIMIT ${limit}`.execute(
+    db,
+  )
+  return rows.rows.map((r) => r.term)
+}
+
+/**
+ * For a query of single letters only (no index serves them): the most popular rows having a word
+ * that starts with each letter, filtered here.
+ */
+async function headIds(db: DB, index: SearchIndex, letters: readonly string[]): Promise<number[]> {
+  const other = index.table === 'titles' ? sql.ref('original_title') : sql.lit(null)
+  const rows = await sql<{
+    id: number
+    a: string
+    b: string | null
+  }>`SELECT id, ${sql.ref(index.text)} AS a, ${other} AS b
+    FROM ${sql.table(index.table)} ORDER BY ${sql.ref(index.popularity)} DESC LIMIT ${HEAD}`.execute(db)
+  const ids: number[] = []
+  for (const r of rows.rows) {
+    const words = [...tokenize(r.a), ...(r.b ? tokenize(r.b) : [])]
+    if (letters.every((l) => words.some((w) => w.startsWith(l)))) ids.push(r.id)
+    if (ids.length >= CANDIDATES) break
+  }
+  return ids
+}
+
+interface TitleCandidate {
+  id: number
+  title_type: string
+  primary_title: string
+  original_title: string | null
+  start_year: number | null
+  end_year: number | null
+  average_rating: number | null
+  num_votes: number
+}
+
+async function titleCandidates(db: DB, ids: number[]): Promise<TitleCandidate[]> {
+  if (ids.length === 0) return []
+  return db
+    .selectFrom('titles as t')
+    .select([
+      't.id',
+      't.title_type',
+      't.primary_title',
+      't.original_title',
+      't.start_year',
+      't.end_year',
+      't.average_rating',
+      't.num_votes',
+    ])
+    .where('t.id', 'in', ids)
+    .execute()
+}
+
+interface NameCandidate {
+  id: number
+  primary_name: string
+  primary_profession: string | null
+  birth_year: number | null
+  death_year: number | null
+  popularity: number
+}
+
+async function nameCandidates(db: DB, ids: number[]): Promise<NameCandidate[]> {
+  if (ids.length === 0) return []
+  return db
+    .selectFrom('names as n')
+    .select([
+      'n.id',
+      'n.primary_name',
+      'n.primary_profession',
+      'n.birth_year',
+      'n.death_year',
+      'n.popularity',
+    ])
+    .where('n.id', 'in', ids)
+    .execute()
+}
+
+/**
+ * How well a text matches the query words, from 0: +3 when it is exactly the query, +2 when it starts
+ * with it, +1 when every query word is a whole word of it, minus 0.5 per word matched only through
+ * a correction; -1 (no match) when some word has no alternative prefixing one of its words.
+ */
+export function textScore(
+  text: string,
+  groups: readonly (readonly string[])[],
+  query: readonly string[],
+): number {
+  const words = tokenize(text)
+  if (words.length === 0) return -1
+  let score = 0
+  let whole = true
+  for (let i = 0; i < groups.length; i++) {
+    const alts = groups[i]
+    const original = query[i]
+    if (words.some((w) => w.startsWith(original))) {
+      if (!words.includes(original)) whole = false
+      continue
+    }
+    const alt = alts.find((a) => words.some((w) => w.startsWith(a)))
+    if (alt === undefined) return -1
+    score -= 0.5
+    if (!words.includes(alt)) whole = false
+  }
+  const joinedText = words.join(' ')
+  const joinedQuery = query.join(' ')
+  if (joinedText === joinedQuery) score += 3
+  else if (joinedText.startsWith(joinedQuery)) score += 2
+  if (whole) score += 1
+  // Shorter texts are closer to what was typed.
+  score -= Math.min(1, Math.max(0, words.length - query.length) * 0.1)
+  return score
+}
+
+const popularity = (n: number) => POPULARITY * Math.log10(1 + Math.max(0, n))
+
+/** GET /search. `text` must contain at least one letter or digit (the route checks). */
+export async function search(db: DB, text: string, opts: { limit: number }): Promise<SearchResult> {
+  const tokens = queryTokens(text)
+  if (tokens.length === 0) return { query: text, words: [], corrected: false, results: [] }
+  await ensureVocab(db)
+  // Single letters are too broad for the index (no prefix index serves them): they filter the
+  // candidates the other words found, or, alone, the most popular rows.
+  const indexed = tokens.filter((t) => [...t].length >= 2)
+
+  const attempt = async (groups: string[][]) => {
+    const find = (index: SearchIndex) =>
+      indexed.length === 0 ? headIds(db, index, tokens) : candidateIds(db, index, groups, text)
+    return {
+      titles: await titleCandidates(db, await find(TITLES)),
+      names: await nameCandidates(db, await find(NAMES)),
+    }
+  }
+  let groups = indexed.map((t) => [t])
+  let corrected = false
+  let found = await attempt(groups)
+  // Nothing matches every word: some word may hold a typo. Retry with its corrections.
+  if (found.titles.length === 0 && found.names.length === 0 && indexed.length > 0) {
+    const alternatives = await corrections(db, indexed)
+    if (alternatives.some((a) => a.length > 1)) {
+      groups = alternatives
+      corrected = true
+      found = await attempt(groups)
+    }
+  }
+  const { titles, names } = found
+
+  /** Alternatives per query word, aligned with `tokens` (single letters stand for themselves). */
+  const align = (groups: string[][] | undefined): string[][] => {
+    let k = 0
+    return tokens.map((t) => ([...t].length >= 2 && groups ? groups[k++] : [t]))
+  }
+  const titleGroups = align(groups)
+  const nameGroups = titleGroups
+
+  const hits: (SearchHit & { needsAka?: boolean; rawId: number })[] = []
+  for (const t of titles) {
+    const primary = textScore(t.primary_title, titleGroups, tokens)
+    const original = t.original_title ? textScore(t.original_title, titleGroups, tokens) - 0.25 : -1
+    let score = Math.max(primary, original)
+    // The index matched an alternate title (contentless FTS does not say which column matched).
+    const needsAka = score < 0
+    if (needsAka) {
+      if (indexed.length < tokens.length || indexed.length === 0) continue
+      score = 0.5
+    }
+    hits.push({
+      kind: 'title',
+      rawId: t.id,
+      id: tt(t.id),
+      title: t.primary_title,
+      type: t.title_type,
+      startYear: t.start_year,
+      endYear: t.end_year,
+      rating: t.average_rating,
+      votes: t.num_votes,
+      matchedTitle: null,
+      episodeOf: null,
+      score: round(score + popularity(t.num_votes)),
+      needsAka,
+    })
+  }
+  for (const n of names) {
+    const score = textScore(n.primary_name, nameGroups, tokens)
+    if (score < 0) continue
+    hits.push({
+      kind: 'name',
+      rawId: n.id,
+      id: nm(n.id),
+      name: n.primary_name,
+      professions: n.primary_profession ? n.primary_profession.split(',') : [],
+      birthYear: n.birth_year,
+      deathYear: n.death_year,
+      popularity: n.popularity,
+      score: round(score + popularity(n.popularity)),
+    })
+  }
+  hits.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
+  const top = hits.slice(0, opts.limit)
+
+  // Details for the few results shown: series of episodes, the alternate title that matched.
+  const titleHits = top.filter(
+    (h): h is TitleHit & { rawId: number; needsAka?: boolean } => h.kind === 'title',
+  )
+  const episodeIds = titleHits.filter((h) => h.type === 'tvEpisode').map((h) => h.rawId)
+  if (episodeIds.length > 0) {
+    const rows = await db
+      .selectFrom('episodes as e')
+      .leftJoin('titles as p', 'p.id', 'e.parent_id')
+      .select(['e.id', 'e.parent_id', 'e.season_number', 'e.episode_number', 'p.primary_title'])
+      .where('e.id', 'in', episodeIds)
+      .execute()
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    for (const h of titleHits) {
+      const e = byId.get(h.rawId)
+      if (e) {
+        h.episodeOf = {
+          seriesId: tt(e.parent_id),
+          seriesTitle: e.primary_title,
+          season: e.season_number,
+          episode: e.episode_number,
+        }
+      }
+    }
+  }
+  const akaIds = titleHits.filter((h) => h.needsAka).map((h) => h.rawId)
+  if (akaIds.length > 0) {
+    const rows = await db
+      .selectFrom('akas')
+      .select(['title_id', 'title'])
+      .where('title_id', 'in', akaIds)
+      .orderBy('title_id')
+      .orderBy('ordering')
+      .execute()
+    for (const h of titleHits) {
+      if (!h.needsAka) continue
+      const aka = rows.find((r) => r.title_id === h.rawId && textScore(r.title, titleGroups, tokens) >= 0)
+      h.matchedTitle = aka?.title ?? null
+    }
+  }
+  const results: SearchHit[] = top.map(({ rawId: _r, ...h }) => {
+    if (h.kind === 'title') {
+      const { needsAka: _n, ...rest } = h as TitleHit & { needsAka?: boolean }
+      return rest
+    }
+    return h
+  })
+  return { query: text, words: titleGroups, corrected: corrected && results.length > 0, results }
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000
+
+/** For tests and the search benchmark: the folded form the index stores. */
+export const normalize = (text: string) => tokenize(fold(text)).join(' ')

@@ -1,0 +1,310 @@
+import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import { isBudgetExceeded, withBudget } from '../sqlite/connection.js'
+import type { DatasetDB } from '../types.js'
+import { type DB, interruptible } from './sql.js'
+import { TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
+
+export const TITLE_SORTS = ['relevance', 'votes', 'rating', 'year', 'title'] as const
+export type TitleSort = (typeof TITLE_SORTS)[number]
+export type Order = 'asc' | 'desc'
+
+/** The filters of GET /titles, already validated. */
+export interface TitleFilter {
+  /** An FTS5 match expression (see ftsMatch in search.ts), not raw user text. */
+  match?: string
+  types?: readonly string[]
+  /** Every genre must match. */
+  genres?: readonly string[]
+  yearFrom?: number
+  yearTo?: number
+  minRating?: number
+  minVotes?: number
+  runtimeMin?: number
+  runtimeMax?: number
+  /** Include adult titles (excluded by default). */
+  adult: boolean
+}
+
+/** Where the previous page stopped: the sort key and id of its last row. */
+export interface Keyset {
+  key: number | string
+  id: number
+}
+
+export interface TitlePage {
+  items: TitleSummary[]
+  /** Keyset of the last item when there is a next page. */
+  next: Keyset | null
+}
+
+/** Weight of popularity against text relevance (bm25) in the relevance sort. */
+const POPULARITY_WEIGHT = 0.5
+
+type TitlesQB = SelectQueryBuilder<DatasetDB & { t: DatasetDB['titles'] }, 't', object>
+
+/** Applies every filter; `withMatch` false when the FTS match is already the driving table. */
+function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean): TitlesQB {
+  // First, so SQLite evaluates it on every row the scan visits (see interruptible()).
+  let q = qb.where(interruptible(db, sql.ref('t.id')))
+  if (withMatch && f.match !== undefined) {
+    q = q.where('t.id', 'in', sql<number>`(SELECT rowid FROM titles_fts WHERE titles_fts MATCH ${f.match})`)
+  }
+  if (f.types && f.types.length > 0) q = q.where('t.title_type', 'in', [...f.types])
+  for (const genre of f.genres ?? []) {
+    q = q.where('t.id', 'in', (eb) =>
+      eb.selectFrom('title_genres').select('title_id').where('genre', '=', genre),
+    )
+  }
+  if (f.yearFrom !== undefined) q = q.where('t.start_year', '>=', f.yearFrom)
+  if (f.yearTo !== undefined) q = q.where('t.start_year', '<=', f.yearTo)
+  if (f.minRating !== undefined) q = q.where('t.average_rating', '>=', f.minRating)
+  if (f.minVotes !== undefined) q = q.where('t.num_votes', '>=', f.minVotes)
+  if (f.runtimeMin !== undefined) q = q.where('t.runtime_minutes', '>=', f.runtimeMin)
+  if (f.runtimeMax !== undefined) q = q.where('t.runtime_minutes', '<=', f.runtimeMax)
+  if (!f.adult) q = q.where('t.is_adult', '=', 0)
+  return q
+}
+
+/** The sort column of a non-relevance sort; NOCASE for titles so the titles_by_title index serves it. */
+function sortKey(sort: Exclude<TitleSort, 'relevance'>): Expression<unknown> {
+  switch (sort) {
+    case 'votes':
+      return sql.ref('t.num_votes')
+    case 'rating':
+      return sql.ref('t.average_rating')
+    case 'year':
+      return sql.ref('t.start_year')
+    case 'title':
+      return sql`t.primary_title COLLATE NOCASE`
+  }
+}
+
+function keyOf(sort: TitleSort, r: TitleRow & { relevance?: number }): number | string {
+  switch (sort) {
+    case 'relevance':
+      return r.relevance!
+    case 'votes':
+      return r.num_votes
+    case 'rating':
+      return r.average_rating!
+    case 'year':
+      return r.start_year!
+    case 'title':
+      return r.primary_title
+  }
+}
+
+/** `(key, id) > (k, i)` or `<`: a row-value comparison SQLite turns into an index range. */
+function after(
+  key: Expression<unknown>,
+  idRef: Expression<unknown>,
+  order: Order,
+  k: Keyset,
+): Expression<SqlBool> {
+  const op = order === 'asc' ? sql.raw('>') : sql.raw('<')
+  return sql<SqlBool>`(${key}, ${idRef}) ${op} (${k.key}, ${k.id})`
+}
+
+/**
+ * One page of GET /titles. Every sort walks an index in order (titles_by_votes, titles_by_type_votes,
+ * titles_by_rating, titles_by_year, titles_by_title) and stops after `limit` rows, or, for
+ * relevance, ranks the FTS matches. Rating and year sorts leave out titles without a rating or year.
+ */
+export async function listTitles(
+  db: DB,
+  filter: TitleFilter,
+  opts: { sort: TitleSort; order: Order; limit: number; after?: Keyset },
+): Promise<TitlePage> {
+  const { sort, order, limit } = opts
+  let rows: (TitleRow & { relevance?: number })[]
+  if (sort === 'relevance') {
+    if (filter.match === undefined) throw new Error('relevance sort needs a text query')
+    const relevance = sql<number>`(-bm25(titles_fts, 4.0, 2.0, 1.0) + ${sql.lit(POPULARITY_WEIGHT)} * ln(1 + t.num_votes))`
+    const inner = applyFilter(
+      db,
+      db
+        .selectFrom('titles as t')
+        .innerJoin(sql<{ rowid: number }>`titles_fts`.as('f'), (j) =>
+          j.onRef(sql.ref('f.rowid'), '=', 't.id'),
+        )
+        .select([...TITLE_COLUMNS, relevance.as('relevance')])
+        .where(sql<SqlBool>`titles_fts MATCH ${filter.match}`) as unknown as TitlesQB,
+      filter,
+      false,
+    )
+    let outer = db.selectFrom(inner.as('r')).selectAll()
+    if (opts.after) outer = outer.where(after(sql.ref('r.relevance'), sql.ref('r.id'), order, opts.after))
+    rows = (await outer
+      .orderBy(sql.ref('r.relevance'), order)
+      .orderBy(sql.ref('r.id'), order)
+      .limit(limit + 1)
+      .execute()) as unknown as (TitleRow & { relevance: number })[]
+  } else {
+    const key = sortKey(sort)
+    let q = applyFilter(
+      db,
+      db.selectFrom('titles as t').select(TITLE_COLUMNS) as unknown as TitlesQB,
+      filter,
+      true,
+    )
+    if (sort === 'rating') q = q.where('t.average_rating', 'is not', null)
+    if (sort === 'year') q = q.where('t.start_year', 'is not', null)
+    if (opts.after) q = q.where(after(key, sql.ref('t.id'), order, opts.after))
+    rows = (await q
+      .orderBy(key, order)
+      .orderBy('t.id', order)
+      .limit(limit + 1)
+      .execute()) as unknown as TitleRow[]
+  }
+  const more = rows.length > limit
+  if (more) rows.length = limit
+  const last = rows[rows.length - 1]
+  return {
+    items: rows.map(titleSummary),
+    next: more && last ? { key: keyOf(sort, last), id: last.id } : null,
+  }
+}
+
+/** Totals are exact up to this many rows, and a lower bound beyond. */
+export const TOTAL_CAP = 10_000
+
+export interface Total {
+  total: number
+  totalIsExact: boolean
+}
+
+/**
+ * How many titles match (for `total`): counts at most TOTAL_CAP + 1 rows, so no request pays for a
+ * full count; stops at `budgetUntil` (epoch ms), answering the lower bound `atLeast` then.
+ */
+export async function countTitles(
+  db: DB,
+  filter: TitleFilter,
+  opts: { budgetUntil: number; atLeast?: number; sort?: TitleSort },
+): Promise<Total> {
+  let inner = applyFilter(
+    db,
+    db.selectFrom('titles as t').select(sql.lit(1).as('one')) as unknown as TitlesQB,
+    filter,
+    true,
+  )
+  if (opts.sort === 'rating') inner = inner.where('t.average_rating', 'is not', null)
+  if (opts.sort === 'year') inner = inner.where('t.start_year', 'is not', null)
+  try {
+    const row = await withBudget(opts.budgetUntil, () =>
+      db
+        .selectFrom(inner.limit(TOTAL_CAP + 1).as('x'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    )
+    const n = Number(row.n)
+    return n > TOTAL_CAP ? { total: TOTAL_CAP, totalIsExact: false } : { total: n, totalIsExact: true }
+  } catch (err) {
+    if (isBudgetExceeded(err)) return { total: opts.atLeast ?? 0, totalIsExact: false }
+    throw err
+  }
+}
+
+export const FACETS = ['genre', 'type', 'decade'] as const
+export type Facet = (typeof FACETS)[number]
+
+export interface FacetCount {
+  value: string
+  count: number
+}
+
+export interface Facets {
+  genre?: FacetCount[]
+  type?: FacetCount[]
+  decade?: FacetCount[]
+  /** True when the deadline cut a count short: the counts cover part of the matching titles. */
+  truncated: boolean
+}
+
+/** Ids per facet slice: small enough that one slice finishes quickly, large enough to amortise. */
+const FACET_SLICE = 1 << 17
+
+/**
+ * Counts per genre, type and decade over the filtered titles, slice by slice of the id range so
+ * that when `budgetUntil` (epoch ms) passes, the slices done so far are answered with
+ * `truncated: true` instead of stalling the request.
+ */
+export async function titleFacets(
+  db: DB,
+  filter: TitleFilter,
+  facets: readonly Facet[],
+  opts: { budgetUntil: number },
+): Promise<Facets> {
+  const bounds = await db
+    .selectFrom('titles')
+    .select((eb) => [eb.fn.min<number>('id').as('lo'), eb.fn.max<number>('id').as('hi')])
+    .executeTakeFirst()
+  const counts = new Map<Facet, Map<string, number>>(facets.map((f) => [f, new Map()]))
+  let truncated = false
+  if (bounds?.lo != null && bounds.hi != null) {
+    const base = (lo: number, hi: number) =>
+      applyFilter(
+        db,
+        db.selectFrom('titles as t').where('t.id', '>=', lo).where('t.id', '<', hi) as unknown as TitlesQB,
+        filter,
+        true,
+      )
+    try {
+      await withBudget(opts.budgetUntil, async () => {
+        for (let lo = bounds.lo; lo <= bounds.hi; lo += FACET_SLICE) {
+          const hi = lo + FACET_SLICE
+          for (const facet of facets) {
+            const rows = await facetSlice(base(lo, hi), facet)
+            const m = counts.get(facet)!
+            for (const r of rows) {
+              if (r.value === null) continue
+              const v = String(r.value)
+              m.set(v, (m.get(v) ?? 0) + Number(r.n))
+            }
+          }
+          if (hi <= bounds.hi && Date.now() > opts.budgetUntil) {
+            truncated = true
+            return
+          }
+        }
+      })
+    } catch (err) {
+      if (!isBudgetExceeded(err)) throw err
+      truncated = true
+    }
+  }
+  const out: Facets = { truncated }
+  for (const [facet, m] of counts) {
+    out[facet] = [...m.entries()]
+      .map(([value, count]) => ({ value: facet === 'decade' ? `${value}s` : value, count }))
+      .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+  }
+  return out
+}
+
+function facetSlice(base: TitlesQB, facet: Facet): Promise<{ value: string | number | null; n: number }[]> {
+  switch (facet) {
+    case 'type':
+      return base
+        .select(['t.title_type as value', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('t.title_type')
+        .execute()
+    case 'decade': {
+      const decade = sql<number | null>`(t.start_year / 10) * 10`
+      return base
+        .select([decade.as('value'), (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy(decade)
+        .execute()
+    }
+    case 'genre':
+      return base
+        .innerJoin('title_genres as g', 'g.title_id', 't.id')
+        .select([
+          'g.genre as value',
+          (eb: ExpressionBuilder<DatasetDB & { g: DatasetDB['title_genres'] }, 'g'>) =>
+            eb.fn.countAll<number>().as('n'),
+        ])
+        .groupBy('g.genre')
+        .execute() as Promise<{ value: string; n: number }[]>
+  }
+}

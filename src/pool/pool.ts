@@ -1,0 +1,157 @@
+import type { Worker } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import type { Ping, WorkerData } from './query.worker.js'
+import {
+  abortError,
+  type ExecutorStats,
+  PoolBusyError,
+  type QueryExecutor,
+  QueryFailedError,
+  type QueryTask,
+  type RunOptions,
+  type TaskOutcome,
+} from './task.js'
+import { workerUrl } from './worker-url.js'
+
+export interface QueryPoolOptions {
+  /** Worker threads (config.poolSize). */
+  size: number
+  /** Tasks waiting for a worker beyond which run() rejects with PoolBusyError. */
+  maxQueue?: number
+  /** Modules whose `queries` the workers add to the registry (tests add slow queries this way). */
+  extraQueryModules?: readonly string[]
+  /** A dataset file each new worker opens while booting. */
+  warmDbPath?: string | null
+}
+
+/**
+ * Queries on worker threads (piscina): the event loop of the server never runs SQL. Aborting a
+ * running task terminates its worker, and piscina starts a replacement. The pool records each worker
+ * thread's real exit, so tests (and /metrics later) can tell a terminated worker from a stopped one.
+ */
+export class QueryPool implements QueryExecutor {
+  readonly mode = 'pool' as const
+  readonly #piscina: Piscina<QueryTask | Ping, TaskOutcome>
+  // Piscina hands this same object to every worker it creates: setWarmPath() affects replacements.
+  readonly #workerData: WorkerData
+  readonly #threads = new Map<number, Worker>()
+  #created = 0
+  #terminated = 0
+  #exited = 0
+  readonly #exitWaiters = new Map<number, Promise<void>>()
+  /** Tasks running or waiting; piscina's own maxQueue does not count tasks that carry a signal. */
+  #inFlight = 0
+  readonly #capacity: number
+
+  constructor(opts: QueryPoolOptions) {
+    this.#capacity = opts.size + (opts.maxQueue ?? Math.max(64, opts.size * 32))
+    this.#workerData = {
+      extraQueryModules: [...(opts.extraQueryModules ?? [])],
+      warmDbPath: opts.warmDbPath ?? null,
+    }
+    this.#piscina = new Piscina({
+      filename: workerUrl('./query.worker.js', import.meta.url).href,
+      minThreads: opts.size,
+      maxThreads: opts.size,
+      maxQueue: 'auto',
+      // Keep workers (and their open connections and page caches) for the life of the pool.
+      idleTimeout: 2 ** 31 - 1,
+      workerData: this.#workerData,
+    })
+    this.#piscina.on('workerCreate', (w: { id: number }) => {
+      this.#created++
+      const thread = this.#piscina.threads.find((t) => t.threadId === w.id)
+      if (!thread) return
+      this.#threads.set(w.id, thread)
+      this.#exitWaiters.set(
+        w.id,
+        new Promise((resolve) =>
+          thread.once('exit', () => {
+            this.#threads.delete(w.id)
+            resolve()
+          }),
+        ),
+      )
+    })
+    this.#piscina.on('workerDestroy', (w: { id: number }) => {
+      this.#terminated++
+      void this.#exitWaiters.get(w.id)?.then(() => {
+        this.#exited++
+        this.#exitWaiters.delete(w.id)
+      })
+    })
+    // A worker crashing while idle: piscina replaces it; nothing waits on it.
+    this.#piscina.on('error', () => {})
+  }
+
+  async run(task: QueryTask, opts: RunOptions = {}): Promise<unknown> {
+    const signal = opts.signal
+    if (signal?.aborted) throw abortError(signal)
+    if (this.#inFlight >= this.#capacity) throw new PoolBusyError()
+    let outcome: TaskOutcome
+    this.#inFlight++
+    try {
+      outcome = await this.#piscina.run(task, { signal: signal ?? null })
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal)
+      if (err instanceof Error && err.message === 'Task queue is at limit') throw new PoolBusyError()
+      throw err
+    } finally {
+      this.#inFlight--
+    }
+    if (!outcome.ok) throw new QueryFailedError(task.query, outcome.error)
+    return outcome.value
+  }
+
+  /**
+   * Resolves once every current worker has booted (and opened `dbPath`), or after `timeoutMs`:
+   * piscina counts its first workers ready at once, so without this the first requests would wait
+   * for the boot; tests also use it to wait for replacements.
+   */
+  async warmUp(
+    dbPath: string | null = this.#workerData.warmDbPath ?? null,
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    const until = Date.now() + timeoutMs
+    const seen = new Set<unknown>()
+    while (Date.now() < until) {
+      // Each ping holds its worker briefly, so concurrent pings spread over the workers.
+      const pings = Array.from({ length: this.#piscina.maxThreads }, () =>
+        this.#piscina.run({ ping: dbPath, holdMs: 10 }),
+      )
+      for (const outcome of await Promise.all(pings)) if (outcome.ok) seen.add(outcome.value)
+      if (this.threadIds().every((t) => seen.has(t))) return
+    }
+  }
+
+  /** The dataset file replacement workers open while booting (after a generation swap). */
+  setWarmPath(dbPath: string | null): void {
+    this.#workerData.warmDbPath = dbPath
+  }
+
+  /** Thread ids of the live workers. */
+  threadIds(): number[] {
+    return this.#piscina.threads.map((t) => t.threadId)
+  }
+
+  /** Resolves when the thread `threadId` has really exited (immediately if it is not known). */
+  async waitForExit(threadId: number): Promise<void> {
+    await this.#exitWaiters.get(threadId)
+  }
+
+  stats(): ExecutorStats {
+    return {
+      mode: this.mode,
+      threads: this.#piscina.threads.length,
+      queued: Math.max(0, this.#inFlight - this.#piscina.threads.length),
+      completed: this.#piscina.completed,
+      workersCreated: this.#created,
+      workersTerminated: this.#terminated,
+      workersExited: this.#exited,
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#piscina.destroy()
+  }
+}

@@ -1,0 +1,110 @@
+/** What the main thread sends a query worker (structured-cloned). */
+export interface QueryTask {
+  /** The dataset file to query (workers keep one read-only connection per path). */
+  dbPath: string
+  /** A name in the query registry (src/db/queries/index.ts, plus test modules). */
+  query: string
+  args: unknown[]
+}
+
+export interface SerializedError {
+  name: string
+  message: string
+  code?: string
+}
+
+/** What a worker answers: errors travel as data, so their name and code survive the thread boundary. */
+export type TaskOutcome = { ok: true; value: unknown } | { ok: false; error: SerializedError }
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) }
+  }
+  return { name: 'Error', message: String(err) }
+}
+
+/** The deadline of a query passed: it was stopped (worker terminated, or inline scan interrupted). */
+export class QueryDeadlineError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`query exceeded its ${timeoutMs} ms deadline`)
+    this.name = 'QueryDeadlineError'
+  }
+}
+
+/** The request went away (client disconnected) and its queries were stopped. */
+export class QueryAbortedError extends Error {
+  constructor(reason?: unknown) {
+    super('query aborted', { cause: reason })
+    this.name = 'QueryAbortedError'
+  }
+}
+
+/** Every worker is busy and the queue is full: shed load rather than queue without bound. */
+export class PoolBusyError extends Error {
+  constructor() {
+    super('all query workers are busy and the queue is full')
+    this.name = 'PoolBusyError'
+  }
+}
+
+/** A query function failed (a bug, or a database error such as a missing table). */
+export class QueryFailedError extends Error {
+  readonly code: string | undefined
+  constructor(
+    readonly query: string,
+    readonly remote: SerializedError,
+  ) {
+    super(`query ${query} failed: ${remote.name}: ${remote.message}`)
+    this.name = 'QueryFailedError'
+    this.code = remote.code
+  }
+}
+
+/** The reason an AbortSignal carries when a deadline fires. */
+export class DeadlineReason {
+  constructor(readonly timeoutMs: number) {}
+}
+
+export interface RunOptions {
+  /** Aborts the task; a DeadlineReason as the reason means the deadline passed. */
+  signal?: AbortSignal
+  /** The deadline (epoch ms) the signal enforces, for executors that must check it themselves. */
+  deadlineAt?: number
+  /** The timeout the deadline came from, for the error message. */
+  timeoutMs?: number
+}
+
+/** Runs queries somewhere: on worker threads (QueryPool) or on the calling thread (InlineExecutor). */
+export interface QueryExecutor {
+  readonly mode: 'pool' | 'inline'
+  /**
+   * Runs one task. `signal` aborts it: a queued task is dropped, a running one stopped (its worker
+   * terminated). Rejects with QueryDeadlineError when the signal's reason is a DeadlineReason,
+   * QueryAbortedError for other aborts, PoolBusyError, or QueryFailedError.
+   */
+  run(task: QueryTask, opts?: RunOptions): Promise<unknown>
+  stats(): ExecutorStats
+  close(): Promise<void>
+}
+
+export interface ExecutorStats {
+  mode: 'pool' | 'inline'
+  threads: number
+  queued: number
+  completed: number
+  /** Workers started since the pool was created (initial ones included). */
+  workersCreated: number
+  /** Workers the pool terminated (aborted tasks, crashes). */
+  workersTerminated: number
+  /** Terminated workers whose thread has really stopped ('exit' seen). */
+  workersExited: number
+}
+
+/** Maps an abort to the error the caller sees. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  return reason instanceof DeadlineReason
+    ? new QueryDeadlineError(reason.timeoutMs)
+    : new QueryAbortedError(reason)
+}

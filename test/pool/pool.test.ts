@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { InlineExecutor } from '../../src/pool/inline.js'
+import { chunks, limit, mapLimit } from '../../src/pool/limit.js'
+import { QueryPool } from '../../src/pool/pool.js'
+import {
+  DeadlineReason,
+  PoolBusyError,
+  QueryAbortedError,
+  QueryDeadlineError,
+  QueryFailedError,
+} from '../../src/pool/task.js'
+import { buildTestDataset } from '../helpers/dataset.js'
+import { tempDir } from '../helpers/server.js'
+
+const SLOW = new URL('./slow-queries.ts', import.meta.url).href
+
+/** An AbortSignal that fires like a request deadline after `ms`. */
+function deadline(ms: number): AbortSignal {
+  const c = new AbortController()
+  setTimeout(() => c.abort(new DeadlineReason(ms)), ms)
+  return c.signal
+}
+
+describe('query pool', () => {
+  let dbPath: string
+  let cleanup: () => Promise<void>
+  let pool: QueryPool
+  before(async () => {
+    const tmp = await tempDir()
+    cleanup = tmp.cleanup
+    dbPath = (await buildTestDataset(tmp.dir)).dbPath
+    pool = new QueryPool({ size: 2, maxQueue: 2, extraQueryModules: [SLOW] })
+  })
+  after(async () => {
+    await pool.close()
+    await cleanup()
+  })
+
+  it('runs registered queries on worker threads and returns plain objects', async () => {
+    const where = await pool.run({ dbPath, query: 'whereAmI', args: [] })
+    assert.notEqual(where, 0)
+    const title = (await pool.run({ dbPath, query: 'findTitle', args: [68646] })) as { primaryTitle: string }
+    assert.equal(title.primaryTitle, 'The Godfather')
+    assert.equal(Object.getPrototypeOf(title), Object.prototype)
+  })
+
+  it('carries the name and code of a failing query across the thread boundary', async () => {
+    await assert.rejects(pool.run({ dbPath, query: 'fail', args: [] }), (err: unknown) => {
+      assert.ok(err instanceof QueryFailedError)
+      assert.equal(err.code, 'E_DELIBERATE')
+      assert.match(err.message, /deliberate failure/)
+      return true
+    })
+    await assert.rejects(pool.run({ dbPath, query: 'noSuchQuery', args: [] }), /no query named noSuchQuery/)
+  })
+
+  it('stops a running query at its deadline by terminating its worker, whose thread really exits', async () => {
+    const before = pool.stats()
+    const threads = pool.threadIds()
+    const started = Date.now()
+    await assert.rejects(
+      pool.run({ dbPath, query: 'spin', args: [] }, { signal: deadline(200) }),
+      QueryDeadlineError,
+    )
+    assert.ok(Date.now() - started < 1500, 'the deadline answers promptly')
+    const stats = pool.stats()
+    assert.equal(stats.workersTerminated, before.workersTerminated + 1)
+    const gone = threads.filter((t) => !pool.threadIds().includes(t))
+    assert.equal(gone.length, 1, 'exactly one worker was removed')
+    // The terminated thread stops (the scan's tick lets termination through), not a zombie burning a core.
+    await Promise.race([
+      pool.waitForExit(gone[0]),
+      sleep(3000).then(() => assert.fail('the terminated worker thread did not exit')),
+    ])
+    // The pool heals: a replacement serves the next query.
+    const title = (await pool.run({ dbPath, query: 'findTitle', args: [211915] })) as { primaryTitle: string }
+    assert.equal(title.primaryTitle, 'Amélie')
+    assert.equal(pool.threadIds().length, 2)
+    assert.equal(pool.stats().workersExited, stats.workersTerminated)
+  })
+
+  it('drops a queued task on abort without terminating anything, and sheds load past maxQueue', async () => {
+    await pool.warmUp(dbPath)
+    const stop = new AbortController()
+    const spins = [1, 2].map(() =>
+      pool.run({ dbPath, query: 'spin', args: [] }, { signal: stop.signal }).catch((e: unknown) => e),
+    )
+    await sleep(100)
+    // Both workers busy: two more tasks may wait (maxQueue 2), the next is refused at once.
+    const queuedAbort = new AbortController()
+    const queued: Promise<unknown>[] = []
+    let busy: unknown = null
+    for (let i = 0; i < 6 && busy === null; i++) {
+      const p = pool.run({ dbPath, query: 'findTitle', args: [68646] }, { signal: queuedAbort.signal })
+      const early = await Promise.race([
+        p.then(
+          () => null,
+          (e: unknown) => e,
+        ),
+        sleep(20).then(() => null),
+      ])
+      if (early instanceof PoolBusyError) busy = early
+      else queued.push(p.catch((e: unknown) => e))
+    }
+    assert.ok(busy instanceof PoolBusyError, 'the pool refused a task past maxQueue')
+    assert.equal(queued.length, 2)
+    assert.equal(pool.stats().queued, 2)
+    const terminated = pool.stats().workersTerminated
+    queuedAbort.abort('client went away')
+    for (const r of await Promise.all(queued)) assert.ok(r instanceof QueryAbortedError)
+    assert.equal(pool.stats().workersTerminated, terminated, 'aborting queued tasks terminates nothing')
+    stop.abort('done')
+    for (const r of await Promise.all(spins)) assert.ok(r instanceof QueryAbortedError)
+    assert.equal(pool.stats().workersTerminated, terminated + 2)
+    assert.equal(await pool.run({ dbPath, query: 'findTitle', args: [1] }).then(() => 'ok'), 'ok')
+  })
+})
+
+describe('inline executor', () => {
+  let dbPath: string
+  let cleanup: () => Promise<void>
+  let inline: InlineExecutor
+  before(async () => {
+    const tmp = await tempDir()
+    cleanup = tmp.cleanup
+    dbPath = (await buildTestDataset(tmp.dir)).dbPath
+    inline = await InlineExecutor.create([SLOW])
+  })
+  after(async () => {
+    await inline.close()
+    await cleanup()
+  })
+
+  it('runs queries on the calling thread and stops a runaway scan at the deadline', async () => {
+    assert.equal(await inline.run({ dbPath, query: 'whereAmI', args: [] }), 0)
+    const started = Date.now()
+    await assert.rejects(
+      inline.run({ dbPath, query: 'spin', args: [] }, { deadlineAt: Date.now() + 150, timeoutMs: 150 }),
+      QueryDeadlineError,
+    )
+    assert.ok(Date.now() - started < 1500)
+    const title = (await inline.run({ dbPath, query: 'findTitle', args: [68646] })) as { id: string }
+    assert.equal(title.id, 'tt0068646')
+  })
+})
+
+describe('limit', () => {
+  it('never runs more than `concurrency` at once and keeps the order of results', async () => {
+    let active = 0
+    let peak = 0
+    const out = await mapLimit([5, 1, 4, 2, 3, 0, 6], 3, async (n, i) => {
+      active++
+      peak = Math.max(peak, active)
+      await sleep(n * 3)
+      active--
+      return i
+    })
+    assert.deepEqual(out, [0, 1, 2, 3, 4, 5, 6])
+    assert.equal(peak, 3)
+  })
+
+  it('hands a freed slot to a waiter before a newcomer, and releases on failure', async () => {
+    const run = limit(1)
+    const order: string[] = []
+    const a = run(async () => {
+      order.push('a')
+      throw new Error('a failed')
+    })
+    const b = run(async () => order.push('b'))
+    await assert.rejects(a)
+    const c = run(async () => order.push('c'))
+    await Promise.all([b, c])
+    assert.deepEqual(order, ['a', 'b', 'c'])
+    assert.throws(() => limit(0), RangeError)
+  })
+
+  it('chunks', () => {
+    assert.deepEqual(chunks([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]])
+    assert.deepEqual(chunks([], 2), [])
+  })
+})

@@ -1,0 +1,26 @@
+import { threadId } from 'node:worker_threads'
+import { sql } from 'kysely'
+import { type DB, interruptible } from '../../src/db/queries/sql.js'
+
+/**
+ * Queries registered only in tests (through the pool's extraQueryModules): a query that never
+ * finishes on its own, to prove deadlines really stop work, and probes of where a query runs.
+ */
+export const queries = {
+  /** An endless recursive CTE: only a terminated worker (or an inline deadline) stops it. */
+  async spin(db: DB): Promise<number> {
+    const result = await sql<{ n: number }>`
+      WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
+      SELECT count(*) AS n FROM c WHERE ${interruptible(db, sql.ref('x'))}`.execute(db)
+    return result.rows[0].n
+  },
+  /** The thread the query ran on (0 is the main thread). */
+  async whereAmI(_db: DB): Promise<number> {
+    return threadId
+  },
+  async fail(_db: DB): Promise<never> {
+    const err = new Error('deliberate failure') as Error & { code: string }
+    err.code = 'E_DELIBERATE'
+    throw err
+  },
+}
