@@ -7,6 +7,7 @@
  * costs a fraction of structured-cloning row objects, and no JS string is made per field here.
  */
 
+import { isUtf8 } from 'node:buffer'
 import { type ColumnSpec, type DatasetName, type DatasetSpec, datasetSpec, NULL_FIELD } from './catalogue.js'
 
 export type DatasetErrorCode =
@@ -141,11 +142,25 @@ export interface ColumnarBatch {
   textPos: Int32Array
   ids: Float64Array
   idPos: Int32Array
+  /**
+   * With the `raw` option and valid UTF-8: the text as bytes, `text` left empty. Field k's bytes are
+   * `utf8[utf8Pos[2k]..utf8Pos[2k + 1]]`, start -1 for null, k indexed as for textPos.
+   */
+  utf8?: Uint8Array
+  utf8Pos?: Int32Array
 }
 
 /** The buffers of a batch that postMessage can move instead of copy. */
 export function transferList(b: ColumnarBatch): ArrayBuffer[] {
-  return [b.lines.buffer, b.nums.buffer, b.textPos.buffer, b.ids.buffer, b.idPos.buffer] as ArrayBuffer[]
+  const list = [
+    b.lines.buffer,
+    b.nums.buffer,
+    b.textPos.buffer,
+    b.ids.buffer,
+    b.idPos.buffer,
+  ] as ArrayBuffer[]
+  if (b.utf8) list.push(b.utf8.buffer as ArrayBuffer, b.utf8Pos!.buffer as ArrayBuffer)
+  return list
 }
 
 export interface ParseStats {
@@ -168,6 +183,8 @@ export interface ParserOptions {
   strict?: boolean
   /** Drop a row whose key equals the previous row's (counted in `duplicates`). */
   dedupe?: boolean
+  /** Hand over text as UTF-8 bytes (`utf8`, `utf8Pos`) instead of a decoded string when valid. */
+  raw?: boolean
   /** Called with each full batch; the parser never touches an emitted batch again. */
   onBatch: (batch: ColumnarBatch) => void
   /** Called for each skipped line (not in strict mode, where it throws). */
@@ -191,6 +208,7 @@ export class TsvParser {
   private readonly batchRows: number
   private readonly strict: boolean
   private readonly dedupe: boolean
+  private readonly raw: boolean
   private readonly onBatch: (batch: ColumnarBatch) => void
   private readonly onBadLine: ((bad: BadLine) => void) | undefined
   private readonly fieldCount: number
@@ -209,11 +227,11 @@ export class TsvParser {
   private nums!: Float64Array
   private textPos!: Int32Array
   /** Byte positions of the text fields in textBytes, only used to recover from invalid UTF-8. */
-  private readonly textBytePos: Int32Array
+  private textBytePos: Int32Array
   private idPos!: Int32Array
   private ids!: Float64Array
   private idLen = 0
-  private textBytes: Buffer = Buffer.allocUnsafe(1 << 16)
+  private textBytes: Buffer = Buffer.allocUnsafeSlow(1 << 16)
   private textLen = 0
   /** UTF-16 length of the text so far, valid while the bytes are well-formed UTF-8. */
   private textUnits = 0
@@ -227,6 +245,7 @@ export class TsvParser {
     this.batchRows = opts.batchRows ?? 4096
     this.strict = opts.strict ?? false
     this.dedupe = opts.dedupe ?? false
+    this.raw = opts.raw ?? false
     this.onBatch = opts.onBatch
     this.onBadLine = opts.onBadLine
     this.fieldCount = this.layout.slots.length
@@ -301,20 +320,29 @@ export class TsvParser {
 
   private flush(): void {
     if (this.rows === 0) return
-    let text = this.textBytes.toString('utf8', 0, this.textLen)
-    // Invalid UTF-8 decodes to U+FFFD and breaks the counted positions: recount this batch by decoding
-    // each field, which is slow but only happens on broken input.
-    if (text.length !== this.textUnits) text = this.recountText()
-    this.onBatch({
+    const batch: ColumnarBatch = {
       dataset: this.layout.spec.name,
       rows: this.rows,
       lines: this.lines,
       nums: this.nums,
-      text,
+      text: '',
       textPos: this.textPos,
       ids: this.ids,
       idPos: this.idPos,
-    })
+    }
+    if (this.raw && isUtf8(this.textBytes.subarray(0, this.textLen))) {
+      // The bytes themselves go (moved, not copied) to a consumer that writes them as they are.
+      batch.utf8 = this.textBytes.subarray(0, this.textLen)
+      batch.utf8Pos = this.textBytePos
+      this.textBytes = Buffer.allocUnsafeSlow(this.textBytes.length)
+      this.textBytePos = new Int32Array(this.textBytePos.length)
+    } else {
+      batch.text = this.textBytes.toString('utf8', 0, this.textLen)
+      // Invalid UTF-8 decodes to U+FFFD and breaks the counted positions: recount this batch by
+      // decoding each field, which is slow but only happens on broken input.
+      if (batch.text.length !== this.textUnits) batch.text = this.recountText()
+    }
+    this.onBatch(batch)
     this.stats.rows += this.rows
     this.newBatch()
   }
@@ -478,6 +506,8 @@ export class TsvParser {
         if (e - s === 2 && buf[s] === BACKSLASH && buf[s + 1] === UPPER_N) {
           pos[p] = -1
           pos[p + 1] = -1
+          this.textBytePos[p] = -1
+          this.textBytePos[p + 1] = -1
           if (slot.ids >= 0) {
             const q = 2 * (r * l.idListCols + slot.ids)
             this.idPos[q] = -1
@@ -501,7 +531,7 @@ export class TsvParser {
   private appendText(buf: Buffer, s: number, e: number): void {
     const n = e - s
     if (this.textLen + n > this.textBytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.textBytes.length * 2, this.textLen + n))
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.textBytes.length * 2, this.textLen + n))
       this.textBytes.copy(bigger, 0, 0, this.textLen)
       this.textBytes = bigger
     }

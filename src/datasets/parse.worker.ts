@@ -18,6 +18,8 @@ export interface ParseJob {
   strict: boolean
   batchRows: number
   window: number
+  /** Batches carry text as UTF-8 bytes (see ColumnarBatch.utf8). */
+  raw: boolean
 }
 
 /** Messages on the job's port. */
@@ -65,6 +67,7 @@ async function run(job: ParseJob): Promise<void> {
     batchRows: job.batchRows,
     strict: job.strict,
     dedupe: true,
+    raw: job.raw,
     onBatch: (batch) => {
       inflight++
       port.postMessage({ type: 'batch', batch } satisfies ParseMessage, transferList(batch))

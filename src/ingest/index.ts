@@ -19,9 +19,9 @@
  */
 
 import { randomBytes } from 'node:crypto'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { MessageChannel, type Worker } from 'node:worker_threads'
 import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/catalogue.js'
 import { DatasetError } from '../datasets/parse.js'
@@ -30,7 +30,7 @@ import { datasetPath, statDataset } from '../datasets/reader.js'
 import { workerUrl } from '../pool/worker-url.js'
 import type { IngestSummary, SourceFile } from './manifest.js'
 import { spawnWorker } from './spawn.js'
-import { LOAD_ORDER } from './sqlite-writer.js'
+import { DIRECT_DATASETS, LOAD_ORDER } from './sqlite-writer.js'
 import type { WriterData, WriterReport } from './writer.worker.js'
 
 export type { FileSummary, IngestSummary } from './manifest.js'
@@ -103,8 +103,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   await mkdir(dirname(dbPath), { recursive: true })
   const tmpPath = `${dbPath}.building-${process.pid}`
   const sidePath = `${tmpPath}-side`
-  await removeDb(tmpPath)
-  await removeDb(sidePath)
+  await removeBuildFiles(tmpPath)
 
   const local = new AbortController()
   const onSignal = () => local.abort(new IngestError('INGEST_ABORTED', 'ingest interrupted by a signal'))
@@ -136,11 +135,11 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     return summary
   } catch (err) {
     await Promise.all(workers.map((w) => w.terminate()))
-    await removeDb(tmpPath)
+    await removeBuildFiles(tmpPath)
     throw err
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
-    await removeDb(sidePath)
+    await removeBuildFiles(tmpPath, true)
     opts.signal?.removeEventListener('abort', onAbort)
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
@@ -163,8 +162,13 @@ function checkOptions(opts: IngestOptions): DatasetName[] {
   return LOAD_ORDER.filter((d) => wanted.has(d))
 }
 
-async function removeDb(path: string): Promise<void> {
-  await Promise.all(['', '-journal', '-wal', '-shm'].map((s) => rm(path + s, { force: true })))
+/** Removes the build file (unless `keepMain`) and the files built beside it (`${tmpPath}-...`). */
+async function removeBuildFiles(tmpPath: string, keepMain = false): Promise<void> {
+  const dir = dirname(tmpPath)
+  const base = basename(tmpPath)
+  const names = await readdir(dir).catch(() => [] as string[])
+  const doomed = names.filter((n) => n.startsWith(`${base}-`) || (n === base && !keepMain))
+  await Promise.all(doomed.map((n) => rm(join(dir, n), { force: true })))
 }
 
 function generationId(now: Date): string {
@@ -215,7 +219,7 @@ function run(a: RunArgs): Promise<IngestSummary> {
     path: i === 0 ? a.tmpPath : a.sidePath,
     order,
     ports: Object.fromEntries(order.map((d) => [d, channels.get(d)!.port2])),
-    side: i === 0 && split ? { path: a.sidePath, tables: SIDE_TABLES } : null,
+    side: i === 0 && split,
     tables: i === 0 && split ? MAIN_TABLES : i === 0 ? [...MAIN_TABLES, ...SIDE_TABLES] : SIDE_TABLES,
   }))
 
@@ -298,10 +302,7 @@ function run(a: RunArgs): Promise<IngestSummary> {
           break
         // Between the writers: id sets for dangling references, then the side file is ready.
         case 'ids':
-          sideWriter?.postMessage(
-            m,
-            [m.title?.buffer, m.name?.buffer].filter((b) => b !== undefined) as ArrayBuffer[],
-          )
+          sideWriter?.postMessage(m, [m.bits.buffer as ArrayBuffer])
           break
         case 'side-done':
           mainWriter.postMessage(m)
@@ -335,6 +336,7 @@ function run(a: RunArgs): Promise<IngestSummary> {
           strict: opts.strict ?? false,
           batchRows: BATCH_ROWS,
           window: WINDOW,
+          raw: DIRECT_DATASETS.has(dataset),
         }),
       )
       const w = spawnWorker(workerUrl('../datasets/parse.worker.js', import.meta.url))

@@ -4,6 +4,7 @@
  * indexes and statistics. Runs on one thread (the writer worker); parsing happens elsewhere.
  */
 
+import { rmSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import type { DatasetName } from '../datasets/catalogue.js'
 import {
@@ -14,25 +15,39 @@ import {
   type ParseStats,
 } from '../datasets/parse.js'
 import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../db/sqlite/schema.js'
+import { type ColumnKind, IndexTableFile } from './btree.js'
 import { IdSet, RefChecker } from './refs.js'
 
 /**
- * The order the writer loads datasets in: ratings first (merged into titles, summed into
- * popularity), then titles and names (their ids decide what counts as a dangling reference), then
- * the files that refer to them.
+ * The order the writers load datasets in: ratings first (merged into titles, summed into
+ * popularity), then names and titles (their ids decide what counts as a dangling reference; names
+ * first, as the side writer waits longest for them), then the files that refer to them.
  */
 export const LOAD_ORDER: readonly DatasetName[] = [
   'title.ratings',
-  'title.basics',
   'name.basics',
+  'title.basics',
   'title.episode',
   'title.crew',
   'title.akas',
   'title.principals',
 ]
 
+/**
+ * Datasets whose table is written page by page (see btree.ts) rather than through INSERTs: the two
+ * big WITHOUT ROWID tables, 75% of all rows.
+ */
+export const DIRECT_DATASETS: ReadonlySet<DatasetName> = new Set(['title.principals', 'title.akas'])
+
 /** Rows per INSERT statement: PERF-NOTES measured 64-256 as the sweet spot. */
 const ROWS_PER_STATEMENT = 128
+
+/**
+ * Page cache while building indexes. The sorter sizes its runs from it, and a small one sorts
+ * faster here (PERF-NOTES: a large one makes principals_by_name 4x slower; 16 -> 4 MB measured
+ * 20% faster).
+ */
+const INDEX_CACHE = -4000
 
 /** FTS5 pending-terms memory during the bulk load (default 1 MB: hundreds of segments to merge). */
 const FTS_HASH_BYTES = 128 << 20
@@ -63,6 +78,16 @@ export interface TableStat {
 export interface WriterOptions {
   strict: boolean
   loaded: readonly DatasetName[]
+  /**
+   * Where to write the tables of DIRECT_DATASETS as page-built files (`${prefix}-${table}`), or null
+   * to insert them through SQL like the others.
+   */
+  directPrefix: string | null
+  /**
+   * Leave page-built files for another writer to copy (with their indexes built), instead of
+   * copying them into this writer's database at the end of their dataset.
+   */
+  keepDirect: boolean
   onBadRow?: (dataset: DatasetName, line: number, reason: string) => void
 }
 
@@ -224,6 +249,12 @@ class Grouped {
   }
 }
 
+/** Column kinds of the page-built tables, in record order (their primary key comes first). */
+const DIRECT_KINDS: Record<string, ColumnKind[]> = {
+  principals: ['int', 'int', 'int', 'text', 'text', 'text'],
+  akas: ['int', 'int', 'text', 'text', 'text', 'text', 'text', 'int'],
+}
+
 const num = (v: number): number | null => (Number.isNaN(v) ? null : v)
 
 function slots(layout: Layout): Record<string, { num: number; text: number; ids: number }> {
@@ -238,6 +269,8 @@ interface DatasetState {
   bulks: Bulk[]
   /** Bulk whose `changes` are this file's kept rows (null for title.ratings). */
   main: Bulk | null
+  /** The page-built table file, if this dataset is written directly. */
+  direct: IndexTableFile | null
 }
 
 export class SqliteDatasetWriter {
@@ -341,6 +374,17 @@ export class SqliteDatasetWriter {
       sent: 0,
       bulks,
       main,
+      direct: null,
+    }
+    if (this.opts.directPrefix && DIRECT_DATASETS.has(dataset) && main) {
+      const table = main.table
+      this.state.direct = new IndexTableFile(
+        `${this.opts.directPrefix}-${table}`,
+        table,
+        TABLES.find((sql) => sql.startsWith(`CREATE TABLE ${table} `))!,
+        DIRECT_KINDS[table],
+        2,
+      )
     }
     this.db.exec('BEGIN')
   }
@@ -365,10 +409,12 @@ export class SqliteDatasetWriter {
         this.crewBatch(b, st.bulks[0])
         break
       case 'title.akas':
-        this.akasBatch(b, st.bulks[0])
+        if (st.direct && b.utf8) this.akasDirect(b, st.direct, st.bulks[0])
+        else this.akasBatch(b, st.bulks[0])
         break
       case 'title.principals':
-        this.principalsBatch(b, st.bulks[0])
+        if (st.direct && b.utf8) this.principalsDirect(b, st.direct, st.bulks[0])
+        else this.principalsBatch(b, st.bulks[0])
         break
     }
   }
@@ -387,6 +433,9 @@ export class SqliteDatasetWriter {
       // One line makes several crew rows: count lines, duplicates are the parser's.
       c.kept = st.sent
       c.duplicates = stats.duplicates
+    } else if (st.direct) {
+      c.kept = this.finishDirect(st.direct, st.main!)
+      c.duplicates = stats.duplicates + (st.sent - c.kept)
     } else if (st.main) {
       c.kept = st.main.changes
       c.duplicates = stats.duplicates + (st.sent - st.main.changes)
@@ -400,9 +449,41 @@ export class SqliteDatasetWriter {
     if (st.dataset === 'name.basics') this.refs.provide('name', this.nameIds)
     this.updateDangling()
     for (const bulk of st.bulks) this.rowCounts[bulk.table] = (this.rowCounts[bulk.table] ?? 0) + bulk.changes
+    if (st.direct) this.rowCounts[st.main!.table] = c.kept
     c.ms = Math.round(performance.now() - st.started)
     this.state = null
     return c
+  }
+
+  /** Page-built files left for another writer to copy in (keepDirect), with their tables. */
+  readonly directFiles: { path: string; tables: string[] }[] = []
+
+  /**
+   * Completes a page-built table: writes its upper pages, adds the rows it refused (out of order,
+   * too big) from where they waited (this database's table, through INSERTs), then either copies
+   * it into this database or builds its indexes for the writer that will. Returns the rows kept.
+   */
+  private finishDirect(direct: IndexTableFile, staged: Bulk): number {
+    const built = direct.finish()
+    const table = staged.table
+    const db = this.db
+    db.prepare('ATTACH ? AS built').run(direct.path)
+    db.exec('BEGIN')
+    const late = db.prepare(`INSERT OR IGNORE INTO built.${table} SELECT * FROM main.${table}`).run().changes
+    db.exec(`DELETE FROM main.${table}`)
+    if (this.opts.keepDirect) {
+      db.pragma(`built.cache_size = ${INDEX_CACHE}`)
+      for (const sql of indexesOf(new Set([table])))
+        db.exec(sql.replace(/^CREATE INDEX /, 'CREATE INDEX built.'))
+    } else {
+      // Same schema, empty destination: SQLite copies the records as they are.
+      db.exec(`INSERT INTO main.${table} SELECT * FROM built.${table}`)
+    }
+    db.exec('COMMIT')
+    db.exec('DETACH built')
+    if (this.opts.keepDirect) this.directFiles.push({ path: direct.path, tables: [table] })
+    else rmSync(direct.path, { force: true })
+    return built + late
   }
 
   /** Brings dangling counts up to date (ids checked late, once their set arrived, included). */
@@ -614,6 +695,93 @@ export class SqliteDatasetWriter {
     }
   }
 
+  /** akas rows into the page-built file; rows it refuses wait in this database's table. */
+  private akasDirect(b: ColumnarBatch, d: IndexTableFile, staged: Bulk): void {
+    const l = layoutOf('title.akas')
+    const s = slots(l)
+    const nums = b.nums
+    const u = b.utf8!
+    const up = b.utf8Pos!
+    const nc = l.numCols
+    const tc = l.textCols
+    const refs = this.refs
+    for (let r = 0; r < b.rows; r++) {
+      const nb = r * nc
+      const tb = 2 * r * tc
+      const pt = tb + 2 * s.title.text
+      if (up[pt] < 0) {
+        this.badRow(b, r, 'title is \\N')
+        continue
+      }
+      this.state!.sent++
+      const titleId = nums[nb + s.titleId.num]
+      refs.check('title.akas', 'title', titleId)
+      d.num(0, titleId)
+      d.num(1, nums[nb + s.ordering.num])
+      d.text(2, u, up[pt], up[pt + 1])
+      let p = tb + 2 * s.region.text
+      d.text(3, u, up[p], up[p + 1])
+      p = tb + 2 * s.language.text
+      d.text(4, u, up[p], up[p + 1])
+      p = tb + 2 * s.types.text
+      d.text(5, u, up[p], up[p + 1])
+      p = tb + 2 * s.attributes.text
+      d.text(6, u, up[p], up[p + 1])
+      d.num(7, nums[nb + s.isOriginalTitle.num])
+      if (!d.add()) this.stageRow(b, r, staged)
+    }
+  }
+
+  /** principals rows into the page-built file; rows it refuses wait in this database's table. */
+  private principalsDirect(b: ColumnarBatch, d: IndexTableFile, staged: Bulk): void {
+    const l = layoutOf('title.principals')
+    const s = slots(l)
+    const nums = b.nums
+    const u = b.utf8!
+    const up = b.utf8Pos!
+    const nc = l.numCols
+    const tc = l.textCols
+    const refs = this.refs
+    for (let r = 0; r < b.rows; r++) {
+      const nb = r * nc
+      const tb = 2 * r * tc
+      const nameId = nums[nb + s.nconst.num]
+      const pc = tb + 2 * s.category.text
+      if (Number.isNaN(nameId) || up[pc] < 0) {
+        this.badRow(b, r, Number.isNaN(nameId) ? 'nconst is \\N' : 'category is \\N')
+        continue
+      }
+      this.state!.sent++
+      const titleId = nums[nb + s.tconst.num]
+      refs.check('title.principals', 'title', titleId)
+      refs.check('title.principals', 'name', nameId)
+      d.num(0, titleId)
+      d.num(1, nums[nb + s.ordering.num])
+      d.num(2, nameId)
+      d.text(3, u, up[pc], up[pc + 1])
+      let p = tb + 2 * s.job.text
+      d.text(4, u, up[p], up[p + 1])
+      p = tb + 2 * s.characters.text
+      d.text(5, u, up[p], up[p + 1])
+      if (!d.add()) this.stageRow(b, r, staged)
+    }
+  }
+
+  /** A row the page-built file refused, inserted into this database's table to be moved later. */
+  private stageRow(b: ColumnarBatch, r: number, staged: Bulk): void {
+    const l = layoutOf(b.dataset)
+    const u = Buffer.from(b.utf8!.buffer, b.utf8!.byteOffset, b.utf8!.byteLength)
+    const up = b.utf8Pos!
+    for (const slot of l.slots) {
+      if (slot.num >= 0) staged.args[staged.k++] = num(b.nums[r * l.numCols + slot.num])
+      else {
+        const p = 2 * (r * l.textCols + slot.text)
+        staged.args[staged.k++] = up[p] < 0 ? null : u.toString('utf8', up[p], up[p + 1])
+      }
+    }
+    staged.endRow()
+  }
+
   private akasBatch(b: ColumnarBatch, akas: Bulk): void {
     const l = layoutOf('title.akas')
     const s = slots(l)
@@ -724,10 +892,8 @@ export class SqliteDatasetWriter {
   /** Builds the secondary indexes of `tables`. */
   buildIndexes(tables: ReadonlySet<string>): void {
     this.timed('indexes', () => {
-      // The sorter sizes its runs from cache_size: a small cache sorts faster here (PERF-NOTES:
-      // a large one makes principals_by_name 4x slower; 16 MB -> 4 MB measured 20% faster).
       const cache = this.db.pragma('cache_size', { simple: true })
-      this.db.pragma('cache_size = -4000')
+      this.db.pragma(`cache_size = ${INDEX_CACHE}`)
       this.db.exec('BEGIN')
       for (const sql of indexesOf(tables)) this.db.exec(sql)
       this.db.exec('COMMIT')
@@ -740,7 +906,7 @@ export class SqliteDatasetWriter {
    * With the same indexes declared on the empty destination, INSERT ... SELECT * takes SQLite's
    * transfer path: records and index entries are copied as they are, not rebuilt.
    */
-  merge(path: string, tables: ReadonlySet<string>, rowCounts: Record<string, number>): void {
+  merge(path: string, tables: ReadonlySet<string>): void {
     const db = this.db
     this.timed('merge', () => {
       db.prepare('ATTACH ? AS side').run(path)
@@ -750,7 +916,11 @@ export class SqliteDatasetWriter {
       db.exec('COMMIT')
       db.exec('DETACH side')
     })
-    Object.assign(this.rowCounts, rowCounts)
+  }
+
+  /** Row counts of tables another writer built (see merge). */
+  addRows(rows: Record<string, number>): void {
+    for (const [t, n] of Object.entries(rows)) if (n > 0) this.rowCounts[t] = n
   }
 
   /** Rows written per table by this writer. */

@@ -12,7 +12,7 @@ import { type ColumnarBatch, DatasetError, type ParseStats } from '../datasets/p
 import type { ParseMessage } from '../datasets/parse.worker.js'
 import { SCHEMA_VERSION } from '../db/sqlite/schema.js'
 import { buildManifest, type IngestSummary, type SourceFile } from './manifest.js'
-import { IdSet } from './refs.js'
+import { IdSet, type RefKind } from './refs.js'
 import { type FileCounts, SqliteDatasetWriter } from './sqlite-writer.js'
 
 export interface WriterData {
@@ -28,8 +28,8 @@ export interface WriterData {
   startedAt: string
   notLoaded: DatasetName[]
   sources: SourceFile[]
-  /** Main lane: the side writer's file and tables, or null without a side writer. */
-  side: { path: string; tables: string[] } | null
+  /** Main lane: whether a side writer builds tables to copy in at the end. */
+  side: boolean
   /** Tables whose secondary indexes this writer builds. */
   tables: string[]
 }
@@ -40,15 +40,31 @@ export type WriterReport =
   | { type: 'file-done'; dataset: DatasetName }
   | { type: 'bad-line'; dataset: DatasetName; line: number; reason: string }
   | { type: 'phase'; phase: string }
-  | { type: 'ids'; title: Uint8Array | null; name: Uint8Array | null }
-  | { type: 'side-done'; counts: [DatasetName, FileCounts][]; rows: Record<string, number> }
+  | { type: 'ids'; kind: RefKind; bits: Uint8Array }
+  | {
+      type: 'side-done'
+      counts: [DatasetName, FileCounts][]
+      rows: Record<string, number>
+      files: SideFile[]
+    }
   | { type: 'done'; summary: IngestSummary }
   | { type: 'error'; error: { name: string; message: string; code?: string; file?: string; line?: number } }
 
 /** Messages from the ingest thread to a writer. */
 export type WriterCommand =
-  | { type: 'ids'; title: Uint8Array | null; name: Uint8Array | null }
-  | { type: 'side-done'; counts: [DatasetName, FileCounts][]; rows: Record<string, number> }
+  | { type: 'ids'; kind: RefKind; bits: Uint8Array }
+  | {
+      type: 'side-done'
+      counts: [DatasetName, FileCounts][]
+      rows: Record<string, number>
+      files: SideFile[]
+    }
+
+/** A database file the side writer built, and the tables (with their indexes) to copy from it. */
+export interface SideFile {
+  path: string
+  tables: string[]
+}
 
 /**
  * Ids the side writer may hold (12 bytes each) for checking before the id sets arrive; then it waits
@@ -60,10 +76,21 @@ const parent = parentPort!
 const data = workerData as WriterData
 const post = (m: WriterReport, transfer?: ArrayBuffer[]) => parent.postMessage(m, transfer)
 
+/** The side writer's reference checker, once it exists: id sets are handed to it as they arrive. */
+let sideRefs: SqliteDatasetWriter | null = null
+let idsArrived: (() => void) | null = null
+
 /** The next message of a type from the ingest thread. */
 const commands = new Map<string, WriterCommand>()
 const waiting = new Map<string, (c: WriterCommand) => void>()
 parent.on('message', (c: WriterCommand) => {
+  if (c.type === 'ids') {
+    // Between batches (this handler never interrupts one): check the ids kept for this set.
+    sideRefs!.refs.provide(c.kind, new IdSet(c.bits))
+    sideRefs!.updateDangling()
+    idsArrived?.()
+    return
+  }
   const w = waiting.get(c.type)
   if (w) {
     waiting.delete(c.type)
@@ -123,9 +150,7 @@ async function load(writer: SqliteDatasetWriter, onDatasetEnd: () => void): Prom
     const stats = await consume(data.ports[dataset], dataset, async (b) => {
       // The side writer checks references against the main writer's id sets; until they arrive it
       // keeps the ids, up to a bound, then stops taking batches (so its parser pauses) until they do.
-      if (!writer.refs.complete && (commands.has('ids') || writer.refs.pendingCount > PENDING_CAP)) {
-        await receiveIds(writer)
-      }
+      while (!writer.refs.complete && writer.refs.pendingCount > PENDING_CAP) await nextIds()
       writer.write(b)
     })
     writer.end(stats)
@@ -134,35 +159,42 @@ async function load(writer: SqliteDatasetWriter, onDatasetEnd: () => void): Prom
   }
 }
 
-let idsReceived: Promise<void> | null = null
-function receiveIds(writer: SqliteDatasetWriter): Promise<void> {
-  idsReceived ??= command('ids').then((c) => {
-    if (c.title) writer.refs.provide('title', new IdSet(c.title))
-    if (c.name) writer.refs.provide('name', new IdSet(c.name))
-    writer.updateDangling()
+function nextIds(): Promise<void> {
+  return new Promise((resolve) => {
+    idsArrived = () => {
+      idsArrived = null
+      resolve()
+    }
   })
-  return idsReceived
 }
 
 async function side(writer: SqliteDatasetWriter): Promise<void> {
   await load(writer, () => {})
-  if (!writer.refs.complete) await receiveIds(writer)
-  writer.buildIndexes(new Set(data.tables))
+  while (!writer.refs.complete) await nextIds()
+  // Page-built tables are in files of their own, their indexes built there.
+  const direct = new Set(writer.directFiles.flatMap((f) => f.tables))
+  const own = data.tables.filter((t) => !direct.has(t))
+  writer.buildIndexes(new Set(own))
   writer.close()
-  post({ type: 'side-done', counts: [...writer.fileCounts], rows: writer.tableRows })
+  const files = [{ path: data.path, tables: own }, ...writer.directFiles]
+  post({ type: 'side-done', counts: [...writer.fileCounts], rows: writer.tableRows, files })
 }
 
 async function main(writer: SqliteDatasetWriter): Promise<void> {
-  let idsSent = false
+  // Each id set goes to the side writer as soon as its file is in.
+  const sent = new Set<RefKind>()
   const sendIds = () => {
-    if (idsSent || !writer.refs.complete || !data.side) return
-    idsSent = true
-    const title = writer.refs.set('title') ? writer.titleIds.bits.slice() : null
-    const name = writer.refs.set('name') ? writer.nameIds.bits.slice() : null
-    const transfer = [title?.buffer, name?.buffer].filter((b) => b !== undefined) as ArrayBuffer[]
-    post({ type: 'ids', title, name }, transfer)
+    if (!data.side) return
+    for (const [kind, ids] of [
+      ['title', writer.titleIds],
+      ['name', writer.nameIds],
+    ] as const) {
+      if (sent.has(kind) || !writer.refs.set(kind)) continue
+      sent.add(kind)
+      const bits = ids.bits.slice()
+      post({ type: 'ids', kind, bits }, [bits.buffer])
+    }
   }
-  sendIds()
   await load(writer, sendIds)
   post({ type: 'phase', phase: 'fts' })
   writer.buildFts()
@@ -172,7 +204,8 @@ async function main(writer: SqliteDatasetWriter): Promise<void> {
   if (data.side) {
     const done = await command('side-done')
     post({ type: 'phase', phase: 'merge' })
-    writer.merge(data.side.path, new Set(data.side.tables), done.rows)
+    for (const f of done.files) writer.merge(f.path, new Set(f.tables))
+    writer.addRows(done.rows)
     counts = new Map([...counts, ...done.counts])
   }
   post({ type: 'phase', phase: 'analyze' })
@@ -199,8 +232,11 @@ async function run(): Promise<void> {
   const writer = new SqliteDatasetWriter(data.path, {
     strict: data.strict,
     loaded: data.loaded,
+    directPrefix: data.path,
+    keepDirect: data.lane === 'side',
     onBadRow: (dataset, line, reason) => post({ type: 'bad-line', dataset, line, reason }),
   })
+  if (data.lane === 'side') sideRefs = writer
   try {
     await (data.lane === 'main' ? main(writer) : side(writer))
   } catch (err) {
