@@ -5,7 +5,7 @@ import pkg from '../package.json' with { type: 'json' }
 import type { Config } from './config.js'
 import { REQUEST_ID_PATTERN } from './context/request-context.js'
 import { loggerOptions } from './logger.js'
-import datasetPlugin from './plugins/dataset.js'
+import datasetPlugin, { type DatasetPluginOptions } from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import limitsPlugin from './plugins/limits.js'
@@ -13,16 +13,22 @@ import metricsPlugin from './plugins/metrics.js'
 import requestContextPlugin from './plugins/request-context.js'
 import usersPlugin from './plugins/users.js'
 import meRoutes from './routes/me/index.js'
+import nameRoutes from './routes/names/index.js'
+import searchRoutes from './routes/search/index.js'
 import systemRoutes from './routes/system/index.js'
+import titleRoutes from './routes/titles/index.js'
 import { keysFileResolver, noKeysResolver, type UserResolver } from './users/api-keys.js'
 import { anyResolver } from './users/resolver.js'
 import { UsersService } from './users/service.js'
+import webPlugin from './web/plugin.js'
 
 export interface BuildAppOptions {
   /** Overrides the logger (tests pass false or a stream). */
   logger?: FastifyServerOptions['logger']
   /** Overrides how API keys resolve to users. */
   users?: UserResolver
+  /** Extra dataset-plugin options (tests register slow queries through extraQueryModules). */
+  dataset?: Pick<DatasetPluginOptions, 'extraQueryModules'>
 }
 
 /** Builds the marquee app: plugins, then routes. It never listens; server.ts and tests do. */
@@ -54,10 +60,20 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(metricsPlugin)
   await app.register(limitsPlugin, config)
   await app.register(docsPlugin, { version: pkg.version })
-  await app.register(datasetPlugin, { dbPath: config.dbPath })
+  await app.register(datasetPlugin, {
+    dbPath: config.dbPath,
+    poolSize: config.poolSize,
+    queryTimeoutMs: config.queryTimeoutMs,
+    inlineQueries: config.inlineQueries,
+    ...opts.dataset,
+  })
   await app.register(usersPlugin, { service: usersService })
   await app.register(systemRoutes)
   await app.register(meRoutes, { prefix: '/me' })
+  await app.register(titleRoutes)
+  await app.register(nameRoutes)
+  await app.register(searchRoutes)
+  await app.register(webPlugin)
 
   if (users.close) app.addHook('onClose', async () => users.close?.())
   return app

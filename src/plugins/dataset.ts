@@ -1,53 +1,419 @@
+import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import Database from 'better-sqlite3'
-import type { FastifyInstance } from 'fastify'
+import path from 'node:path'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { DatasetName } from '../datasets/catalogue.js'
+import type { QueryArgs, QueryName, QueryResult } from '../db/queries/index.js'
+import { datasetMeta } from '../db/queries/meta.js'
+import { openDataset } from '../db/sqlite/connection.js'
+import { noDataset, Problem, queryTimeout, serviceUnavailable } from '../errors.js'
+import { InlineExecutor } from '../pool/inline.js'
+import { QueryPool } from '../pool/pool.js'
+import {
+  DeadlineReason,
+  type ExecutorStats,
+  PoolBusyError,
+  QueryAbortedError,
+  QueryDeadlineError,
+  type QueryExecutor,
+} from '../pool/task.js'
 
 /**
- * MINIMAL PLACEHOLDER written by the lead so /ready works; the query-layer engineer replaces it
- * with the real dataset service (worker pool, per-request handle, generations). Keep `info()`.
+ * The dataset service: which database generation is loaded, the executors that query it (a worker
+ * pool, or the main thread), and a lazily resolved per-request handle that pins one generation for
+ * the whole request, carries its deadline and is always released.
  */
+
 export interface DatasetInfo {
   generation: string
   loadedAt: string | null
+  /** The IMDb files loaded into this generation (the manifest's `loaded`). */
   datasets: string[]
   manifest: unknown
+}
+
+interface Manifest {
+  loaded?: string[]
+  notLoaded?: string[]
+  finishedAt?: string
+}
+
+/** One loaded database file. Requests pin it; a hot swap retires it once none holds it. */
+export class Generation {
+  refs = 0
+  retired = false
+  readonly loaded: ReadonlySet<string>
+  readonly notLoaded: ReadonlySet<string>
+  /** Strong validator of every representation served from this generation. */
+  readonly etag: string
+  /** HTTP date of the ingest that built it. */
+  readonly lastModified: string | null
+
+  constructor(
+    readonly id: string,
+    readonly dbPath: string,
+    readonly manifest: unknown,
+  ) {
+    const m = (manifest ?? {}) as Manifest
+    this.loaded = new Set(m.loaded ?? [])
+    this.notLoaded = new Set(m.notLoaded ?? [])
+    // Bump API_REVISION when a response shape changes, so caches do not serve the old shape.
+    this.etag = `"${id}.${API_REVISION}"`
+    const finished = m.finishedAt ? new Date(m.finishedAt) : null
+    this.lastModified = finished && !Number.isNaN(finished.getTime()) ? finished.toUTCString() : null
+  }
+
+  /** Whether `dataset` was ingested (a database without a manifest counts as complete). */
+  has(dataset: DatasetName): boolean {
+    if (this.loaded.size === 0 && this.notLoaded.size === 0) return true
+    return this.loaded.has(dataset)
+  }
+
+  info(): DatasetInfo {
+    const m = (this.manifest ?? {}) as Manifest
+    return {
+      generation: this.id,
+      loadedAt: m.finishedAt ?? null,
+      datasets: [...this.loaded],
+      manifest: this.manifest,
+    }
+  }
+}
+
+const API_REVISION = 'r1'
+
+export interface DatasetPluginOptions {
+  dbPath: string
+  /** Query worker threads. */
+  poolSize: number
+  /** Deadline of every request's queries, in ms. */
+  queryTimeoutMs: number
+  /** Run every query on the main thread (benchmark contrast). */
+  inlineQueries?: boolean
+  /** Modules adding queries to the registry, on the workers and inline (tests add slow queries). */
+  extraQueryModules?: readonly string[]
 }
 
 export interface DatasetService {
   /** The loaded generation, or null when no dataset is loaded. */
   info(): DatasetInfo | null
+  /** The current generation (not pinned). */
+  current(): Generation | null
+  /**
+   * Loads (or reloads) a database file and makes it the current generation; requests in flight
+   * finish on the one they pinned. Returns null when the file does not exist or has no generation.
+   */
+  load(dbPath?: string): Promise<Generation | null>
+  /** Pins the current generation (refs + 1); null when none is loaded. */
+  acquire(): Generation | null
+  release(generation: Generation): void
+  readonly executor: QueryExecutor
+  /** Executor and handle counters. */
+  stats(): DatasetStats
+  /** 'acquire' and 'release' events with the generation, for tests and metrics. */
+  readonly events: EventEmitter
+}
+
+export interface DatasetStats {
+  executor: ExecutorStats
+  handlesOpen: number
+  handlesAcquired: number
+  handlesReleased: number
+}
+
+/** A request's view of the dataset: one pinned generation, one deadline, queries through the executor. */
+export interface DatasetHandle {
+  readonly generation: Generation
+  /** Aborted at the deadline, when the client goes away, or when the handle is released. */
+  readonly signal: AbortSignal
+  /** Epoch ms at which the request's queries are stopped. */
+  readonly deadlineAt: number
+  query<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>>
+  /** A query by name that is not in the typed registry (test modules). */
+  queryByName(name: string, args: unknown[]): Promise<unknown>
+  /** An epoch-ms budget for work that may stop early: `fraction` of the time left. */
+  budget(fraction: number): number
+  /** Throws 409 DATASET_NOT_LOADED unless every dataset was ingested. */
+  require(...datasets: DatasetName[]): void
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     dataset: DatasetService
   }
-}
-
-function readInfo(dbPath: string): DatasetInfo | null {
-  if (!existsSync(dbPath)) return null
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true })
-  try {
-    const rows = db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]
-    const meta = new Map(rows.map((r) => [r.key, r.value]))
-    const generation = meta.get('generation')
-    if (!generation) return null
-    const manifest = meta.has('manifest') ? JSON.parse(meta.get('manifest')!) : null
-    return {
-      generation,
-      loadedAt: manifest?.finishedAt ?? null,
-      datasets: manifest?.files ? Object.keys(manifest.files) : [],
-      manifest,
-    }
-  } finally {
-    db.close()
+  interface FastifyRequest {
+    /**
+     * The request's dataset handle, resolved on first use and shared by every later call (so
+     * concurrent sub-queries use one pinned generation); released when the response is done or the
+     * request aborted. Rejects with 503 NO_DATASET when none is loaded.
+     */
+    dataset(): Promise<DatasetHandle>
   }
 }
 
-async function datasetPlugin(app: FastifyInstance, opts: { dbPath: string }) {
-  const info = readInfo(opts.dbPath)
-  app.decorate('dataset', { info: () => info })
+export const datasetNotLoaded = (missing: readonly string[]) =>
+  new Problem(409, 'DATASET_NOT_LOADED', 'Conflict', {
+    detail: `${missing.join(' and ')} ${missing.length > 1 ? 'were' : 'was'} not loaded into this database (it was ingested with --only), so this cannot be answered; ingest ${missing.length > 1 ? 'them' : 'it'} to enable this route.`,
+    extensions: { datasets: missing },
+  })
+
+export const poolBusy = () =>
+  serviceUnavailable('POOL_BUSY', 'Every query worker is busy and the queue is full; retry shortly.', 1)
+
+async function readGeneration(dbPath: string): Promise<Generation | null> {
+  if (!existsSync(dbPath)) return null
+  const conn = openDataset(dbPath)
+  try {
+    const meta = await datasetMeta(conn.db)
+    if (!meta.generation) return null
+    return new Generation(meta.generation, dbPath, meta.manifest)
+  } finally {
+    conn.close()
+  }
+}
+
+class Service implements DatasetService {
+  readonly events = new EventEmitter()
+  #current: Generation | null = null
+  #acquired = 0
+  #released = 0
+
+  constructor(
+    readonly executor: QueryExecutor,
+    readonly inline: InlineExecutor | null,
+    private dbPath: string,
+    private readonly onLoad: (g: Generation) => void = () => {},
+  ) {}
+
+  info(): DatasetInfo | null {
+    return this.#current?.info() ?? null
+  }
+
+  current(): Generation | null {
+    return this.#current
+  }
+
+  async load(dbPath = this.dbPath): Promise<Generation | null> {
+    const next = await readGeneration(path.resolve(dbPath))
+    if (next === null) return null
+    const previous = this.#current
+    this.dbPath = dbPath
+    this.#current = next
+    this.onLoad(next)
+    if (previous && previous !== next) {
+      previous.retired = true
+      if (previous.refs === 0) this.#dispose(previous)
+    }
+    return next
+  }
+
+  acquire(): Generation | null {
+    const g = this.#current
+    if (!g) return null
+    g.refs++
+    this.#acquired++
+    this.events.emit('acquire', g)
+    return g
+  }
+
+  release(g: Generation): void {
+    g.refs--
+    this.#released++
+    this.events.emit('release', g)
+    if (g.retired && g.refs === 0) this.#dispose(g)
+  }
+
+  #dispose(g: Generation): void {
+    // Workers close connections to files they no longer use as their LRU turns over.
+    if (g.dbPath !== this.#current?.dbPath) this.inline?.evict(g.dbPath)
+  }
+
+  stats(): DatasetStats {
+    return {
+      executor: this.executor.stats(),
+      handlesOpen: this.#acquired - this.#released,
+      handlesAcquired: this.#acquired,
+      handlesReleased: this.#released,
+    }
+  }
+}
+
+class RequestHandle implements DatasetHandle {
+  readonly #controller = new AbortController()
+  readonly #timer: NodeJS.Timeout
+  readonly deadlineAt: number
+  #released = false
+
+  constructor(
+    private readonly service: Service,
+    readonly generation: Generation,
+    private readonly timeoutMs: number,
+    private readonly onDeadline: () => void,
+  ) {
+    this.deadlineAt = Date.now() + timeoutMs
+    this.#timer = setTimeout(() => this.#controller.abort(new DeadlineReason(timeoutMs)), timeoutMs)
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  query<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>> {
+    return this.queryByName(name, args) as Promise<QueryResult<N>>
+  }
+
+  async queryByName(name: string, args: unknown[]): Promise<unknown> {
+    if (this.#released) throw new QueryAbortedError('the request is over')
+    try {
+      return await this.service.executor.run(
+        { dbPath: this.generation.dbPath, query: name, args },
+        { signal: this.#controller.signal, deadlineAt: this.deadlineAt, timeoutMs: this.timeoutMs },
+      )
+    } catch (err) {
+      throw this.#problem(err)
+    }
+  }
+
+  #problem(err: unknown): unknown {
+    if (err instanceof QueryDeadlineError) {
+      this.onDeadline()
+      return queryTimeout(this.timeoutMs)
+    }
+    if (err instanceof PoolBusyError) return poolBusy()
+    if (err instanceof QueryAbortedError) {
+      return new Problem(503, 'REQUEST_ABORTED', 'Service Unavailable', {
+        detail: 'The request was aborted.',
+      })
+    }
+    return err
+  }
+
+  budget(fraction: number): number {
+    return Date.now() + Math.max(0, this.deadlineAt - Date.now()) * fraction
+  }
+
+  require(...datasets: DatasetName[]): void {
+    const missing = datasets.filter((d) => !this.generation.has(d))
+    if (missing.length > 0) throw datasetNotLoaded(missing)
+  }
+
+  /** Idempotent: the response finished, the request was aborted, or the socket closed. */
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    clearTimeout(this.#timer)
+    // Anything still running for a finished request is wasted work.
+    this.#controller.abort(new QueryAbortedError('released'))
+    this.service.release(this.generation)
+  }
+}
+
+const kHandle = Symbol('marquee.datasetHandle')
+const kRelease = Symbol('marquee.datasetRelease')
+const kResponse = Symbol('marquee.response')
+
+type WithHandle = FastifyRequest & {
+  [kHandle]: Promise<DatasetHandle> | null
+  [kRelease]: (() => void) | null
+  [kResponse]: FastifyReply['raw'] | null
+}
+
+async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
+  const extra = opts.extraQueryModules ?? []
+  const inline = await InlineExecutor.create(extra)
+  const pool = opts.inlineQueries ? null : new QueryPool({ size: opts.poolSize, extraQueryModules: extra })
+  const executor: QueryExecutor = pool ?? inline
+  // Replacement workers open the current generation's file while they boot.
+  const service = new Service(executor, inline, opts.dbPath, (g) => pool?.setWarmPath(g.dbPath))
+  await service.load(opts.dbPath)
+  await pool?.warmUp()
+  app.decorate('dataset', service)
+
+  const timeouts = app.hasDecorator('metrics') ? app.metrics.queryTimeouts : null
+  if (app.hasDecorator('metrics')) {
+    app.metrics.gauge('marquee_pool_threads', 'Query worker threads alive', () => executor.stats().threads)
+    app.metrics.gauge('marquee_pool_queue', 'Queries waiting for a worker', () => executor.stats().queued)
+    app.metrics.gauge(
+      'marquee_pool_workers_terminated',
+      'Query workers terminated (deadlines, crashes)',
+      () => executor.stats().workersTerminated,
+    )
+    app.metrics.gauge('marquee_dataset_handles_open', 'Requests holding a dataset generation', () => {
+      return service.stats().handlesOpen
+    })
+  }
+
+  app.decorateRequest(kHandle as unknown as string, null)
+  app.decorateRequest(kRelease as unknown as string, null)
+  app.decorateRequest(kResponse as unknown as string, null)
+  app.addHook('onRequest', (request, reply, done) => {
+    ;(request as WithHandle)[kResponse] = reply.raw
+    done()
+  })
+  app.decorateRequest('dataset', function (this: FastifyRequest): Promise<DatasetHandle> {
+    const req = this as WithHandle
+    const memo = req[kHandle]
+    if (memo) return memo
+    const generation = service.acquire()
+    if (!generation) {
+      const rejected = Promise.reject(noDataset())
+      req[kHandle] = rejected
+      return rejected
+    }
+    const handle = new RequestHandle(service, generation, opts.queryTimeoutMs, () => timeouts?.inc())
+    req[kRelease] = () => handle.release()
+    // The response's 'close' always comes (after 'finish', or when the socket dies first): the
+    // backstop for the hooks below.
+    req[kResponse]?.once('close', req[kRelease])
+    const resolved = Promise.resolve(handle)
+    req[kHandle] = resolved
+    return resolved
+  })
+
+  const release = async (request: FastifyRequest) => {
+    const req = request as WithHandle
+    const fn = req[kRelease]
+    if (fn) {
+      req[kResponse]?.removeListener('close', fn)
+      fn()
+    }
+  }
+  app.addHook('onResponse', release)
+  app.addHook('onRequestAbort', release)
+  app.addHook('onClose', async () => {
+    await executor.close()
+    if (inline !== executor) await inline.close()
+  })
+}
+
+/**
+ * Sets ETag and Last-Modified (both tied to the pinned generation) and answers 304 when the
+ * client's copy is current. Returns true when the reply was sent.
+ */
+export function notModified(request: FastifyRequest, reply: FastifyReply, handle: DatasetHandle): boolean {
+  const g = handle.generation
+  reply.header('etag', g.etag)
+  if (g.lastModified) reply.header('last-modified', g.lastModified)
+  reply.header('cache-control', 'no-cache')
+  const inm = request.headers['if-none-match']
+  if (inm !== undefined) {
+    const tags = inm.split(',').map((t) => t.trim().replace(/^W\//, ''))
+    if (tags.includes(g.etag) || tags.includes('*')) {
+      reply.code(304).send()
+      return true
+    }
+    return false
+  }
+  const ims = request.headers['if-modified-since']
+  if (ims !== undefined && g.lastModified) {
+    const since = Date.parse(ims)
+    if (!Number.isNaN(since) && Date.parse(g.lastModified) <= since) {
+      reply.code(304).send()
+      return true
+    }
+  }
+  return false
 }
 
 export default fp(datasetPlugin, { name: 'marquee-dataset' })

@@ -58,7 +58,7 @@ export interface SearchResult {
 }
 
 /** Words shorter than this are not typo-corrected. */
-const MIN_CORRECTABLE = 4
+const MIN_CORRECTABLE = 3
 /** At most this many corrections of one word are searched. */
 const MAX_CORRECTIONS = 6
 /** Candidates fetched per index and strategy before ranking. */
@@ -101,9 +101,18 @@ async function knownWords(db: DB, vocab: Vocab, candidates: readonly string[]): 
  * in a word not finished yet). Words shorter than MIN_CORRECTABLE stay as they are.
  */
 async function corrections(db: DB, tokens: readonly string[]): Promise<string[][]> {
-  const groups: string[][] = []
+  const live: boolean[] = []
   for (const token of tokens) {
-    if ([...token].length < MIN_CORRECTABLE) {
+    live.push(
+      (await vocabularyWords(db, 'titles_vocab', token, 1)).length > 0 ||
+        (await vocabularyWords(db, 'names_vocab', token, 1)).length > 0,
+    )
+  }
+  // Correct the words that prefix nothing; when each prefixes something but not together, any word.
+  const correctAll = live.every(Boolean)
+  const groups: string[][] = []
+  for (const [i, token] of tokens.entries()) {
+    if ([...token].length < MIN_CORRECTABLE || (live[i] && !correctAll)) {
       groups.push([token])
       continue
     }
@@ -112,7 +121,7 @@ async function corrections(db: DB, tokens: readonly string[]): Promise<string[][
       ...(await knownWords(db, 'titles_vocab', candidates)),
       ...(await knownWords(db, 'names_vocab', candidates)),
     ])
-    if (found.size === 0) {
+    if (found.size === 0 && !live[i]) {
       const chars = [...token]
       for (let i = 0; i < chars.length; i++) {
         const shorter = [...chars.slice(0, i), ...chars.slice(i + 1)].join('')
@@ -346,9 +355,10 @@ async function nameCandidates(db: DB, ids: number[]): Promise<NameCandidate[]> {
 }
 
 /**
- * How well a text matches the query words, from 0: +3 when it is exactly the query, +2 when it starts
- * with it, +1 when every query word is a whole word of it, minus 0.5 per word matched only through
- * a correction; -1 (no match) when some word has no alternative prefixing one of its words.
+ * How well a text matches the query words: 1, +3 when it is exactly the query, +2 when it starts
+ * with it, +1 when every query word is a whole word of it, -0.5 per word matched only through a
+ * correction, -0.1 per extra word, never below MATCH_FLOOR; -1 (no match) when some word has no
+ * alternative prefixing one of its words.
  */
 export function textScore(
   text: string,
@@ -377,9 +387,14 @@ export function textScore(
   else if (joinedText.startsWith(joinedQuery)) score += 2
   if (whole) score += 1
   // Shorter texts are closer to what was typed.
-  score -= Math.min(1, Math.max(0, words.length - query.length) * 0.1)
-  return score
+  score -= Math.min(0.9, Math.max(0, words.length - query.length) * 0.1)
+  // Any match of the display text outranks a match through an alternate title (AKA_SCORE).
+  return Math.max(MATCH_FLOOR, 1 + score)
 }
+
+/** The lowest score of a text that matches; an alternate-title match scores AKA_SCORE, below it. */
+const MATCH_FLOOR = 0.6
+const AKA_SCORE = 0.5
 
 const popularity = (n: number) => POPULARITY * Math.log10(1 + Math.max(0, n))
 
@@ -431,7 +446,7 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
     const needsAka = score < 0
     if (needsAka) {
       if (indexed.length < tokens.length || indexed.length === 0) continue
-      score = 0.5
+      score = AKA_SCORE
     }
     hits.push({
       kind: 'title',

@@ -42,25 +42,51 @@ const POPULARITY_WEIGHT = 0.5
 
 type TitlesQB = SelectQueryBuilder<DatasetDB & { t: DatasetDB['titles'] }, 't', object>
 
-/** Applies every filter; `withMatch` false when the FTS match is already the driving table. */
-function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean): TitlesQB {
+/**
+ * Applies every filter. `withMatch` is false when the FTS match already drives the query.
+ *
+ * `walk` names the sort whose index a page query walks in order: SQLite's planner, left alone,
+ * often prefers a filter's index (title_genres, titles_by_year) and then sorts every match, a few
+ * hundred milliseconds on a million titles, where walking the sort index stops after `limit`
+ * matches. So for a page, genres become correlated EXISTS probes and filters on columns outside the
+ * sort index are written `+column` (which SQLite never serves from an index). Counts and facets
+ * (`walk` undefined) leave the planner free: there the filter's index is the right driver.
+ */
+function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, walk?: TitleSort): TitlesQB {
+  const col = (name: string, servedBy: TitleSort) =>
+    walk !== undefined && walk !== servedBy ? sql.raw(`+t.${name}`) : sql.ref(`t.${name}`)
   // First, so SQLite evaluates it on every row the scan visits (see interruptible()).
   let q = qb.where(interruptible(db, sql.ref('t.id')))
   if (withMatch && f.match !== undefined) {
     q = q.where('t.id', 'in', sql<number>`(SELECT rowid FROM titles_fts WHERE titles_fts MATCH ${f.match})`)
   }
-  if (f.types && f.types.length > 0) q = q.where('t.title_type', 'in', [...f.types])
-  for (const genre of f.genres ?? []) {
-    q = q.where('t.id', 'in', (eb) =>
-      eb.selectFrom('title_genres').select('title_id').where('genre', '=', genre),
-    )
+  if (f.types && f.types.length > 0) {
+    // One type with the votes sort is a prefix of titles_by_type_votes: keep it indexable.
+    const type =
+      walk === 'votes' && f.types.length === 1 ? sql.ref('t.title_type') : col('title_type', 'relevance')
+    q = q.where(type, 'in', [...f.types])
   }
-  if (f.yearFrom !== undefined) q = q.where('t.start_year', '>=', f.yearFrom)
-  if (f.yearTo !== undefined) q = q.where('t.start_year', '<=', f.yearTo)
-  if (f.minRating !== undefined) q = q.where('t.average_rating', '>=', f.minRating)
-  if (f.minVotes !== undefined) q = q.where('t.num_votes', '>=', f.minVotes)
-  if (f.runtimeMin !== undefined) q = q.where('t.runtime_minutes', '>=', f.runtimeMin)
-  if (f.runtimeMax !== undefined) q = q.where('t.runtime_minutes', '<=', f.runtimeMax)
+  for (const genre of f.genres ?? []) {
+    q =
+      walk === undefined
+        ? q.where('t.id', 'in', (eb) =>
+            eb.selectFrom('title_genres').select('title_id').where('genre', '=', genre),
+          )
+        : q.where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('title_genres as g')
+                .select('g.title_id')
+                .where('g.genre', '=', genre)
+                .whereRef('g.title_id', '=', 't.id'),
+            ),
+          )
+  }
+  if (f.yearFrom !== undefined) q = q.where(col('start_year', 'year'), '>=', f.yearFrom)
+  if (f.yearTo !== undefined) q = q.where(col('start_year', 'year'), '<=', f.yearTo)
+  if (f.minRating !== undefined) q = q.where(col('average_rating', 'rating'), '>=', f.minRating)
+  if (f.minVotes !== undefined) q = q.where(col('num_votes', 'votes'), '>=', f.minVotes)
+  if (f.runtimeMin !== undefined) q = q.where(sql.raw('+t.runtime_minutes'), '>=', f.runtimeMin)
+  if (f.runtimeMax !== undefined) q = q.where(sql.raw('+t.runtime_minutes'), '<=', f.runtimeMax)
   if (!f.adult) q = q.where('t.is_adult', '=', 0)
   return q
 }
@@ -146,6 +172,7 @@ export async function listTitles(
       db.selectFrom('titles as t').select(TITLE_COLUMNS) as unknown as TitlesQB,
       filter,
       true,
+      sort,
     )
     if (sort === 'rating') q = q.where('t.average_rating', 'is not', null)
     if (sort === 'year') q = q.where('t.start_year', 'is not', null)
