@@ -47,7 +47,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Keys resolve from the --api-keys file or from the user store (`marquee keys create`).
-  const usersService = new UsersService({ usersDbPath: config.usersDbPath, datasetDbPath: config.dbPath })
+  const usersService = new UsersService({ usersDbPath: config.usersDbPath })
   const users =
     opts.users ??
     anyResolver(

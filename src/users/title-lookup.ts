@@ -1,8 +1,8 @@
 /**
  * What the personal-data routes need from the dataset: which title ids exist, and the facts shown
- * next to a watchlist or ratings entry. Behind an interface so the source can change (a direct
- * read-only connection today, the dataset service's per-request handle when it offers a batch
- * lookup) without touching the routes.
+ * next to a watchlist or ratings entry. Behind an interface so the routes do not depend on where
+ * titles come from: the dataset service's per-request handle (dataset-title-lookup.ts), or a
+ * substitute in tests.
  */
 
 /** A title as personal lists show it (the shape of the dataset's title summaries). */
@@ -27,6 +27,3 @@ export interface TitleLookup {
   /** Facts of the ids the dataset has (unknown ids are simply absent). */
   facts(ids: readonly number[]): Promise<Map<number, TitleFacts>>
 }
-
-/** Ids per lookup query: small enough for any bound-parameter limit, large enough to amortise. */
-export const LOOKUP_CHUNK = 500

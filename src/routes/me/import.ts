@@ -44,7 +44,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { items } = request.body
       const ids = items.map((item) => parseId(item.tconst))
-      const known = await app.users.titles.existing(ids)
+      const known = await app.users.titlesFor(request).existing(ids)
       const errors = items.flatMap((item, index) =>
         known.has(ids[index]) ? [] : [{ index, tconst: item.tconst, reason: 'no such title in the dataset' }],
       )

@@ -27,7 +27,7 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         limit: request.query.limit,
         after: decodeCursor(request.query.cursor),
       })
-      const facts = await app.users.titles.facts(page.items.map((e) => e.titleId))
+      const facts = await app.users.titlesFor(request).facts(page.items.map((e) => e.titleId))
       return {
         items: page.items.map((e) => watchlistItem(e, facts.get(e.titleId) ?? null)),
         next: encodeCursor(page.next),
@@ -51,7 +51,7 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const id = parseId(tconst)
       const entry = await (await storeOf(app)).reads.watchlistEntry(userIdOf(request), id)
       if (!entry) throw notFound(`${tconst} is not on your watchlist.`)
-      const facts = await app.users.titles.facts([id])
+      const facts = await app.users.titlesFor(request).facts([id])
       return watchlistItem(entry, facts.get(id) ?? null)
     },
   )
@@ -70,7 +70,7 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { tconst } = request.params
       const id = parseId(tconst)
-      const title = (await app.users.titles.facts([id])).get(id)
+      const title = (await app.users.titlesFor(request).facts([id])).get(id)
       if (!title) throw notFound(`No title ${tconst} in the dataset.`)
       const userId = userIdOf(request)
       const { created, entry } = await request.uow.write((tx) => tx.addToWatchlist(userId, id, nowIso()))

@@ -4,7 +4,6 @@
  * on a SQLite lock and never pays for a checkpoint's fsync; `busy_timeout` only ever blocks this
  * thread. Messages are handled one at a time, in order.
  */
-import { statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js'
@@ -13,13 +12,7 @@ const setup = workerData as WorkerSetup
 const port = parentPort!
 
 let db: Database.Database | null = null
-/** Identity of the open file, when following replacements (a dataset swapped in by rename). */
-let openedIno: number | null = null
 const statements = new Map<string, Database.Statement>()
-
-class NotFoundError extends Error {
-  readonly code = 'ENOENT'
-}
 
 function open(): Database.Database {
   const conn = new Database(setup.file, { readonly: setup.readonly, fileMustExist: true })
@@ -37,23 +30,9 @@ function closeDb(): void {
   statements.clear()
   db?.close()
   db = null
-  openedIno = null
 }
 
 function connection(): Database.Database {
-  if (setup.followReplace) {
-    const st = statSync(setup.file, { throwIfNoEntry: false })
-    if (!st) {
-      closeDb()
-      throw new NotFoundError(`${setup.file} does not exist`)
-    }
-    if (db && st.ino !== openedIno) closeDb()
-    if (!db) {
-      db = open()
-      openedIno = st.ino
-    }
-    return db
-  }
   db ??= open()
   return db
 }

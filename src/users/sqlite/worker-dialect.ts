@@ -123,12 +123,11 @@ export interface SqliteWorkerDialectOptions {
    * worker); `query_only` unless `readonly`.
    */
   mode: 'write' | 'read'
-  /** Open the file read-only (a database owned by someone else, like the dataset). */
+  /** Open the file read-only (a database owned by someone else). */
   readonly?: boolean
   /** Wait this long for another process's lock, on the worker thread only. */
   busyTimeoutMs?: number
   pragmas?: string[]
-  followReplace?: boolean
 }
 
 class SqliteWorkerDriver implements Driver {
@@ -148,7 +147,6 @@ class SqliteWorkerDriver implements Driver {
       readonly: this.opts.readonly ?? false,
       busyTimeoutMs: this.opts.busyTimeoutMs ?? 5000,
       pragmas,
-      followReplace: this.opts.followReplace ?? false,
     })
     this.#connection = new WorkerConnection(this.#client)
   }

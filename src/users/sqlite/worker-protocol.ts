@@ -6,8 +6,6 @@ export interface WorkerSetup {
   busyTimeoutMs: number
   /** Run once per connection, e.g. `foreign_keys = ON`. */
   pragmas: string[]
-  /** Reopen when the file is replaced (checked before every statement); ENOENT while it is missing. */
-  followReplace: boolean
 }
 
 export type WorkerRequest =
