@@ -2,8 +2,9 @@
  * Writes a one-table SQLite database file directly, page by page, from rows that arrive in primary
  * key order: the pages SQLite itself would end up with after appending them, without the per-value
  * binding of better-sqlite3 and the per-row b-tree work of SQLite (together about 0.75 us a row
- * for principals, most of the ingest's CPU). Only for WITHOUT ROWID tables (index b-trees), whose
- * records are their primary key columns followed by the others in table order.
+ * for principals, most of the ingest's CPU). For WITHOUT ROWID tables (index b-trees), whose
+ * records are their primary key columns followed by the others in table order, and for tables
+ * with an INTEGER PRIMARY KEY (table b-trees keyed by it, the column itself stored as NULL).
  *
  * IMDb sorts its files by id as a string, so `tt10000001` comes between `tt1000000` and `tt1000001`:
  * each id length is an increasing run of its own. Rows with 7-digit ids are appended as they come;
@@ -20,12 +21,17 @@ import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs'
 const PAGE = 4096
 /** Largest payload an index b-tree cell keeps on its page: ((U-12)*64/255)-23. */
 export const MAX_LOCAL = Math.floor(((PAGE - 12) * 64) / 255) - 23
-const LEAF = 0x0a
-const INTERIOR = 0x02
+/** Largest payload a table (rowid) b-tree leaf cell keeps on its page: U-35. */
+const MAX_LOCAL_TABLE = PAGE - 35
+const INDEX_LEAF = 0x0a
+const INDEX_INTERIOR = 0x02
+const TABLE_LEAF = 0x0d
+const TABLE_INTERIOR = 0x05
 /** SQLITE_VERSION_NUMBER written in the header (3.53.2, what better-sqlite3 12 bundles). */
 const SQLITE_VERSION = 3053002
 
-export type ColumnKind = 'int' | 'real' | 'text'
+/** `rowid`: the INTEGER PRIMARY KEY of a rowid table (first column; stored as the cell's key). */
+export type ColumnKind = 'rowid' | 'int' | 'real' | 'text'
 
 /** One page being filled: cells in order, as slices of a staging buffer. */
 class PageFill {
@@ -47,13 +53,19 @@ class PageFill {
   }
 }
 
-export class IndexTableFile {
+export class TableFile {
   private readonly fd: number
   private nextPage = 2
   private readonly out = Buffer.alloc(PAGE * 256)
   private outPages = 0
   private outFirst = 2
   private readonly leaf = new PageFill(8)
+  /** Rowid tables: the largest rowid on the leaf being filled (the divider copied upwards). */
+  private leafMax = 0
+  private readonly rowid: boolean
+  private readonly maxLocal: number
+  private readonly leafType: number
+  private readonly interiorType: number
   /** Interior levels, bottom (1) up; index 0 unused. */
   private readonly levels: PageFill[] = []
   private rows = 0
@@ -84,6 +96,10 @@ export class IndexTableFile {
     this.textStart = new Int32Array(kinds.length)
     this.textEnd = new Int32Array(kinds.length)
     this.keyCols = keyCols
+    this.rowid = kinds[0] === 'rowid'
+    this.maxLocal = this.rowid ? MAX_LOCAL_TABLE : MAX_LOCAL
+    this.leafType = this.rowid ? TABLE_LEAF : INDEX_LEAF
+    this.interiorType = this.rowid ? TABLE_INTERIOR : INDEX_INTERIOR
     this.fd = openSync(path, 'w')
   }
 
@@ -129,7 +145,7 @@ export class IndexTableFile {
     const cell = this.encode()
     if (cell === null) return false
     for (let i = 0; i < k; i++) last[i] = this.nums[i]
-    if (run === 7) this.addLeafCell(cell)
+    if (run === 7) this.addLeafCell(cell, id)
     else {
       let spill = this.spills.get(run)
       if (!spill) {
@@ -142,10 +158,16 @@ export class IndexTableFile {
     return true
   }
 
-  /** The leaf cell of the row (payload size, then the record), or null when it would not fit a page. */
+  /**
+   * The leaf cell of the row (payload size, the rowid for rowid tables, then the record), or null
+   * when it would not fit on a page.
+   */
   private encode(): Uint8Array | null {
     const n = this.kinds.length
     const types = this.types
+    // The INTEGER PRIMARY KEY is the cell's key; the record holds NULL in its place.
+    const rowid = this.rowid ? this.nums[0] : 0
+    if (this.rowid) types[0] = 0
     let headerLen = 0
     let bodyLen = 0
     for (let i = 0; i < n; i++) {
@@ -156,9 +178,10 @@ export class IndexTableFile {
     // The header size counts itself; one byte while under 128.
     headerLen += headerLen + 1 < 128 ? 1 : 2
     const total = headerLen + bodyLen
-    if (total > MAX_LOCAL) return null
-    const r = new Uint8Array(total + (total < 128 ? 1 : 2))
+    if (total > this.maxLocal) return null
+    const r = new Uint8Array(total + varintLen(total) + (this.rowid ? varintLen(rowid) : 0))
     let o = putVarint(r, 0, total)
+    if (this.rowid) o = putVarint(r, o, rowid)
     o = putVarint(r, o, headerLen)
     for (let i = 0; i < n; i++) o = putVarint(r, o, types[i])
     for (let i = 0; i < n; i++) {
@@ -179,26 +202,30 @@ export class IndexTableFile {
     return r
   }
 
-  private addLeafCell(cell: Uint8Array): void {
+  private addLeafCell(cell: Uint8Array, rowid: number): void {
     if (this.leaf.fits(cell.length)) {
       this.leaf.push(cell)
+      this.leafMax = rowid
       return
     }
-    // Full: the leaf's last entry moves up as the divider between this leaf and the next.
-    const divider = this.leaf.pop()
-    const page = this.writePage(this.leaf, LEAF, 0)
+    // Full. Index b-trees: the leaf's last entry moves up as the divider between this leaf and the
+    // next. Table b-trees: the leaf keeps its rows and its largest rowid is copied up.
+    const divider = this.rowid ? varintBytes(this.leafMax) : this.leaf.pop()
+    const page = this.writePage(this.leaf, this.leafType, 0)
     this.leaf.cells.length = 0
     this.leaf.used = 0
     this.leaf.push(cell)
+    this.leafMax = rowid
     this.addDivider(1, page, divider)
   }
 
-  /** Adds (left child, divider entry) to interior level `level`. */
-  private addDivider(level: number, child: number, leafCell: Uint8Array): void {
-    // An interior cell is the child's page number, then the entry as the leaf had it.
-    const cell = new Uint8Array(4 + leafCell.length)
+  /** Adds (left child, divider) to interior level `level`. */
+  private addDivider(level: number, child: number, divider: Uint8Array): void {
+    // An interior cell is the child's page number, then the divider: the entry as the leaf had it
+    // (index b-trees) or the rowid as a varint (table b-trees).
+    const cell = new Uint8Array(4 + divider.length)
     new DataView(cell.buffer).setUint32(0, child)
-    cell.set(leafCell, 4)
+    cell.set(divider, 4)
     let fill = this.levels[level]
     if (!fill) {
       fill = new PageFill(12)
@@ -211,7 +238,7 @@ export class IndexTableFile {
     // Full: its last cell's child becomes the page's right-most child, its entry moves up.
     const last = fill.pop()
     const right = new DataView(last.buffer, last.byteOffset).getUint32(0)
-    const page = this.writePage(fill, INTERIOR, right)
+    const page = this.writePage(fill, this.interiorType, right)
     fill.cells.length = 0
     fill.used = 0
     fill.push(cell)
@@ -224,7 +251,8 @@ export class IndexTableFile {
     const h = pageNo === 1 ? 100 : 0
     const n = fill.cells.length
     let content = PAGE
-    let ptr = h + (type === INTERIOR || type === 0x05 ? 12 : 8)
+    const interior = type === INDEX_INTERIOR || type === TABLE_INTERIOR
+    let ptr = h + (interior ? 12 : 8)
     for (const cell of fill.cells) {
       content -= cell.length
       page.set(cell, content)
@@ -236,7 +264,7 @@ export class IndexTableFile {
     page.writeUInt16BE(n, h + 3)
     page.writeUInt16BE(content, h + 5)
     page[h + 7] = 0
-    if (type === INTERIOR || type === 0x05) page.writeUInt32BE(right, h + 8)
+    if (interior) page.writeUInt32BE(right, h + 8)
     if (pageNo === 1) {
       this.header(page)
       writeSync(this.fd, page, 0, PAGE, 0)
@@ -263,17 +291,17 @@ export class IndexTableFile {
   /** Writes the upper levels, then page 1 (header and schema), and closes the file. Returns rows written. */
   finish(): number {
     for (const run of [...this.spills.keys()].sort((a, b) => a - b)) {
-      this.spills.get(run)!.drain((cell) => this.addLeafCell(cell))
+      this.spills.get(run)!.drain((cell) => this.addLeafCell(cell, this.rowid ? cellRowid(cell) : 0))
     }
     let root: number
     if (this.leaf.cells.length === 0 && !this.levels[1]) {
       // No rows: the root is an empty leaf, which SQLite allows for a root page.
-      root = this.writePage(this.leaf, LEAF, 0)
+      root = this.writePage(this.leaf, this.leafType, 0)
     } else {
-      let child = this.writePage(this.leaf, LEAF, 0)
+      let child = this.writePage(this.leaf, this.leafType, 0)
       let level = 1
       while (this.levels[level]) {
-        child = this.writePage(this.levels[level], INTERIOR, child)
+        child = this.writePage(this.levels[level], this.interiorType, child)
         level++
       }
       root = child
@@ -286,7 +314,7 @@ export class IndexTableFile {
     o = putVarint(cell, o, 1)
     cell.set(record, o)
     schema.push(cell)
-    this.writePage(schema, 0x0d, 0, 1)
+    this.writePage(schema, TABLE_LEAF, 0, 1)
     closeSync(this.fd)
     return this.rows
   }
@@ -321,8 +349,10 @@ class Spill {
     this.fd = openSync(path, 'w+')
   }
 
+  /** Appends a cell, framed by its length as a varint. */
   write(cell: Uint8Array): void {
-    if (this.len + cell.length > this.buf.length) this.flush()
+    if (this.len + cell.length + 2 > this.buf.length) this.flush()
+    this.len = putVarint(this.buf, this.len, cell.length)
     this.buf.set(cell, this.len)
     this.len += cell.length
   }
@@ -349,7 +379,7 @@ class Spill {
         const [len, vl] = getVarint(this.buf, o)
         if (o + vl + len > have) break
         // A copy: the buffer is reused while the page holding the cell is still being filled.
-        onCell(Uint8Array.prototype.slice.call(this.buf, o, o + vl + len))
+        onCell(Uint8Array.prototype.slice.call(this.buf, o + vl, o + vl + len))
         o += vl + len
       }
       this.buf.copy(this.buf, 0, o, have)
@@ -359,6 +389,18 @@ class Spill {
     closeSync(this.fd)
     unlinkSync(this.path)
   }
+}
+
+function varintBytes(v: number): Uint8Array {
+  const out = new Uint8Array(varintLen(v))
+  putVarint(out, 0, v)
+  return out
+}
+
+/** The rowid of a table leaf cell: the varint after the payload size. */
+function cellRowid(cell: Uint8Array): number {
+  const [, n] = getVarint(cell, 0)
+  return getVarint(cell, n)[0]
 }
 
 function getVarint(buf: Uint8Array, o: number): [value: number, length: number] {

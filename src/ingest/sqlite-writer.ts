@@ -15,7 +15,7 @@ import {
   type ParseStats,
 } from '../datasets/parse.js'
 import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../db/sqlite/schema.js'
-import { type ColumnKind, IndexTableFile } from './btree.js'
+import { type ColumnKind, TableFile } from './btree.js'
 import { IdSet, RefChecker } from './refs.js'
 
 /**
@@ -34,10 +34,16 @@ export const LOAD_ORDER: readonly DatasetName[] = [
 ]
 
 /**
- * Datasets whose table is written page by page (see btree.ts) rather than through INSERTs: the two
- * big WITHOUT ROWID tables, 75% of all rows.
+ * Datasets whose main table is written page by page (see btree.ts) rather than through INSERTs:
+ * principals and akas (75% of all rows), titles and names. The small derived tables (genres,
+ * professions, crew) and episodes still go through INSERTs.
  */
-export const DIRECT_DATASETS: ReadonlySet<DatasetName> = new Set(['title.principals', 'title.akas'])
+export const DIRECT_DATASETS: ReadonlySet<DatasetName> = new Set([
+  'title.principals',
+  'title.akas',
+  'title.basics',
+  'name.basics',
+])
 
 /** Rows per INSERT statement: PERF-NOTES measured 64-256 as the sweet spot. */
 const ROWS_PER_STATEMENT = 128
@@ -249,10 +255,19 @@ class Grouped {
   }
 }
 
+/** Decodes text field p (a utf8Pos index) of a raw batch, or null. */
+function utf8Reader(b: ColumnarBatch): (p: number) => string | null {
+  const u = Buffer.from(b.utf8!.buffer, b.utf8!.byteOffset, b.utf8!.byteLength)
+  const up = b.utf8Pos!
+  return (p) => (up[p] < 0 ? null : u.toString('utf8', up[p], up[p + 1]))
+}
+
 /** Column kinds of the page-built tables, in record order (their primary key comes first). */
 const DIRECT_KINDS: Record<string, ColumnKind[]> = {
   principals: ['int', 'int', 'int', 'text', 'text', 'text'],
   akas: ['int', 'int', 'text', 'text', 'text', 'text', 'text', 'int'],
+  titles: ['rowid', 'text', 'text', 'text', 'int', 'int', 'int', 'int', 'text', 'real', 'int'],
+  names: ['rowid', 'text', 'int', 'int', 'text', 'text', 'int'],
 }
 
 const num = (v: number): number | null => (Number.isNaN(v) ? null : v)
@@ -270,7 +285,7 @@ interface DatasetState {
   /** Bulk whose `changes` are this file's kept rows (null for title.ratings). */
   main: Bulk | null
   /** The page-built table file, if this dataset is written directly. */
-  direct: IndexTableFile | null
+  direct: TableFile | null
 }
 
 export class SqliteDatasetWriter {
@@ -378,12 +393,12 @@ export class SqliteDatasetWriter {
     }
     if (this.opts.directPrefix && DIRECT_DATASETS.has(dataset) && main) {
       const table = main.table
-      this.state.direct = new IndexTableFile(
+      this.state.direct = new TableFile(
         `${this.opts.directPrefix}-${table}`,
         table,
         TABLES.find((sql) => sql.startsWith(`CREATE TABLE ${table} `))!,
         DIRECT_KINDS[table],
-        2,
+        DIRECT_KINDS[table][0] === 'rowid' ? 1 : 2,
       )
     }
     this.db.exec('BEGIN')
@@ -397,10 +412,12 @@ export class SqliteDatasetWriter {
         this.ratingsBatch(b)
         break
       case 'title.basics':
-        this.titlesBatch(b, st.bulks[0])
+        if (st.direct && b.utf8) this.titlesDirect(b, st.direct, st.bulks[0])
+        else this.titlesBatch(b, st.bulks[0])
         break
       case 'name.basics':
-        this.namesBatch(b, st.bulks[0])
+        if (st.direct && b.utf8) this.namesDirect(b, st.direct, st.bulks[0])
+        else this.namesBatch(b, st.bulks[0])
         break
       case 'title.episode':
         this.episodesBatch(b, st.bulks[0])
@@ -463,7 +480,7 @@ export class SqliteDatasetWriter {
    * too big) from where they waited (this database's table, through INSERTs), then either copies
    * it into this database or builds its indexes for the writer that will. Returns the rows kept.
    */
-  private finishDirect(direct: IndexTableFile, staged: Bulk): number {
+  private finishDirect(direct: TableFile, staged: Bulk): number {
     const built = direct.finish()
     const table = staged.table
     const db = this.db
@@ -695,8 +712,137 @@ export class SqliteDatasetWriter {
     }
   }
 
+  /** titles rows into the page-built file; rows it refuses wait in this database's table. */
+  private titlesDirect(b: ColumnarBatch, d: TableFile, staged: Bulk): void {
+    const l = layoutOf('title.basics')
+    const s = slots(l)
+    const nums = b.nums
+    const u = b.utf8!
+    const up = b.utf8Pos!
+    const str = utf8Reader(b)
+    const nc = l.numCols
+    const tc = l.textCols
+    const haveRatings = this.loaded.has('title.ratings')
+    const ratings = this.ratings
+    for (let r = 0; r < b.rows; r++) {
+      const nb = r * nc
+      const tb = 2 * r * tc
+      const id = nums[nb + s.tconst.num]
+      const pType = tb + 2 * s.titleType.text
+      const pPrimary = tb + 2 * s.primaryTitle.text
+      if (up[pType] < 0 || up[pPrimary] < 0) {
+        this.badRow(b, r, up[pType] < 0 ? 'titleType is \\N' : 'primaryTitle is \\N')
+        continue
+      }
+      this.state!.sent++
+      this.titleIds.add(id)
+      let avg: number | null = null
+      let votes = 0
+      if (haveRatings) {
+        const i = ratings.indexOf(id)
+        if (i >= 0) {
+          avg = num(ratings.avg[i])
+          votes = ratings.votes[i]
+          this.ratingsMatched++
+        }
+      }
+      const pOriginal = tb + 2 * s.originalTitle.text
+      const pGenres = tb + 2 * s.genres.text
+      const adult = nums[nb + s.isAdult.num]
+      d.num(0, id)
+      d.text(1, u, up[pType], up[pType + 1])
+      d.text(2, u, up[pPrimary], up[pPrimary + 1])
+      d.text(3, u, up[pOriginal], up[pOriginal + 1])
+      d.num(4, Number.isNaN(adult) ? 0 : adult)
+      d.num(5, num(nums[nb + s.startYear.num]))
+      d.num(6, num(nums[nb + s.endYear.num]))
+      d.num(7, num(nums[nb + s.runtimeMinutes.num]))
+      d.text(8, u, up[pGenres], up[pGenres + 1])
+      d.num(9, avg)
+      d.num(10, votes)
+      const genres = str(pGenres)
+      if (!d.add()) {
+        const a = staged.args
+        let k = staged.k
+        a[k++] = id
+        a[k++] = str(pType)
+        a[k++] = str(pPrimary)
+        a[k++] = str(pOriginal)
+        a[k++] = Number.isNaN(adult) ? 0 : adult
+        a[k++] = num(nums[nb + s.startYear.num])
+        a[k++] = num(nums[nb + s.endYear.num])
+        a[k++] = num(nums[nb + s.runtimeMinutes.num])
+        a[k++] = genres
+        a[k++] = avg
+        a[k++] = votes
+        staged.k = k
+        staged.endRow()
+      }
+      if (genres !== null) for (const g of genres.split(',')) this.grouped.add(g, id)
+    }
+  }
+
+  /** names rows into the page-built file; rows it refuses wait in this database's table. */
+  private namesDirect(b: ColumnarBatch, d: TableFile, staged: Bulk): void {
+    const l = layoutOf('name.basics')
+    const s = slots(l)
+    const { nums, ids, idPos } = b
+    const u = b.utf8!
+    const up = b.utf8Pos!
+    const str = utf8Reader(b)
+    const nc = l.numCols
+    const tc = l.textCols
+    const ic = l.idListCols
+    const ratings = this.ratings
+    const refs = this.refs
+    for (let r = 0; r < b.rows; r++) {
+      const nb = r * nc
+      const tb = 2 * r * tc
+      const id = nums[nb + s.nconst.num]
+      const pName = tb + 2 * s.primaryName.text
+      if (up[pName] < 0) {
+        this.badRow(b, r, 'primaryName is \\N')
+        continue
+      }
+      this.state!.sent++
+      this.nameIds.add(id)
+      let popularity = 0
+      const q = 2 * (r * ic + s.knownForTitles.ids)
+      for (let i = idPos[q]; i < idPos[q + 1]; i++) {
+        const t = ids[i]
+        const j = ratings.indexOf(t)
+        if (j >= 0) popularity += ratings.votes[j]
+        refs.check('name.basics', 'title', t)
+      }
+      const pProf = tb + 2 * s.primaryProfession.text
+      const pKnown = tb + 2 * s.knownForTitles.text
+      d.num(0, id)
+      d.text(1, u, up[pName], up[pName + 1])
+      d.num(2, num(nums[nb + s.birthYear.num]))
+      d.num(3, num(nums[nb + s.deathYear.num]))
+      d.text(4, u, up[pProf], up[pProf + 1])
+      d.text(5, u, up[pKnown], up[pKnown + 1])
+      d.num(6, popularity)
+      const prof = str(pProf)
+      if (!d.add()) {
+        const a = staged.args
+        let k = staged.k
+        a[k++] = id
+        a[k++] = str(pName)
+        a[k++] = num(nums[nb + s.birthYear.num])
+        a[k++] = num(nums[nb + s.deathYear.num])
+        a[k++] = prof
+        a[k++] = str(pKnown)
+        a[k++] = popularity
+        staged.k = k
+        staged.endRow()
+      }
+      if (prof !== null) for (const p of prof.split(',')) this.grouped.add(p, id)
+    }
+  }
+
   /** akas rows into the page-built file; rows it refuses wait in this database's table. */
-  private akasDirect(b: ColumnarBatch, d: IndexTableFile, staged: Bulk): void {
+  private akasDirect(b: ColumnarBatch, d: TableFile, staged: Bulk): void {
     const l = layoutOf('title.akas')
     const s = slots(l)
     const nums = b.nums
@@ -733,7 +879,7 @@ export class SqliteDatasetWriter {
   }
 
   /** principals rows into the page-built file; rows it refuses wait in this database's table. */
-  private principalsDirect(b: ColumnarBatch, d: IndexTableFile, staged: Bulk): void {
+  private principalsDirect(b: ColumnarBatch, d: TableFile, staged: Bulk): void {
     const l = layoutOf('title.principals')
     const s = slots(l)
     const nums = b.nums
@@ -770,14 +916,10 @@ export class SqliteDatasetWriter {
   /** A row the page-built file refused, inserted into this database's table to be moved later. */
   private stageRow(b: ColumnarBatch, r: number, staged: Bulk): void {
     const l = layoutOf(b.dataset)
-    const u = Buffer.from(b.utf8!.buffer, b.utf8!.byteOffset, b.utf8!.byteLength)
-    const up = b.utf8Pos!
+    const str = utf8Reader(b)
     for (const slot of l.slots) {
       if (slot.num >= 0) staged.args[staged.k++] = num(b.nums[r * l.numCols + slot.num])
-      else {
-        const p = 2 * (r * l.textCols + slot.text)
-        staged.args[staged.k++] = up[p] < 0 ? null : u.toString('utf8', up[p], up[p + 1])
-      }
+      else staged.args[staged.k++] = str(2 * (r * l.textCols + slot.text))
     }
     staged.endRow()
   }

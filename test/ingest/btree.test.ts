@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { TABLES } from '../../src/db/sqlite/schema.js'
-import { IndexTableFile, MAX_LOCAL } from '../../src/ingest/btree.js'
+import { MAX_LOCAL, TableFile } from '../../src/ingest/btree.js'
 import { tempDir } from '../fixtures/quirks.js'
 
 const PRINCIPALS = TABLES.find((sql) => sql.startsWith('CREATE TABLE principals '))!
@@ -17,15 +17,9 @@ before(async () => {
 })
 after(() => cleanup())
 
-/** Writes rows through IndexTableFile; returns the rows it accepted and the ones it refused. */
+/** Writes rows through TableFile; returns the rows it accepted and the ones it refused. */
 function build(path: string, rows: Row[]): { accepted: Row[]; refused: Row[] } {
-  const f = new IndexTableFile(
-    path,
-    'principals',
-    PRINCIPALS,
-    ['int', 'int', 'int', 'text', 'text', 'text'],
-    2,
-  )
+  const f = new TableFile(path, 'principals', PRINCIPALS, ['int', 'int', 'int', 'text', 'text', 'text'], 2)
   const accepted: Row[] = []
   const refused: Row[] = []
   for (const row of rows) {
@@ -80,7 +74,7 @@ function rows(titles: number, ids: (i: number) => number): Row[] {
   return out
 }
 
-describe('IndexTableFile', () => {
+describe('TableFile', () => {
   it('writes a database SQLite reads back exactly and finds sound, with multi-level trees', () => {
     const path = join(dir, 'many.db')
     const input = rows(30_000, (t) => t + 1)
@@ -124,6 +118,59 @@ describe('IndexTableFile', () => {
       ['duplicate', 'late'],
     )
     assert.equal(read(path).check, 'ok')
+  })
+
+  it('writes rowid tables (INTEGER PRIMARY KEY) in IMDb string order too', () => {
+    const path = join(dir, 'names.db')
+    const sql = TABLES.find((t) => t.startsWith('CREATE TABLE names '))!
+    const f = new TableFile(path, 'names', sql, ['rowid', 'text', 'int', 'int', 'text', 'text', 'int'], 1)
+    const ids = Array.from({ length: 40_000 }, (_, i) => [999_000 + i * 3, 99_990_000 + i]).flat()
+    ids.sort((a, b) => (String(a).padStart(7, '0') < String(b).padStart(7, '0') ? -1 : 1))
+    const expected: unknown[][] = []
+    for (const id of ids) {
+      const name = Buffer.from(`Nâme "${id}" ${'z'.repeat(id % 300)}`)
+      f.num(0, id)
+      f.text(1, name, 0, name.length)
+      f.num(2, id % 3 === 0 ? null : 1900 + (id % 100))
+      f.num(3, null)
+      f.text(4, name, id % 2 ? -1 : 0, 3)
+      f.text(5, name, -1, -1)
+      f.num(6, id * 1000)
+      assert.ok(f.add())
+      expected.push([
+        id,
+        name.toString(),
+        id % 3 === 0 ? null : 1900 + (id % 100),
+        null,
+        id % 2 ? null : 'Nâ',
+        null,
+        id * 1000,
+      ])
+    }
+    f.finish()
+    const db = new Database(path)
+    try {
+      assert.equal(
+        (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
+        'ok',
+      )
+      const back = db.prepare('SELECT * FROM names').raw().all()
+      assert.deepEqual(
+        back,
+        expected.sort((a, b) => (a[0] as number) - (b[0] as number)),
+      )
+      assert.deepEqual(
+        db.prepare('SELECT id, popularity FROM names WHERE id = ?').raw().get(99_990_007),
+        [99_990_007, 99_990_007_000],
+      )
+      db.exec('CREATE INDEX names_by_name ON names (primary_name COLLATE NOCASE, id)')
+      assert.equal(
+        (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
+        'ok',
+      )
+    } finally {
+      db.close()
+    }
   })
 
   it('writes an empty table', () => {
