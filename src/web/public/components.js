@@ -1,0 +1,114 @@
+import { h } from './dom.js'
+import { compactCount, count, rating, runtime, titleType, years } from './format.js'
+
+/** A stable hue per id, so a title or person keeps its colour everywhere. */
+function hueOf(id) {
+  let x = 2166136261
+  for (const c of id) x = Math.imul(x ^ c.charCodeAt(0), 16777619)
+  return (x >>> 0) % 360
+}
+
+/** Up to two initials of the significant words: "The Godfather" -> "G", "Al Pacino" -> "AP". */
+function initials(text) {
+  const words = text
+    .split(/[\s\-–:.,'’"]+/u)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w) && !/^(the|a|an|le|la|les|el|der|die|das|il)$/i.test(w))
+  const letters = (words.length ? words : [text]).slice(0, 2).map((w) => [...w][0] ?? '')
+  return letters.join('').toUpperCase()
+}
+
+/** A coloured tile with initials: the datasets carry no images, so this stands in for a poster. */
+export function monogram(id, text, size = 'md') {
+  const hue = hueOf(id)
+  return h(
+    'span',
+    {
+      class: `monogram monogram-${size}`,
+      'aria-hidden': 'true',
+      style: { backgroundColor: `hsl(${hue} 42% 30%)`, borderColor: `hsl(${hue} 50% 42%)` },
+    },
+    initials(text),
+  )
+}
+
+/** "★ 8.6 /10 · 950K votes", or "Not rated yet". */
+export function ratingBadge(value, votes, size = 'md') {
+  if (value === null || value === undefined)
+    return h('span', { class: `rating rating-${size} unrated` }, 'Not rated yet')
+  return h(
+    'span',
+    {
+      class: `rating rating-${size}`,
+      'aria-label': `Rated ${rating(value)} out of 10 from ${count(votes)} votes`,
+    },
+    h('span', { class: 'star', 'aria-hidden': 'true' }, '★'),
+    h('span', { class: 'rating-value', 'aria-hidden': 'true' }, rating(value)),
+    h('span', { class: 'rating-scale', 'aria-hidden': 'true' }, '/10'),
+    h('span', { class: 'rating-votes', 'aria-hidden': 'true' }, `${compactCount(votes)} votes`),
+  )
+}
+
+export function chips(values, label) {
+  if (!values || values.length === 0) return null
+  return h(
+    'ul',
+    { class: 'chips', 'aria-label': label },
+    values.map((v) => h('li', { class: 'chip' }, v)),
+  )
+}
+
+/** A card linking to a title: tile, name, kind and year, rating. */
+export function titleCard(t, extra) {
+  const ongoing = t.type === 'tvSeries'
+  return h(
+    'li',
+    { class: 'card' },
+    h(
+      'a',
+      { class: 'card-link', href: `/title/${t.id}` },
+      monogram(t.id, t.primaryTitle ?? t.title),
+      h(
+        'span',
+        { class: 'card-body' },
+        h('span', { class: 'card-title' }, t.primaryTitle ?? t.title),
+        h(
+          'span',
+          { class: 'card-meta' },
+          [titleType(t.type), years(t.startYear, t.endYear, ongoing), runtime(t.runtimeMinutes)]
+            .filter(Boolean)
+            .join(' · '),
+        ),
+        extra ? h('span', { class: 'card-extra' }, extra) : null,
+        t.rating !== null && t.rating !== undefined ? ratingBadge(t.rating, t.votes, 'sm') : null,
+      ),
+    ),
+  )
+}
+
+/** Grey placeholder blocks shown while a page loads. */
+export function skeleton(lines = 3) {
+  return h(
+    'div',
+    { class: 'skeleton', 'aria-hidden': 'true' },
+    h('div', { class: 'skeleton-block skeleton-title' }),
+    Array.from({ length: lines }, (_, i) =>
+      h('div', { class: `skeleton-block skeleton-line w${(i % 3) + 1}` }),
+    ),
+  )
+}
+
+/** A page section with a heading; `id` names it for aria-labelledby. */
+export function section(id, title, ...content) {
+  return h(
+    'section',
+    { class: 'section', 'aria-labelledby': `${id}-heading`, id },
+    h('h2', { id: `${id}-heading` }, title),
+    ...content,
+  )
+}
+
+/** A note that a part of the page is missing, with the API's reason and request id. */
+export function sectionError(err) {
+  const id = err?.requestId ? ` (request id ${err.requestId})` : ''
+  return h('p', { class: 'notice' }, `${err?.detail ?? err?.message ?? 'Not available.'}${id}`)
+}

@@ -1,0 +1,43 @@
+import { api } from '../api.js'
+import { section, sectionError, skeleton, titleCard } from '../components.js'
+import { h, replace } from '../dom.js'
+import { HOME_FILMS, HOME_SERIES } from '../prefetch.js'
+
+/** The start page: an invitation to search, and the most voted films and series to wander into. */
+export async function homePage(view) {
+  view.setTitle(null)
+  const films = h('div', null, skeleton(2))
+  const series = h('div', null, skeleton(2))
+  view.render([
+    h(
+      'div',
+      { class: 'intro' },
+      h('h1', { tabindex: '-1' }, 'Films, series and the people who make them'),
+      h(
+        'p',
+        { class: 'lead' },
+        'Search above (press ',
+        h('kbd', null, '/'),
+        ' to jump there). Every series has a season by episode heatmap of its ratings.',
+      ),
+    ),
+    section('popular-films', 'Most voted films', films),
+    section('popular-series', 'Most voted series', series),
+  ])
+  const fill = async (host, path) => {
+    try {
+      const body = await api(path, { signal: view.signal })
+      replace(
+        host,
+        h(
+          'ul',
+          { class: 'cards' },
+          body.items.map((t) => titleCard(t)),
+        ),
+      )
+    } catch (err) {
+      if (err?.name !== 'AbortError') replace(host, sectionError(err))
+    }
+  }
+  await Promise.all([fill(films, HOME_FILMS), fill(series, HOME_SERIES)])
+}
