@@ -21,7 +21,6 @@ import { keysFileResolver, noKeysResolver, type UserResolver } from './users/api
 import { anyResolver } from './users/resolver.js'
 import { UsersService } from './users/service.js'
 import webPlugin from './web/plugin.js'
-import webPlugin from './web/plugin.js'
 
 export interface BuildAppOptions {
   /** Overrides the logger (tests pass false or a stream). */
@@ -74,7 +73,6 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(titleRoutes)
   await app.register(nameRoutes)
   await app.register(searchRoutes)
-  await app.register(webPlugin)
   await app.register(webPlugin)
 
   if (users.close) app.addHook('onClose', async () => users.close?.())
