@@ -109,6 +109,23 @@ export function section(id, title, ...content) {
 
 /** A note that a part of the page is missing, with the API's reason and request id. */
 export function sectionError(err) {
-  const id = err?.requestId ? ` (request id ${err.requestId})` : ''
-  return h('p', { class: 'notice' }, `${err?.detail ?? err?.message ?? 'Not available.'}${id}`)
+  const lead =
+    err?.status === 409
+      ? 'Not included in the loaded dataset.'
+      : err?.status === 0
+        ? 'The server could not be reached.'
+        : 'This part could not be loaded.'
+  return h(
+    'div',
+    { class: 'notice' },
+    h('p', { class: 'notice-lead' }, lead),
+    err?.detail || err?.requestId
+      ? h(
+          'p',
+          { class: 'notice-detail muted small' },
+          err.detail ?? '',
+          err.requestId ? [' Request id ', h('code', null, err.requestId), '.'] : null,
+        )
+      : null,
+  )
 }

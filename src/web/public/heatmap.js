@@ -89,7 +89,7 @@ export function heatmap(data, { navigate }) {
 
   const table = h(
     'table',
-    { class: 'heatmap', 'aria-describedby': 'heat-help' },
+    { class: columns > 18 ? 'heatmap dense' : 'heatmap', 'aria-describedby': 'heat-help' },
     h('caption', { class: 'visually-hidden' }, 'Episode ratings by season (rows) and episode (columns)'),
     h(
       'thead',
