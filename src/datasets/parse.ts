@@ -143,8 +143,8 @@ export interface ColumnarBatch {
   ids: Float64Array
   idPos: Int32Array
   /**
-   * With the `raw` option and valid UTF-8: the text as bytes, `text` left empty. Field k's bytes are
-   * `utf8[utf8Pos[2k]..utf8Pos[2k + 1]]`, start -1 for null, k indexed as for textPos.
+   * With the `raw` option and valid UTF-8: the text as bytes, `text` and `textPos` left unset. Field
+   * k's bytes are `utf8[utf8Pos[2k]..utf8Pos[2k + 1]]`, start -1 for null, k indexed as for textPos.
    */
   utf8?: Uint8Array
   utf8Pos?: Int32Array
@@ -537,6 +537,13 @@ export class TsvParser {
     }
     const out = this.textBytes
     let o = this.textLen
+    if (this.raw) {
+      // Bytes only: UTF-16 positions are computed later, and only if the batch is not valid UTF-8.
+      if (n < 24) for (let i = s; i < e; i++) out[o++] = buf[i]
+      else o += buf.copy(out, o, s, e)
+      this.textLen = o
+      return
+    }
     let units = 0
     if (n < 48) {
       for (let i = s; i < e; i++) {

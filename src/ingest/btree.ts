@@ -128,9 +128,20 @@ export class TableFile {
     this.types[i] = 13 + 2 * (end - start)
   }
 
-  /** Appends the row set with num/text. False when it cannot go in here (see the module comment). */
+  /**
+   * Appends the row set with num/text. False when it cannot go in here (see the module comment).
+   * With keyCols 0 the caller guarantees the order: rows are appended as they come.
+   */
   add(): boolean {
     const k = this.keyCols
+    if (k === 0) {
+      // The caller guarantees key order (and no duplicates).
+      const cell = this.encode()
+      if (cell === null) return false
+      this.addLeafCell(cell, 0)
+      this.rows++
+      return true
+    }
     const id = this.nums[0]
     const run = id < 1e7 ? 7 : String(id).length
     let last = this.lastKeys.get(run)

@@ -234,6 +234,29 @@ class Grouped {
     g.ids[g.n++] = id
   }
 
+  /**
+   * Writes the rows to a page-built table in key order: values in SQLite's BINARY order (UTF-8
+   * bytes), ids ascending, repeated pairs ("Drama,Drama", a title listed twice) once.
+   */
+  writeToFile(file: TableFile): number {
+    const values = [...this.groups.keys()].map((v) => [v, Buffer.from(v)] as const)
+    values.sort((a, b) => Buffer.compare(a[1], b[1]))
+    let rows = 0
+    for (const [value, bytes] of values) {
+      const g = this.groups.get(value)!
+      const ids = g.ids.subarray(0, g.n).sort()
+      for (let i = 0; i < ids.length; i++) {
+        if (i > 0 && ids[i] === ids[i - 1]) continue
+        file.text(0, bytes, 0, bytes.length)
+        file.num(1, ids[i])
+        if (!file.add()) throw new Error(`${value}: too long for a ${file.path} row`)
+        rows++
+      }
+    }
+    this.groups.clear()
+    return rows
+  }
+
   writeTo(bulk: Bulk): void {
     for (const value of [...this.groups.keys()].sort()) {
       const g = this.groups.get(value)!
@@ -253,6 +276,10 @@ class Grouped {
     }
     this.groups.clear()
   }
+}
+
+function createSqlOf(table: string): string {
+  return TABLES.find((sql) => sql.startsWith(`CREATE TABLE ${table} `))!
 }
 
 /** Decodes text field p (a utf8Pos index) of a raw batch, or null. */
@@ -396,7 +423,7 @@ export class SqliteDatasetWriter {
       this.state.direct = new TableFile(
         `${this.opts.directPrefix}-${table}`,
         table,
-        TABLES.find((sql) => sql.startsWith(`CREATE TABLE ${table} `))!,
+        createSqlOf(table),
         DIRECT_KINDS[table],
         DIRECT_KINDS[table][0] === 'rowid' ? 1 : 2,
       )
@@ -439,9 +466,23 @@ export class SqliteDatasetWriter {
   /** Ends the current dataset; returns its counts. */
   end(stats: ParseStats): FileCounts {
     const st = this.state!
-    if (st.dataset === 'title.basics' || st.dataset === 'name.basics') this.grouped.writeTo(st.bulks[1])
+    let grouped: TableFile | null = null
+    if (st.dataset === 'title.basics' || st.dataset === 'name.basics') {
+      const table = st.bulks[1].table
+      if (this.opts.directPrefix) {
+        grouped = new TableFile(
+          `${this.opts.directPrefix}-${table}`,
+          table,
+          createSqlOf(table),
+          ['text', 'int'],
+          0,
+        )
+        this.grouped.writeToFile(grouped)
+      } else this.grouped.writeTo(st.bulks[1])
+    }
     for (const bulk of st.bulks) bulk.flush()
     this.db.exec('COMMIT')
+    if (grouped) this.rowCounts[st.bulks[1].table] = this.finishDirect(grouped, st.bulks[1])
     const c = st.counts
     c.read = stats.lines
     c.skipped += stats.skipped
@@ -465,7 +506,7 @@ export class SqliteDatasetWriter {
     if (st.dataset === 'title.basics') this.refs.provide('title', this.titleIds)
     if (st.dataset === 'name.basics') this.refs.provide('name', this.nameIds)
     this.updateDangling()
-    for (const bulk of st.bulks) this.rowCounts[bulk.table] = (this.rowCounts[bulk.table] ?? 0) + bulk.changes
+    for (const bulk of st.bulks) this.rowCounts[bulk.table] ??= bulk.changes
     if (st.direct) this.rowCounts[st.main!.table] = c.kept
     c.ms = Math.round(performance.now() - st.started)
     this.state = null

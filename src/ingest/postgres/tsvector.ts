@@ -1,0 +1,140 @@
+/**
+ * Text-search documents as `tsvector` literals, written by the ingest rather than computed by
+ * PostgreSQL's parser: the words are exactly those of `tokenize()` (src/db/queries/text.ts), which
+ * also splits the words of every query, so a query word matches an indexed word on PostgreSQL
+ * exactly when it does on SQLite's unicode61 tokenizer with remove_diacritics. ASCII text (most of
+ * it) is tokenized byte by byte without making strings.
+ *
+ * A literal lists `'word':position` entries with a weight letter (A, B, C) per position; repeated
+ * words are merged by PostgreSQL. Words hold only letters and digits, so they need no escaping in
+ * the literal or in COPY text.
+ */
+
+import { MAX_TOKEN_LENGTH, tokenize } from '../../db/queries/text.js'
+import type { CopyBuffer } from './copy-buffer.js'
+
+/** PostgreSQL's largest word position; later words share it. */
+const MAX_POSITION = 16383
+const QUOTE = 39
+const COLON = 58
+const SPACE = 32
+
+export type Weight = 'A' | 'B' | 'C'
+const WEIGHT: Record<Weight, number> = { A: 65, B: 66, C: 67 }
+
+/** Writes one document at a time into a CopyBuffer field. */
+export class DocWriter {
+  private position = 0
+  private words = 0
+  private readonly out: CopyBuffer
+
+  constructor(out: CopyBuffer) {
+    this.out = out
+  }
+
+  /** Starts a new document (word positions restart at 1). */
+  begin(): void {
+    this.position = 0
+    this.words = 0
+  }
+
+  /** Words written to the current document. */
+  get count(): number {
+    return this.words
+  }
+
+  private entry(weight: number): void {
+    const out = this.out
+    out.ensure(12)
+    const buf = out.buf
+    buf[out.pos++] = QUOTE
+    buf[out.pos++] = COLON
+    if (this.position < MAX_POSITION) this.position++
+    out.int(this.position)
+    buf[out.pos++] = weight
+  }
+
+  private word(token: string, weight: number): void {
+    const out = this.out
+    out.ensure(token.length * 3 + 2)
+    if (this.words > 0) out.buf[out.pos++] = SPACE
+    out.buf[out.pos++] = QUOTE
+    out.pos += out.buf.write(token, out.pos, 'utf8')
+    this.entry(weight)
+    this.words++
+  }
+
+  /** Adds the words of UTF-8 bytes `src[s..e)`. */
+  addBytes(src: Uint8Array, s: number, e: number, weight: Weight): void {
+    for (let i = s; i < e; i++) {
+      if (src[i] >= 0x80) {
+        this.addText(Buffer.from(src.buffer, src.byteOffset + s, e - s).toString('utf8'), weight)
+        return
+      }
+    }
+    const w = WEIGHT[weight]
+    const out = this.out
+    let i = s
+    while (i < e) {
+      if (!isAlnum(src[i])) {
+        i++
+        continue
+      }
+      out.ensure(MAX_TOKEN_LENGTH + 16)
+      const buf = out.buf
+      if (this.words > 0) buf[out.pos++] = SPACE
+      buf[out.pos++] = QUOTE
+      let n = 0
+      for (; i < e; i++) {
+        const b = src[i]
+        if (!isAlnum(b)) break
+        if (n < MAX_TOKEN_LENGTH) {
+          buf[out.pos++] = b >= 65 && b <= 90 ? b + 32 : b
+          n++
+        }
+      }
+      this.entry(w)
+      this.words++
+    }
+  }
+
+  /** Adds the words of a string. */
+  addText(text: string, weight: Weight): void {
+    const w = WEIGHT[weight]
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) >= 0x80) {
+        for (const token of tokenize(text)) this.word(token, w)
+        return
+      }
+    }
+    const out = this.out
+    let i = 0
+    const e = text.length
+    while (i < e) {
+      if (!isAlnum(text.charCodeAt(i))) {
+        i++
+        continue
+      }
+      out.ensure(MAX_TOKEN_LENGTH + 16)
+      const buf = out.buf
+      if (this.words > 0) buf[out.pos++] = SPACE
+      buf[out.pos++] = QUOTE
+      let n = 0
+      for (; i < e; i++) {
+        const c = text.charCodeAt(i)
+        if (!isAlnum(c)) break
+        if (n < MAX_TOKEN_LENGTH) {
+          buf[out.pos++] = c >= 65 && c <= 90 ? c + 32 : c
+          n++
+        }
+      }
+      this.entry(w)
+      this.words++
+    }
+  }
+}
+
+/** ASCII letters and digits. */
+function isAlnum(b: number): boolean {
+  return (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || (b >= 65 && b <= 90)
+}
