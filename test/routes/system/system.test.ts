@@ -120,7 +120,7 @@ describe('GET /ready with a dataset', () => {
     const dbPath = path.join(dir, 'marquee.db')
     const db = new Database(dbPath)
     db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)')
-    const manifest = { finishedAt: '2026-11-25T10:00:00.000Z', files: { 'title.basics': { rows: 3 } } }
+    const manifest = { finishedAt: '2026-11-25T10:00:00.000Z', loaded: ['title.basics'] }
     db.prepare('INSERT INTO meta VALUES (?, ?), (?, ?)').run(
       'generation',
       'gen-42',
