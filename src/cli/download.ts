@@ -1,3 +1,4 @@
+import { loadConfig } from '../config.js'
 import { DATASET_NAMES, type DatasetName, datasetSpec } from '../datasets/catalogue.js'
 import { DownloadLockedError, download as downloadFiles, resolveBaseUrls } from '../download/index.js'
 import { createProgressReporter, formatSummary } from '../download/progress.js'
@@ -11,7 +12,8 @@ import { EXIT } from './exit-codes.js'
 export default async function download(opts: Record<string, unknown>): Promise<number> {
   const baseUrls = resolveBaseUrls(opts.baseUrl as string[] | undefined)
   const only = opts.only as DatasetName[] | undefined
-  const dir = opts.dir as string
+  // --dir defaults to the data directory the other commands read (--data / MARQUEE_DATA).
+  const dir = (opts.dir as string | undefined) ?? loadConfig({}).dataDir
   const files = DATASET_NAMES.filter((n) => !only || only.includes(n)).map((n) => datasetSpec(n).file)
 
   const tty = process.stderr.isTTY === true

@@ -66,7 +66,9 @@ function buildCli(): Command {
   program
     .command('download')
     .description('Download the IMDb dataset files (conditional, resumable, verified)')
-    .addOption(new Option('--dir <dir>', 'where to put the files').default('data/imdb'))
+    .addOption(
+      new Option('--dir <dir>', 'where to put the files [default: the data directory, env MARQUEE_DATA]'),
+    )
     .addOption(
       new Option('--only <names>', 'download only these files (comma-separated)').argParser(parseDatasetList),
     )
