@@ -46,12 +46,12 @@ export class DocWriter {
   private entry(weight: number): void {
     const out = this.out
     out.ensure(12)
-    const buf = out.buf
-    buf[out.pos++] = QUOTE
-    buf[out.pos++] = COLON
+    out.buf[out.pos++] = QUOTE
+    out.buf[out.pos++] = COLON
     if (this.position < MAX_POSITION) this.position++
     out.int(this.position)
-    buf[out.pos++] = weight
+    // int() may have grown the buffer.
+    out.buf[out.pos++] = weight
   }
 
   private word(token: string, weight: number): void {

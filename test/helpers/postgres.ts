@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto'
+import { closeSync, openSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { generationSchemas } from '../../src/db/postgres/generations.js'
+import { ident } from '../../src/db/postgres/schema.js'
+
+/**
+ * The PostgreSQL server of the tests: `MARQUEE_TEST_DATABASE_URL`, by default the local
+ * `postgres://postgres@127.0.0.1:5432/test`. CI has one, so there the PostgreSQL tests run; on a
+ * machine without one they are skipped, and the run says so once.
+ */
+export const TEST_DATABASE_URL =
+  process.env.MARQUEE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+let reachable: Promise<boolean> | null = null
+
+/** Whether the test server answers (checked once per process, within two seconds). */
+export function postgresAvailable(): Promise<boolean> {
+  reachable ??= (async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 })
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      await client.query('SELECT 1')
+      return true
+    } catch {
+      announceSkip()
+      return false
+    } finally {
+      await client.end().catch(() => {})
+    }
+  })()
+  return reachable
+}
+
+/** One line per test run (test files run in processes of one runner), not one per file. */
+function announceSkip(): void {
+  const marker = path.join(tmpdir(), `marquee-pg-skip-${process.ppid}`)
+  try {
+    closeSync(openSync(marker, 'wx'))
+  } catch {
+    return
+  }
+  process.stderr.write(
+    `PostgreSQL tests skipped: no server at ${redact(TEST_DATABASE_URL)} (set MARQUEE_TEST_DATABASE_URL to run them)\n`,
+  )
+}
+
+const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
+
+/**
+ * A schema prefix no other test file or run uses (`mq_<tag>_<random>`), so test files can ingest
+ * into the same database in parallel.
+ */
+export function uniquePrefix(tag: string): string {
+  return `mq_${tag.replace(/[^a-z0-9]/g, '').slice(0, 12)}_${randomBytes(4).toString('hex')}`
+}
+
+/** A client on the test database (ended by the caller). */
+export async function testClient(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  client.on('error', () => {})
+  await client.connect()
+  return client
+}
+
+/** Drops the control schema and every generation schema of `prefix`. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const client = await testClient()
+  try {
+    for (const schema of await generationSchemas(client, prefix)) {
+      await client.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`)
+    }
+    await client.query(`DROP SCHEMA IF EXISTS ${ident(prefix)} CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
