@@ -91,6 +91,8 @@ export interface DatasetPluginOptions {
   queryTimeoutMs: number
   /** Run every query on the main thread (benchmark contrast). */
   inlineQueries?: boolean
+  /** Run point lookups (handle.lookup) on the main thread. */
+  inlinePointLookups?: boolean
   /** Modules adding queries to the registry, on the workers and inline (tests add slow queries). */
   extraQueryModules?: readonly string[]
 }
@@ -130,6 +132,11 @@ export interface DatasetHandle {
   /** Epoch ms at which the request's queries are stopped. */
   readonly deadlineAt: number
   query<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>>
+  /**
+   * A bounded point lookup (a few primary-key reads): on the main thread when the service runs
+   * point lookups inline, else like query().
+   */
+  lookup<N extends 'findTitle' | 'findName'>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>>
   /** A query by name that is not in the typed registry (test modules). */
   queryByName(name: string, args: unknown[]): Promise<unknown>
   /** An epoch-ms budget for work that may stop early: `fraction` of the time left. */
@@ -179,12 +186,17 @@ class Service implements DatasetService {
   #acquired = 0
   #released = 0
 
+  /** Where point lookups run: the inline executor, or the same as every query. */
+  pointLookups: QueryExecutor
+
   constructor(
     readonly executor: QueryExecutor,
     readonly inline: InlineExecutor | null,
     private dbPath: string,
     private readonly onLoad: (g: Generation) => void = () => {},
-  ) {}
+  ) {
+    this.pointLookups = executor
+  }
 
   info(): DatasetInfo | null {
     return this.#current?.info() ?? null
@@ -263,10 +275,14 @@ class RequestHandle implements DatasetHandle {
     return this.queryByName(name, args) as Promise<QueryResult<N>>
   }
 
-  async queryByName(name: string, args: unknown[]): Promise<unknown> {
+  lookup<N extends 'findTitle' | 'findName'>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>> {
+    return this.queryByName(name, args, this.service.pointLookups) as Promise<QueryResult<N>>
+  }
+
+  async queryByName(name: string, args: unknown[], executor = this.service.executor): Promise<unknown> {
     if (this.#released) throw new QueryAbortedError('the request is over')
     try {
-      return await this.service.executor.run(
+      return await executor.run(
         { dbPath: this.generation.dbPath, query: name, args },
         { signal: this.#controller.signal, deadlineAt: this.deadlineAt, timeoutMs: this.timeoutMs },
       )
@@ -326,6 +342,7 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
   const executor: QueryExecutor = pool ?? inline
   // Replacement workers open the current generation's file while they boot.
   const service = new Service(executor, inline, opts.dbPath, (g) => pool?.setWarmPath(g.dbPath))
+  if (opts.inlinePointLookups) service.pointLookups = inline
   await service.load(opts.dbPath)
   await pool?.warmUp()
   app.decorate('dataset', service)
@@ -382,6 +399,9 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
   app.addHook('onResponse', release)
   app.addHook('onRequestAbort', release)
   app.addHook('onClose', async () => {
+    // Requests still in flight finish on the pool before it goes (bounded: they have deadlines).
+    const until = Date.now() + opts.queryTimeoutMs + 1000
+    while (service.stats().handlesOpen > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
     await executor.close()
     if (inline !== executor) await inline.close()
   })

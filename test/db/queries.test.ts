@@ -179,6 +179,32 @@ describe('search text handling', () => {
       '"godfather"* AND ("part"* OR "pat"*)',
     )
     assert.equal(ftsMatch('"; DROP'), '"drop"*')
+    // A finished one-letter word is matched whole; the last word, still being typed, as a prefix.
+    assert.equal(ftsMatch('a beautiful m'), '"a" AND "beautiful"* AND "m"*')
+  })
+
+  it('tokenizes every script exactly as the index (unicode61 remove_diacritics 2) does', () => {
+    const fts = new Database(':memory:')
+    fts.exec("CREATE VIRTUAL TABLE f USING fts5(a, tokenize='unicode61 remove_diacritics 2')")
+    fts.exec("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, f, 'row')")
+    for (const text of [
+      'Amélie $100 naïve',
+      'Ærø Ǆemal ß Straße İstanbul',
+      "x&y o'neil 3.14",
+      'Άλφα ένα',
+      'Дом на Ваганьковом',
+      'Łódź Ñandú Øresund',
+      'ﬁnal ½',
+      'दिल की रात',
+      '東京物語 ラーメン 밤하늘',
+      'Việt Nam Hà Nội',
+    ]) {
+      fts.exec('DELETE FROM f')
+      fts.prepare('INSERT INTO f (a) VALUES (?)').run(text)
+      const index = (fts.prepare('SELECT term FROM v').all() as { term: string }[]).map((r) => r.term).sort()
+      assert.deepEqual([...new Set(queryTokens(text))].sort(), index, text)
+    }
+    fts.close()
   })
 
   it('edits1 holds every word within one edit', () => {

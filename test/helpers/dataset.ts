@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { DATASET_NAMES, type DatasetName, datasetSpec, formatId } from '../../src/datasets/catalogue.js'
+import { SCHEMA_VERSION } from '../../src/db/sqlite/schema.js'
 import { ingest } from '../../src/ingest/index.js'
 
 /**
@@ -243,3 +244,34 @@ export async function buildTestDataset(
 }
 
 const byKey = (a: Row, b: Row) => String(a[0]).localeCompare(String(b[0]))
+
+/**
+ * The benchmark database: a generated sample of `titles` titles (seed 1), ingested once and kept
+ * under `dir` (`.cache/sample-<n>/marquee.db`) with a marker saying what it holds.
+ */
+export async function ensureSampleDatabase(opts: {
+  titles: number
+  dir: string
+  log?: (line: string) => void
+}): Promise<string> {
+  const log = opts.log ?? (() => {})
+  const dbPath = path.join(opts.dir, 'marquee.db')
+  const marker = path.join(opts.dir, 'built.json')
+  const want = JSON.stringify({ titles: opts.titles, seed: 1, schema: SCHEMA_VERSION })
+  try {
+    if ((await readFile(marker, 'utf8')) === want) return dbPath
+  } catch {
+    // Not built yet.
+  }
+  const dataDir = path.join(opts.dir, 'imdb')
+  const { generateSample } = await import('../../src/datasets/sample/generator.js')
+  let started = performance.now()
+  log(`generating a ${opts.titles.toLocaleString('en-US')}-title sample in ${dataDir} ...`)
+  await generateSample({ titles: opts.titles, out: dataDir, seed: 1 })
+  log(`  done in ${((performance.now() - started) / 1000).toFixed(0)} s; ingesting into ${dbPath} ...`)
+  started = performance.now()
+  await ingest({ dataDir, dbPath })
+  log(`  done in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  await writeFile(marker, want)
+  return dbPath
+}

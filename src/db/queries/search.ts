@@ -68,6 +68,13 @@ const POPULARITY = 0.6
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
+/**
+ * Scripts where one character is a syllable or a word (CJK, kana, Hangul): a single character is a
+ * useful search. Elsewhere one letter starts half the vocabulary (and unicode61 cuts Indic words
+ * into single letters at each vowel sign), so a lone letter only filters candidates found otherwise.
+ */
+const SYLLABIC = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]$/u
+
 type Vocab = 'titles_vocab' | 'names_vocab'
 
 const prepared = new WeakSet<DB>()
@@ -194,8 +201,9 @@ async function candidateIds(
   const table = sql.table(index.table)
   const pop = sql.ref(`t.${index.popularity}`)
   const bm25 = sql.raw(index.bm25)
-  const match = ftsPrefixExpression(groups)
-  // Counting matches costs ~50 ns each: cheap next to ranking them.
+  const match = ftsPrefixExpression(groups, true)
+  const ids = new Set<number>()
+  // Counting matches costs ~50 ns each: cheap next to ranking them (a popularity lookup and bm25).
   const counted = await sql<{
     n: number
   }>`SELECT count(*) AS n FROM (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ${match} LIMIT ${MEDIUM + 1})`.execute(
@@ -203,23 +211,22 @@ async function candidateIds(
   )
   const n = Number(counted.rows[0]?.n ?? 0)
   if (n === 0) return []
+  if (n <= NARROW) {
+    // One more pass yields every match with its text rank and popularity.
+    const rows = (
+      await sql<{ id: number; bm: number; p: number }>`SELECT t.id AS id, ${bm25} AS bm, ${pop} AS p
+        FROM ${fts} JOIN ${table} t ON t.id = ${fts}.rowid WHERE ${fts} MATCH ${match}`.execute(db)
+    ).rows
+    for (const r of [...rows].sort((a, b) => b.p - a.p).slice(0, CANDIDATES)) ids.add(r.id)
+    for (const r of [...rows].sort((a, b) => a.bm - b.bm).slice(0, CANDIDATES / 2)) ids.add(r.id)
+    return [...ids]
+  }
   const joinAll = () =>
     sql<{
       id: number
     }>`SELECT t.id AS id FROM ${fts} JOIN ${table} t ON t.id = ${fts}.rowid WHERE ${fts} MATCH ${match} ORDER BY ${pop} DESC LIMIT ${CANDIDATES}`.execute(
       db,
     )
-  const ids = new Set<number>()
-  if (n <= NARROW) {
-    for (const r of (await joinAll()).rows) ids.add(r.id)
-    const best = await sql<{
-      id: number
-    }>`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ${match} ORDER BY ${bm25} LIMIT ${CANDIDATES / 2}`.execute(
-      db,
-    )
-    for (const r of best.rows) ids.add(r.id)
-    return [...ids]
-  }
   const probe = n > MEDIUM ? await probeExpression(db, index, groups) : null
   let popular: { id: number }[] = []
   if (probe !== null) {
@@ -236,12 +243,26 @@ async function candidateIds(
   const lower = typed.trim()
   if (lower.length > 0) {
     const text = sql.ref(`t.${index.text}`)
+    // Exactly what was typed (a broad query may be a whole, much repeated title: "The Love"), the
+    // most popular first; then what starts with it.
+    const same = await exactText(db, index, lower)
     const starts = await sql<{ id: number }>`SELECT t.id AS id FROM ${table} t
-      WHERE ${text} >= ${lower} COLLATE NOCASE AND ${text} < ${`${lower}\uffff`} COLLATE NOCASE
+      WHERE ${text} > ${lower} COLLATE NOCASE AND ${text} < ${`${lower}\uffff`} COLLATE NOCASE
       ORDER BY ${text} COLLATE NOCASE LIMIT ${CANDIDATES / 2}`.execute(db)
+    for (const id of same) ids.add(id)
     for (const r of starts.rows) ids.add(r.id)
   }
   return [...ids]
+}
+
+/** The rows whose display text is `typed` (NOCASE index), the most popular first. */
+async function exactText(db: DB, index: SearchIndex, typed: string): Promise<number[]> {
+  const text = typed.trim()
+  if (text.length === 0) return []
+  const rows = await sql<{ id: number }>`SELECT t.id AS id FROM ${sql.table(index.table)} t
+    WHERE ${sql.ref(`t.${index.text}`)} = ${text} COLLATE NOCASE
+    ORDER BY ${sql.ref(`t.${index.popularity}`)} DESC LIMIT ${CANDIDATES / 2}`.execute(db)
+  return rows.rows.map((r) => r.id)
 }
 
 /**
@@ -251,11 +272,16 @@ async function candidateIds(
  */
 async function probeExpression(db: DB, index: SearchIndex, groups: string[][]): Promise<string | null> {
   const parts: string[] = []
-  for (const alts of groups) {
+  for (const [g, alts] of groups.entries()) {
     const terms: string[] = []
     for (const alt of alts) {
       const len = [...alt].length
-      if (len < 2) return null
+      if (len < 2) {
+        // A last single letter of a script without case is a prefix no index serves: no probing.
+        if (g === groups.length - 1) return null
+        terms.push(`"${alt}"`)
+        continue
+      }
       if (len <= 3) {
         terms.push(`"${alt}"*`)
         continue
@@ -403,13 +429,20 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
   const tokens = queryTokens(text)
   if (tokens.length === 0) return { query: text, words: [], corrected: false, results: [] }
   await ensureVocab(db)
-  // Single letters are too broad for the index (no prefix index serves them): they filter the
-  // candidates the other words found, or, alone, the most popular rows.
-  const indexed = tokens.filter((t) => [...t].length >= 2)
+  // A single letter still being typed (the last word) is too broad for the index (no prefix index
+  // serves one letter): it filters the candidates the other words found, or, alone, the most popular
+  // rows. An earlier single letter is a finished word, matched whole.
+  const last = tokens.length - 1
+  const long = tokens.filter((t) => [...t].length >= 2 || SYLLABIC.test(t))
+  const isIndexed = (t: string, i: number) =>
+    [...t].length >= 2 || SYLLABIC.test(t) || (i < last && long.length > 0)
+  const indexed = tokens.filter(isIndexed)
 
   const attempt = async (groups: string[][]) => {
-    const find = (index: SearchIndex) =>
-      indexed.length === 0 ? headIds(db, index, tokens) : candidateIds(db, index, groups, text)
+    const find = async (index: SearchIndex) =>
+      indexed.length === 0
+        ? [...new Set([...(await exactText(db, index, text)), ...(await headIds(db, index, tokens))])]
+        : candidateIds(db, index, groups, text)
     return {
       titles: await titleCandidates(db, await find(TITLES)),
       names: await nameCandidates(db, await find(NAMES)),
@@ -432,21 +465,54 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
   /** Alternatives per query word, aligned with `tokens` (single letters stand for themselves). */
   const align = (groups: string[][] | undefined): string[][] => {
     let k = 0
-    return tokens.map((t) => ([...t].length >= 2 && groups ? groups[k++] : [t]))
+    return tokens.map((t, i) => (isIndexed(t, i) && groups ? groups[k++] : [t]))
   }
   const titleGroups = align(groups)
   const nameGroups = titleGroups
 
-  const hits: (SearchHit & { needsAka?: boolean; rawId: number })[] = []
+  // Titles the index matched through an alternate title (contentless FTS does not say which column
+  // matched): score their best matching alternate title, a little below the same match on the title.
+  const viaAka = titles.filter(
+    (t) =>
+      textScore(t.primary_title, titleGroups, tokens) < 0 &&
+      (!t.original_title || textScore(t.original_title, titleGroups, tokens) < 0),
+  )
+  const akaMatch = new Map<number, { title: string; score: number }>()
+  if (viaAka.length > 0 && indexed.length === tokens.length) {
+    const rows = await db
+      .selectFrom('akas')
+      .select(['title_id', 'title'])
+      .where(
+        'title_id',
+        'in',
+        viaAka.map((t) => t.id),
+      )
+      .orderBy('title_id')
+      .orderBy('ordering')
+      .execute()
+    for (const r of rows) {
+      const score = textScore(r.title, titleGroups, tokens) - 0.25
+      const best = akaMatch.get(r.title_id)
+      if (score >= 0 && (!best || score > best.score)) akaMatch.set(r.title_id, { title: r.title, score })
+    }
+  }
+
+  const hits: (SearchHit & { rawId: number })[] = []
   for (const t of titles) {
     const primary = textScore(t.primary_title, titleGroups, tokens)
     const original = t.original_title ? textScore(t.original_title, titleGroups, tokens) - 0.25 : -1
     let score = Math.max(primary, original)
-    // The index matched an alternate title (contentless FTS does not say which column matched).
-    const needsAka = score < 0
-    if (needsAka) {
-      if (indexed.length < tokens.length || indexed.length === 0) continue
-      score = AKA_SCORE
+    let matchedTitle: string | null = null
+    if (score < 0) {
+      const aka = akaMatch.get(t.id)
+      if (aka === undefined) {
+        // Matched only through words the alternate titles hold across several of them; keep it last.
+        if (indexed.length < tokens.length || indexed.length === 0) continue
+        score = AKA_SCORE
+      } else {
+        score = Math.max(AKA_SCORE, aka.score)
+        matchedTitle = aka.title
+      }
     }
     hits.push({
       kind: 'title',
@@ -458,10 +524,9 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
       endYear: t.end_year,
       rating: t.average_rating,
       votes: t.num_votes,
-      matchedTitle: null,
+      matchedTitle,
       episodeOf: null,
       score: round(score + popularity(t.num_votes)),
-      needsAka,
     })
   }
   for (const n of names) {
@@ -482,10 +547,8 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
   hits.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
   const top = hits.slice(0, opts.limit)
 
-  // Details for the few results shown: series of episodes, the alternate title that matched.
-  const titleHits = top.filter(
-    (h): h is TitleHit & { rawId: number; needsAka?: boolean } => h.kind === 'title',
-  )
+  // Details for the few results shown: the series of episodes.
+  const titleHits = top.filter((h): h is TitleHit & { rawId: number } => h.kind === 'title')
   const episodeIds = titleHits.filter((h) => h.type === 'tvEpisode').map((h) => h.rawId)
   if (episodeIds.length > 0) {
     const rows = await db
@@ -507,28 +570,7 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
       }
     }
   }
-  const akaIds = titleHits.filter((h) => h.needsAka).map((h) => h.rawId)
-  if (akaIds.length > 0) {
-    const rows = await db
-      .selectFrom('akas')
-      .select(['title_id', 'title'])
-      .where('title_id', 'in', akaIds)
-      .orderBy('title_id')
-      .orderBy('ordering')
-      .execute()
-    for (const h of titleHits) {
-      if (!h.needsAka) continue
-      const aka = rows.find((r) => r.title_id === h.rawId && textScore(r.title, titleGroups, tokens) >= 0)
-      h.matchedTitle = aka?.title ?? null
-    }
-  }
-  const results: SearchHit[] = top.map(({ rawId: _r, ...h }) => {
-    if (h.kind === 'title') {
-      const { needsAka: _n, ...rest } = h as TitleHit & { needsAka?: boolean }
-      return rest
-    }
-    return h
-  })
+  const results: SearchHit[] = top.map(({ rawId: _r, ...h }) => h)
   return { query: text, words: titleGroups, corrected: corrected && results.length > 0, results }
 }
 

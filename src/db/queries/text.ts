@@ -9,11 +9,16 @@ export const MAX_TOKENS = 8
 /** Words longer than this are cut (no title word is longer; it bounds typo candidates). */
 export const MAX_TOKEN_LENGTH = 40
 
-/** `Amélie` -> `amelie`, `Ærø` -> `ærø` (ligatures are letters of their own, as in unicode61). */
+/**
+ * Lower case without the diacritics of Latin letters, as unicode61 folds them: `Amélie` -> `amelie`,
+ * `İstanbul` -> `istanbul`, while `Ærø`, `ß`, `½` and other scripts' letters stay (`ά` stays `ά`; a
+ * Devanagari vowel sign stays, and separates tokens, as it does in the index).
+ */
 export function fold(text: string): string {
   return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
+    .normalize('NFD')
+    .replace(/(\p{Script=Latin})\p{M}+/gu, '$1')
+    .normalize('NFC')
     .toLowerCase()
 }
 
@@ -37,19 +42,28 @@ const quote = (token: string) => `"${token}"`
 /**
  * An FTS5 expression matching rows that contain, for every group, a word starting with one of the
  * group's alternatives: `[["godfather"], ["part","pat"]]` -> `"godfather"* AND ("part"* OR "pat"*)`.
+ * A single-character word is matched whole (`"a"`: no prefix index serves one letter, and a finished
+ * one-letter word means itself), except in the last group when `lastIsPrefix` (still being typed).
  */
-export function ftsPrefixExpression(groups: readonly (readonly string[])[]): string {
+export function ftsPrefixExpression(groups: readonly (readonly string[])[], lastIsPrefix = false): string {
   return groups
-    .map((alts) =>
-      alts.length === 1 ? `${quote(alts[0])}*` : `(${alts.map((a) => `${quote(a)}*`).join(' OR ')})`,
-    )
+    .map((alts, g) => {
+      const term = (a: string) =>
+        [...a].length > 1 || (lastIsPrefix && g === groups.length - 1) ? `${quote(a)}*` : quote(a)
+      return alts.length === 1 ? term(alts[0]) : `(${alts.map(term).join(' OR ')})`
+    })
     .join(' AND ')
 }
 
 /** `q` of GET /titles and GET /names: every word as a prefix; null when the text has no word. */
 export function ftsMatch(text: string): string | null {
   const tokens = queryTokens(text)
-  return tokens.length === 0 ? null : ftsPrefixExpression(tokens.map((t) => [t]))
+  return tokens.length === 0
+    ? null
+    : ftsPrefixExpression(
+        tokens.map((t) => [t]),
+        true,
+      )
 }
 
 /**

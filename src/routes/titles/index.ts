@@ -145,7 +145,7 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (notModified(request, reply, h)) return reply
       const id = parseId(request.params.tconst)
       const [title, credits, akas, episodes] = await Promise.all([
-        h.query('findTitle', id),
+        include.size === 0 ? h.lookup('findTitle', id) : h.query('findTitle', id),
         include.has('credits') ? h.query('titleCredits', id, creditSources(h)) : undefined,
         include.has('akas') ? h.query('titleAkas', id, {}) : undefined,
         include.has('episodes') ? h.query('titleEpisodes', id, {}) : undefined,
