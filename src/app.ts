@@ -65,6 +65,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     poolSize: config.poolSize,
     queryTimeoutMs: config.queryTimeoutMs,
     inlineQueries: config.inlineQueries,
+    inlinePointLookups: config.inlinePointLookups,
     ...opts.dataset,
   })
   await app.register(usersPlugin, { service: usersService })

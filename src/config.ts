@@ -23,6 +23,8 @@ export interface Config {
   readonly poolSize: number
   /** Run every query on the main thread instead of the worker pool (a benchmark contrast, not for production). */
   readonly inlineQueries: boolean
+  /** Run bounded point lookups (GET /titles/{tconst} without include) on the main thread. */
+  readonly inlinePointLookups: boolean
   readonly shutdownTimeoutMs: number
   readonly logLevel: LogLevel
   /** Requests per minute per API key (else per IP); 0 turns rate limiting off. */
@@ -140,6 +142,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'run queries on the main thread instead of the worker pool (benchmark contrast)',
   },
   {
+    key: 'inlinePointLookups',
+    flag: '--inline-point-lookups',
+    env: 'MARQUEE_INLINE_POINT_LOOKUPS',
+    kind: 'bool',
+    description: 'answer single-title lookups on the main thread instead of the worker pool',
+  },
+  {
     key: 'shutdownTimeoutMs',
     flag: '--shutdown-timeout',
     env: 'MARQUEE_SHUTDOWN_TIMEOUT_MS',
@@ -195,6 +204,7 @@ export const DEFAULTS: Config = {
   queryTimeoutMs: 2000,
   poolSize: Math.max(2, availableParallelism()),
   inlineQueries: false,
+  inlinePointLookups: false,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   rateLimitPerMinute: 0,
