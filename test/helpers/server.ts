@@ -14,7 +14,8 @@ export interface TestServer {
 /**
  * Builds the real app on port 0 and listens. `setup` runs before listen (to add probe routes).
  * Environment variables are ignored so the developer's MARQUEE_* settings cannot change a test,
- * and every file the server may write defaults into its own temporary directory (never ./data).
+ * every file the server may write defaults into its own temporary directory (never ./data), and
+ * load shedding is off unless a test asks for it.
  */
 export async function startTestServer(
   input: ConfigInput = {},
@@ -31,6 +32,8 @@ export async function startTestServer(
       usersDbPath: path.join(own.dir, 'users.db'),
       dataDir: path.join(own.dir, 'imdb'),
       sampleDir: path.join(own.dir, 'sample'),
+      // Load shedding would turn a busy CI machine into flaky 503s; its own test turns it on.
+      maxEventLoopDelayMs: 0,
       ...input,
     },
     {},
