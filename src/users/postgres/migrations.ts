@@ -1,0 +1,116 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { MIGRATIONS as SQLITE_MIGRATIONS, versionOf } from '../sqlite/migrations.js'
+import { UsersSchemaTooNewError } from '../store.js'
+
+/**
+ * The user store's schema on PostgreSQL: the same migration names (versions) as the SQLite store,
+ * with PostgreSQL DDL. Identity ids are never reused (as SQLite's AUTOINCREMENT); times are
+ * ISO-8601 text in the "C" collation, so they sort by bytes whatever the database's locale.
+ * Append new migrations (and their SQLite twins); never edit one that has shipped.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as typed now
+type AnyDB = Kysely<any>
+
+const textC = sql`text COLLATE "C"`
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_users_watchlist_ratings': {
+    async up(db: AnyDB) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull().check(sql`role IN ('user', 'analyst', 'admin')`))
+        .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', textC, (c) => c.notNull())
+        .addColumn('revoked_at', textC)
+        .execute()
+      await db.schema
+        .createTable('watchlist')
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('title_id', 'integer', (c) => c.notNull())
+        .addColumn('added_at', textC, (c) => c.notNull())
+        .addPrimaryKeyConstraint('watchlist_pk', ['user_id', 'title_id'])
+        .execute()
+      await db.schema
+        .createIndex('watchlist_by_added')
+        .on('watchlist')
+        .columns(['user_id', 'added_at', 'title_id'])
+        .execute()
+      await db.schema
+        .createTable('ratings')
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('title_id', 'integer', (c) => c.notNull())
+        .addColumn('rating', 'integer', (c) => c.notNull().check(sql`rating BETWEEN 1 AND 10`))
+        .addColumn('rated_at', textC, (c) => c.notNull())
+        .addPrimaryKeyConstraint('ratings_pk', ['user_id', 'title_id'])
+        .execute()
+      await db.schema
+        .createIndex('ratings_by_rated')
+        .on('ratings')
+        .columns(['user_id', 'rated_at', 'title_id'])
+        .execute()
+    },
+  },
+}
+
+// Both backends must know the same versions, so a store can move between them.
+for (const name of Object.keys(SQLITE_MIGRATIONS)) {
+  if (!(name in MIGRATIONS)) throw new Error(`the PostgreSQL user store lacks migration ${name}`)
+}
+
+export const SCHEMA_VERSION = Math.max(...Object.keys(MIGRATIONS).map(versionOf))
+
+/**
+ * Brings the user schema up to date: creates it if missing, refuses one written by a newer marquee,
+ * then applies the pending migrations (Kysely takes a transaction-scoped advisory lock, so servers
+ * starting together apply them once). `db` must have the user schema as its search_path.
+ */
+export async function migratePostgres(
+  db: AnyDB,
+  schema: string,
+  label: string,
+): Promise<{ applied: string[]; version: number }> {
+  // One connection, under a session advisory lock: servers starting together (serve --workers)
+  // create the schema and apply the migrations once, one after the other.
+  return db.connection().execute(async (conn) => {
+    await sql`SELECT pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(conn)
+    try {
+      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(conn)
+      await refuseNewer(conn, schema, label)
+      const migrator = new Migrator({
+        db: conn,
+        provider: { getMigrations: async () => MIGRATIONS } satisfies MigrationProvider,
+        migrationTableSchema: schema,
+      })
+      const { error, results } = await migrator.migrateToLatest()
+      if (error) throw error
+      const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+      return { applied, version: SCHEMA_VERSION }
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(conn)
+    }
+  })
+}
+
+/** Advisory lock namespace of user-schema migrations (`usrs`). */
+const LOCK_NAMESPACE = 0x75737273
+
+async function refuseNewer(db: AnyDB, schema: string, label: string): Promise<void> {
+  const exists = await sql<{
+    t: string | null
+  }>`SELECT to_regclass(${`${schema}.kysely_migration`})::text AS t`.execute(db)
+  if (!exists.rows[0]?.t) return
+  const names = (
+    await sql<{ name: string }>`SELECT name FROM ${sql.id(schema, 'kysely_migration')}`.execute(db)
+  ).rows.map((r) => r.name)
+  const unknown = names.filter((name) => !(name in MIGRATIONS))
+  if (unknown.length === 0) return
+  const versions = unknown.filter((name) => /^\d+_/.test(name)).map(versionOf)
+  const newest = versions.length > 0 ? Math.max(...versions) : 0
+  if (newest > SCHEMA_VERSION) throw new UsersSchemaTooNewError(label, newest, SCHEMA_VERSION)
+  throw new Error(
+    `the user schema ${label} records migrations this marquee does not know (${unknown.join(', ')}); ` +
+      'it was not written by marquee, or its history was edited',
+  )
+}
