@@ -490,7 +490,7 @@ export class TsvParser {
       }
       if (cmp < 0) this.stats.outOfOrder++
     }
-    this.prevKey.set(this.curKey)
+    for (let k = 0; k < keyNums.length; k++) this.prevKey[k] = this.curKey[k]
     this.havePrev = true
 
     // Text and id lists.

@@ -1,15 +1,17 @@
 /**
  * Loads the IMDb dataset files into a new SQLite database and swaps it into place.
  *
- * Threads: two writers, each owning one database file (the main one: titles, names, akas, FTS; a
+ * Threads: two writers, each owning its database files (the main one: titles, names, akas, FTS; a
  * side one built in parallel and copied in at the end: episodes, crew, principals), each fed by its
- * own parse worker that gunzips and parses; this thread only wires them and reports progress.
+ * own parse worker that gunzips and parses; this thread only wires them and reports progress. The
+ * big tables are written page by page rather than INSERTed (see sqlite-writer.ts and btree.ts).
  * Batches go from a parser to a writer over a dedicated MessagePort per file, at most WINDOW
  * unacknowledged per file, so memory stays bounded whatever the input size. On one core there is
  * a single writer.
  *
- * The database is built in `${dbPath}.building-<pid>` and renamed over dbPath after it is closed;
- * a failed or aborted ingest deletes that file and leaves dbPath as it was.
+ * The database is built in `${dbPath}.building-<pid>` (side files: `${that}-<name>`) and renamed
+ * over dbPath after it is closed; a failed or aborted ingest deletes those files and leaves dbPath
+ * as it was.
  *
  * Subsets (`only`): tables of datasets left out exist and are empty, and the manifest lists the
  * datasets loaded and not loaded. title.ratings is merged into titles, so without title.basics the

@@ -1,7 +1,12 @@
 /**
- * The SQLite side of the ingest: takes columnar batches dataset by dataset and writes them into a
+ * The database side of the ingest: takes columnar batches dataset by dataset and writes them into a
  * fresh database file with the schema of src/db/sqlite/schema.ts, then builds FTS, secondary
- * indexes and statistics. Runs on one thread (the writer worker); parsing happens elsewhere.
+ * indexes and statistics. Runs on one thread (a writer worker); parsing happens elsewhere.
+ *
+ * The big tables (DIRECT_DATASETS, genres, professions) are not INSERTed: their pages are laid out
+ * directly in files of their own (btree.ts) and copied in with INSERT ... SELECT *, which SQLite
+ * does record for record without decoding them. INSERTs remain for crew, episodes, the rows a
+ * page-built file cannot take, and batches that were not valid UTF-8.
  */
 
 import { rmSync } from 'node:fs'
@@ -84,11 +89,8 @@ export interface TableStat {
 export interface WriterOptions {
   strict: boolean
   loaded: readonly DatasetName[]
-  /**
-   * Where to write the tables of DIRECT_DATASETS as page-built files (`${prefix}-${table}`), or null
-   * to insert them through SQL like the others.
-   */
-  directPrefix: string | null
+  /** Where to write page-built tables: `${directPrefix}-${table}`, removed once copied in. */
+  directPrefix: string
   /**
    * Leave page-built files for another writer to copy (with their indexes built), instead of
    * copying them into this writer's database at the end of their dataset.
@@ -256,26 +258,6 @@ class Grouped {
     this.groups.clear()
     return rows
   }
-
-  writeTo(bulk: Bulk): void {
-    for (const value of [...this.groups.keys()].sort()) {
-      const g = this.groups.get(value)!
-      const ids = g.ids.subarray(0, g.n)
-      // Ids arrive in file order, which is key order unless the file is unsorted.
-      for (let i = 1; i < ids.length; i++) {
-        if (ids[i] < ids[i - 1]) {
-          ids.sort()
-          break
-        }
-      }
-      for (let i = 0; i < ids.length; i++) {
-        bulk.args[bulk.k++] = value
-        bulk.args[bulk.k++] = ids[i]
-        bulk.endRow()
-      }
-    }
-    this.groups.clear()
-  }
 }
 
 function createSqlOf(table: string): string {
@@ -367,7 +349,7 @@ export class SqliteDatasetWriter {
           'average_rating',
           'num_votes',
         ])
-        bulks.push(main, table('title_genres', ['genre', 'title_id']))
+        bulks.push(main)
         break
       case 'name.basics':
         main = table('names', [
@@ -379,7 +361,7 @@ export class SqliteDatasetWriter {
           'known_for_titles',
           'popularity',
         ])
-        bulks.push(main, table('name_professions', ['profession', 'name_id']))
+        bulks.push(main)
         break
       case 'title.akas':
         main = table('akas', [
@@ -418,7 +400,7 @@ export class SqliteDatasetWriter {
       main,
       direct: null,
     }
-    if (this.opts.directPrefix && DIRECT_DATASETS.has(dataset) && main) {
+    if (DIRECT_DATASETS.has(dataset) && main) {
       const table = main.table
       this.state.direct = new TableFile(
         `${this.opts.directPrefix}-${table}`,
@@ -466,23 +448,23 @@ export class SqliteDatasetWriter {
   /** Ends the current dataset; returns its counts. */
   end(stats: ParseStats): FileCounts {
     const st = this.state!
-    let grouped: TableFile | null = null
     if (st.dataset === 'title.basics' || st.dataset === 'name.basics') {
-      const table = st.bulks[1].table
-      if (this.opts.directPrefix) {
-        grouped = new TableFile(
-          `${this.opts.directPrefix}-${table}`,
-          table,
-          createSqlOf(table),
-          ['text', 'int'],
-          0,
-        )
-        this.grouped.writeToFile(grouped)
-      } else this.grouped.writeTo(st.bulks[1])
+      const table = st.dataset === 'title.basics' ? 'title_genres' : 'name_professions'
+      const file = new TableFile(
+        `${this.opts.directPrefix}-${table}`,
+        table,
+        createSqlOf(table),
+        ['text', 'int'],
+        0,
+      )
+      this.grouped.writeToFile(file)
+      for (const bulk of st.bulks) bulk.flush()
+      this.db.exec('COMMIT')
+      this.rowCounts[table] = this.finishDirect(file, table)
+    } else {
+      for (const bulk of st.bulks) bulk.flush()
+      this.db.exec('COMMIT')
     }
-    for (const bulk of st.bulks) bulk.flush()
-    this.db.exec('COMMIT')
-    if (grouped) this.rowCounts[st.bulks[1].table] = this.finishDirect(grouped, st.bulks[1])
     const c = st.counts
     c.read = stats.lines
     c.skipped += stats.skipped
@@ -492,7 +474,7 @@ export class SqliteDatasetWriter {
       c.kept = st.sent
       c.duplicates = stats.duplicates
     } else if (st.direct) {
-      c.kept = this.finishDirect(st.direct, st.main!)
+      c.kept = this.finishDirect(st.direct, st.main!.table)
       c.duplicates = stats.duplicates + (st.sent - c.kept)
     } else if (st.main) {
       c.kept = st.main.changes
@@ -521,9 +503,8 @@ export class SqliteDatasetWriter {
    * too big) from where they waited (this database's table, through INSERTs), then either copies
    * it into this database or builds its indexes for the writer that will. Returns the rows kept.
    */
-  private finishDirect(direct: TableFile, staged: Bulk): number {
+  private finishDirect(direct: TableFile, table: string): number {
     const built = direct.finish()
-    const table = staged.table
     const db = this.db
     db.prepare('ATTACH ? AS built').run(direct.path)
     db.exec('BEGIN')
