@@ -256,6 +256,8 @@ class RequestHandle implements DatasetHandle {
   readonly #timer: NodeJS.Timeout
   readonly deadlineAt: number
   #released = false
+  /** Queries of this request not settled yet. */
+  #inFlight = 0
 
   constructor(
     private readonly service: Service,
@@ -281,6 +283,7 @@ class RequestHandle implements DatasetHandle {
 
   async queryByName(name: string, args: unknown[], executor = this.service.executor): Promise<unknown> {
     if (this.#released) throw new QueryAbortedError('the request is over')
+    this.#inFlight++
     try {
       return await executor.run(
         { dbPath: this.generation.dbPath, query: name, args },
@@ -288,6 +291,8 @@ class RequestHandle implements DatasetHandle {
       )
     } catch (err) {
       throw this.#problem(err)
+    } finally {
+      this.#inFlight--
     }
   }
 
@@ -319,8 +324,8 @@ class RequestHandle implements DatasetHandle {
     if (this.#released) return
     this.#released = true
     clearTimeout(this.#timer)
-    // Anything still running for a finished request is wasted work.
-    this.#controller.abort(new QueryAbortedError('released'))
+    // Anything still running for a finished request (the client went away) is wasted work.
+    if (this.#inFlight > 0) this.#controller.abort(new QueryAbortedError('released'))
     this.service.release(this.generation)
   }
 }
