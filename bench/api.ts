@@ -1,0 +1,264 @@
+/**
+ * `npm run bench:api`: drives a real marquee server (a child process, from source) over the
+ * 1M-title sample database with autocannon and prints throughput and latency per scenario:
+ *
+ *   1. GET /titles/{tconst} over random ids: the worker pool, inline point lookups, all inline
+ *   2. GET /search with realistic prefixes (what people type on the way to popular titles and names)
+ *   3. GET /names/{nconst}/credits for the most credited people
+ *   4. GET /health while other clients keep the heaviest allowed queries running on every worker,
+ *      with the pool and, for contrast, with every query inline on the event loop
+ *
+ * The load generator shares the machine's cores with the server: figures are for comparing runs
+ * and modes on the same machine, not absolute capacity. Options: BENCH_TITLES (default 1000000),
+ * BENCH_SECONDS per scenario (default 10), BENCH_ONLY (comma-separated scenario numbers).
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { formatId } from '../src/datasets/catalogue.js'
+import { ensureSampleDatabase } from '../test/helpers/dataset.js'
+
+interface Histogram {
+  average: number
+  mean: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+interface Result {
+  requests: Histogram & { total: number }
+  latency: Histogram
+  errors: number
+  timeouts: number
+  non2xx: number
+  '2xx': number
+  duration: number
+}
+
+interface Options {
+  url: string
+  connections: number
+  duration: number
+  pipelining?: number
+  requests?: { setupRequest: (req: { path: string }) => { path: string } }[]
+}
+
+type Autocannon = (opts: Options) => Promise<Result>
+
+const require = createRequire(import.meta.url)
+const autocannon = require('autocannon') as Autocannon
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const ONLY = process.env.BENCH_ONLY?.split(',').map(Number)
+
+const log = (line = '') => console.log(line)
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+interface Server {
+  url: string
+  proc: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts `marquee serve` from source on the sample database; `env` selects the execution mode. */
+async function startServer(dbPath: string, env: Record<string, string> = {}): Promise<Server> {
+  const port = await freePort()
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', dbPath], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MARQUEE_PORT: String(port),
+      MARQUEE_LOG_LEVEL: 'warn',
+      // Measure the server, not the load shedder.
+      MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',
+      MARQUEE_RATE_LIMIT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 600; i++) {
+    try {
+      const res = await fetch(`${url}/ready`)
+      if (res.status === 200) break
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    url,
+    proc,
+    stop: () =>
+      new Promise((resolve) => {
+        proc.once('exit', () => resolve())
+        proc.kill('SIGTERM')
+      }),
+  }
+}
+
+const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`
+
+function report(label: string, r: Result) {
+  const ok = r['2xx']
+  const bad = r.non2xx + r.errors + r.timeouts
+  log(
+    `  ${label.padEnd(44)} ${String(Math.round(r.requests.average)).padStart(7)} req/s` +
+      `  p50 ${ms(r.latency.p50).padStart(9)}  p99 ${ms(r.latency.p99).padStart(9)}  max ${ms(r.latency.max).padStart(9)}` +
+      `  (${ok} ok${bad ? `, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts` : ''})`,
+  )
+}
+
+function cannon(url: string, paths: () => string, connections: number, duration = SECONDS): Promise<Result> {
+  return autocannon({
+    url,
+    connections,
+    duration,
+    requests: [{ setupRequest: (req) => ({ ...req, path: paths() }) }],
+  })
+}
+
+/** A short warm-up so the first scenario does not pay for cold pages and JIT. */
+async function warm(url: string, paths: () => string) {
+  await cannon(url, paths, 8, 2)
+}
+
+/** What people type on the way to a popular title or name: growing prefixes of its words. */
+function prefixesOf(text: string): string[] {
+  const words = text.split(/\s+/).filter(Boolean)
+  const out: string[] = []
+  for (let w = 0; w < Math.min(words.length, 3); w++) {
+    const head = words.slice(0, w).join(' ')
+    for (let n = 3; n <= words[w].length; n += 2) out.push(`${head} ${words[w].slice(0, n)}`.trim())
+  }
+  return out
+}
+
+async function main() {
+  const dir = path.join(ROOT, '.cache', `sample-${TITLES >= 1_000_000 ? `${TITLES / 1_000_000}m` : TITLES}`)
+  const dbPath = await ensureSampleDatabase({ titles: TITLES, dir, log })
+  const db = new Database(dbPath, { readonly: true })
+  const ids = (
+    db.prepare('SELECT id FROM titles WHERE id % 7 = 3 LIMIT 50000').all() as { id: number }[]
+  ).map((r) => formatId('tt', r.id))
+  const popularTitles = (
+    db.prepare('SELECT primary_title AS t FROM titles ORDER BY num_votes DESC LIMIT 300').all() as {
+      t: string
+    }[]
+  ).map((r) => r.t)
+  const popularNames = (
+    db.prepare('SELECT primary_name AS t FROM names ORDER BY popularity DESC LIMIT 200').all() as {
+      t: string
+    }[]
+  ).map((r) => r.t)
+  log('finding the most credited people ...')
+  const credited = (
+    db
+      .prepare(
+        `SELECT name_id AS id, count(*) AS n FROM principals INDEXED BY principals_by_name
+         GROUP BY name_id ORDER BY n DESC LIMIT 100`,
+      )
+      .all() as { id: number; n: number }[]
+  ).map((r) => ({ id: formatId('nm', r.id), n: r.n }))
+  db.close()
+  const prefixes = [...popularTitles, ...popularNames].flatMap(prefixesOf)
+  log(
+    `dataset: ${dbPath}; ${ids.length} title ids, ${prefixes.length} search prefixes, ` +
+      `most credited person has ${credited[0]?.n} principal credits`,
+  )
+  log(`each scenario runs ${SECONDS} s; autocannon shares the machine with the server\n`)
+
+  const titlePath = () => `/titles/${pick(ids)}`
+  const searchPath = () => `/search?q=${encodeURIComponent(pick(prefixes))}`
+  const creditsPath = () => `/names/${pick(credited).id}/credits?sort=votes&limit=20`
+  // The heaviest requests the API allows: unfiltered facets over every title, broad list filters.
+  const heavyPath = () =>
+    pick([
+      '/titles?facets=genre,type,decade&limit=100',
+      '/titles?facets=genre&genre=Drama&limit=100&sort=year',
+      '/titles?q=the&sort=votes&limit=100&facets=type',
+      `/titles?genre=Comedy&genre=Drama&runtimeMin=${30 + Math.floor(Math.random() * 60)}&sort=rating&limit=100`,
+    ])
+
+  const modes: [string, Record<string, string>][] = [
+    ['worker pool', {}],
+    ['point lookups inline', { MARQUEE_INLINE_POINT_LOOKUPS: '1' }],
+    ['every query inline (pool disabled)', { MARQUEE_INLINE_QUERIES: '1' }],
+  ]
+
+  if (!ONLY || ONLY.includes(1)) {
+    log('1. GET /titles/{tconst}, random ids, 64 connections')
+    for (const [label, env] of modes) {
+      const s = await startServer(dbPath, env)
+      try {
+        await warm(s.url, titlePath)
+        report(label, await cannon(s.url, titlePath, 64))
+      } finally {
+        await s.stop()
+      }
+    }
+    log()
+  }
+
+  const s = await startServer(dbPath)
+  try {
+    if (!ONLY || ONLY.includes(2)) {
+      log('2. GET /search, realistic prefixes (targets: p50 <= 10 ms, p99 <= 50 ms)')
+      await warm(s.url, searchPath)
+      report('1 connection (latency)', await cannon(s.url, searchPath, 1))
+      report('8 connections (throughput)', await cannon(s.url, searchPath, 8))
+      log()
+    }
+    if (!ONLY || ONLY.includes(3)) {
+      log(
+        `3. GET /names/{nconst}/credits, the ${credited.length} most credited people (target: p99 <= 50 ms)`,
+      )
+      await warm(s.url, creditsPath)
+      report('1 connection (latency)', await cannon(s.url, creditsPath, 1))
+      report('8 connections (throughput)', await cannon(s.url, creditsPath, 8))
+      log()
+    }
+  } finally {
+    await s.stop()
+  }
+
+  if (!ONLY || ONLY.includes(4)) {
+    log('4. GET /health while 4 clients keep the heaviest queries running (target: p99 <= 5 ms)')
+    for (const [label, env] of [modes[0], modes[2]]) {
+      const srv = await startServer(dbPath, { MARQUEE_QUERY_TIMEOUT_MS: '2000', ...env })
+      try {
+        const heavy = cannon(srv.url, heavyPath, 4)
+        await new Promise((r) => setTimeout(r, 500))
+        const health = await cannon(srv.url, () => '/health', 2, Math.max(3, SECONDS - 2))
+        const load = await heavy
+        report(`/health, ${label}`, health)
+        report(`  the heavy queries meanwhile`, load)
+      } finally {
+        await srv.stop()
+      }
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
