@@ -4,7 +4,7 @@
  */
 
 import type { DatasetName } from '../datasets/catalogue.js'
-import type { IngestProgress } from './index.js'
+import type { IngestPhase, IngestProgress } from './index.js'
 import type { IngestSummary } from './manifest.js'
 
 export interface ProgressOptions {
@@ -45,10 +45,12 @@ export function createProgressRenderer(opts: ProgressOptions = {}): (e: IngestPr
       case 'file': {
         files.set(e.dataset, e)
         if (tty) redraw(e.done)
-        else if (
-          e.done ? !finished.has(e.dataset) : Date.now() - (lastPlain.get(e.dataset) ?? 0) >= interval
-        ) {
-          lastPlain.set(e.dataset, Date.now())
+        else {
+          // Plain output: a line when a file is done, and one every `interval` while it is read.
+          const now = Date.now()
+          if (!lastPlain.has(e.dataset)) lastPlain.set(e.dataset, now)
+          if (e.done ? finished.has(e.dataset) : now - lastPlain.get(e.dataset)! < interval) break
+          lastPlain.set(e.dataset, now)
           if (e.done) finished.add(e.dataset)
           out.write(`${formatFile(e)}\n`)
         }
@@ -68,9 +70,10 @@ export function createProgressRenderer(opts: ProgressOptions = {}): (e: IngestPr
   }
 }
 
-const PHASES: Record<string, string> = {
+const PHASES: Record<IngestPhase, string> = {
   fts: 'building full-text indexes…',
   indexes: 'building secondary indexes…',
+  merge: 'copying in the tables built in parallel…',
   analyze: 'gathering query statistics…',
   sizes: 'measuring table sizes…',
   swap: 'moving the new database into place…',
