@@ -29,9 +29,8 @@ import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/cata
 import { DatasetError } from '../datasets/parse.js'
 import type { ParseJob, ParseReport } from '../datasets/parse.worker.js'
 import { datasetPath, statDataset } from '../datasets/reader.js'
-import { workerUrl } from '../pool/worker-url.js'
+import { spawnWorker, workerUrl } from '../pool/worker-url.js'
 import type { IngestSummary, SourceFile } from './manifest.js'
-import { spawnWorker } from './spawn.js'
 import { DIRECT_DATASETS, LOAD_ORDER } from './sqlite-writer.js'
 import type { WriterData, WriterReport } from './writer.worker.js'
 
