@@ -33,23 +33,44 @@ const SQLITE_VERSION = 3053002
 /** `rowid`: the INTEGER PRIMARY KEY of a rowid table (first column; stored as the cell's key). */
 export type ColumnKind = 'rowid' | 'int' | 'real' | 'text'
 
-/** One page being filled: cells in order, as slices of a staging buffer. */
+/**
+ * One page being filled, laid out as SQLite wants it: cells written from the end of the page down
+ * as they come (in key order), their offsets kept for the pointer array written at the end.
+ */
 class PageFill {
-  readonly cells: Uint8Array[] = []
-  /** Bytes the cells and their pointers take. */
-  used = 0
+  readonly buf = new Uint8Array(PAGE)
+  /** Start of the cell content area. */
+  content = PAGE
+  count = 0
+  readonly ptrs = new Uint16Array(PAGE / 2)
+  private readonly sizes = new Uint16Array(PAGE / 2)
+  /** `header`: bytes before the cell pointer array (page header, plus 100 on page 1). */
   constructor(readonly header: number) {}
-  fits(cellSize: number): boolean {
-    return this.header + this.used + cellSize + 2 <= PAGE
+  fits(size: number): boolean {
+    return this.header + 2 * (this.count + 1) + (PAGE - this.content) + size <= PAGE
+  }
+  /** Room for a cell of `size` bytes; its offset in `buf`. */
+  reserve(size: number): number {
+    this.content -= size
+    this.ptrs[this.count] = this.content
+    this.sizes[this.count] = size
+    this.count++
+    return this.content
   }
   push(cell: Uint8Array): void {
-    this.cells.push(cell)
-    this.used += cell.length + 2
+    this.buf.set(cell, this.reserve(cell.length))
   }
+  /** Takes the last cell back out (a copy). */
   pop(): Uint8Array {
-    const cell = this.cells.pop()!
-    this.used -= cell.length + 2
+    this.count--
+    const size = this.sizes[this.count]
+    const cell = this.buf.slice(this.content, this.content + size)
+    this.content += size
     return cell
+  }
+  reset(): void {
+    this.content = PAGE
+    this.count = 0
   }
 }
 
@@ -60,6 +81,8 @@ export class TableFile {
   private outPages = 0
   private outFirst = 2
   private readonly leaf = new PageFill(8)
+  /** A cell on its way to a spill file. */
+  private readonly scratch = new Uint8Array(PAGE)
   /** Rowid tables: the largest rowid on the leaf being filled (the divider copied upwards). */
   private leafMax = 0
   private readonly rowid: boolean
@@ -136,9 +159,10 @@ export class TableFile {
     const k = this.keyCols
     if (k === 0) {
       // The caller guarantees key order (and no duplicates).
-      const cell = this.encode()
-      if (cell === null) return false
-      this.addLeafCell(cell, 0)
+      const size = this.measure()
+      if (size < 0) return false
+      if (!this.leaf.fits(size)) this.splitLeaf()
+      this.writeCell(this.leaf.buf, this.leaf.reserve(size))
       this.rows++
       return true
     }
@@ -153,31 +177,38 @@ export class TableFile {
       last = new Float64Array(k)
       this.lastKeys.set(run, last)
     }
-    const cell = this.encode()
-    if (cell === null) return false
+    const size = this.measure()
+    if (size < 0) return false
     for (let i = 0; i < k; i++) last[i] = this.nums[i]
-    if (run === 7) this.addLeafCell(cell, id)
-    else {
+    if (run === 7) {
+      if (!this.leaf.fits(size)) this.splitLeaf()
+      this.writeCell(this.leaf.buf, this.leaf.reserve(size))
+      this.leafMax = id
+    } else {
       let spill = this.spills.get(run)
       if (!spill) {
         spill = new Spill(`${this.path}-spill${run}`)
         this.spills.set(run, spill)
       }
-      spill.write(cell)
+      this.writeCell(this.scratch, 0)
+      spill.write(this.scratch.subarray(0, size))
     }
     this.rows++
     return true
   }
 
+  /** Sizes of the record being written, from measure(). */
+  private headerLen = 0
+  private payloadLen = 0
+
   /**
-   * The leaf cell of the row (payload size, the rowid for rowid tables, then the record), or null
-   * when it would not fit on a page.
+   * The size of the row's leaf cell (payload size, the rowid for rowid tables, then the record), or
+   * -1 when it would not fit on a page.
    */
-  private encode(): Uint8Array | null {
+  private measure(): number {
     const n = this.kinds.length
     const types = this.types
     // The INTEGER PRIMARY KEY is the cell's key; the record holds NULL in its place.
-    const rowid = this.rowid ? this.nums[0] : 0
     if (this.rowid) types[0] = 0
     let headerLen = 0
     let bodyLen = 0
@@ -189,11 +220,19 @@ export class TableFile {
     // The header size counts itself; one byte while under 128.
     headerLen += headerLen + 1 < 128 ? 1 : 2
     const total = headerLen + bodyLen
-    if (total > this.maxLocal) return null
-    const r = new Uint8Array(total + varintLen(total) + (this.rowid ? varintLen(rowid) : 0))
-    let o = putVarint(r, 0, total)
-    if (this.rowid) o = putVarint(r, o, rowid)
-    o = putVarint(r, o, headerLen)
+    if (total > this.maxLocal) return -1
+    this.headerLen = headerLen
+    this.payloadLen = total
+    return total + varintLen(total) + (this.rowid ? varintLen(this.nums[0]) : 0)
+  }
+
+  /** Writes the measured cell at r[o]. */
+  private writeCell(r: Uint8Array, o: number): void {
+    const n = this.kinds.length
+    const types = this.types
+    o = putVarint(r, o, this.payloadLen)
+    if (this.rowid) o = putVarint(r, o, this.nums[0])
+    o = putVarint(r, o, this.headerLen)
     for (let i = 0; i < n; i++) o = putVarint(r, o, types[i])
     for (let i = 0; i < n; i++) {
       const t = types[i]
@@ -206,27 +245,27 @@ export class TableFile {
         else for (let j = s; j < e; j++) r[o + j - s] = src[j]
         o += e - s
       } else if (t === 7) {
-        new DataView(r.buffer).setFloat64(o, this.nums[i])
+        new DataView(r.buffer, r.byteOffset).setFloat64(o, this.nums[i])
         o += 8
       } else o = putInt(r, o, this.nums[i], SERIAL_SIZE[t])
     }
-    return r
   }
 
   private addLeafCell(cell: Uint8Array, rowid: number): void {
-    if (this.leaf.fits(cell.length)) {
-      this.leaf.push(cell)
-      this.leafMax = rowid
-      return
-    }
-    // Full. Index b-trees: the leaf's last entry moves up as the divider between this leaf and the
-    // next. Table b-trees: the leaf keeps its rows and its largest rowid is copied up.
-    const divider = this.rowid ? varintBytes(this.leafMax) : this.leaf.pop()
-    const page = this.writePage(this.leaf, this.leafType, 0)
-    this.leaf.cells.length = 0
-    this.leaf.used = 0
+    if (!this.leaf.fits(cell.length)) this.splitLeaf()
     this.leaf.push(cell)
     this.leafMax = rowid
+  }
+
+  /**
+   * Writes the full leaf out and sends a divider up. Index b-trees: the leaf's last entry moves up
+   * as the divider between this leaf and the next. Table b-trees: the leaf keeps its rows and its
+   * largest rowid is copied up.
+   */
+  private splitLeaf(): void {
+    const divider = this.rowid ? varintBytes(this.leafMax) : this.leaf.pop()
+    const page = this.writePage(this.leaf, this.leafType, 0)
+    this.leaf.reset()
     this.addDivider(1, page, divider)
   }
 
@@ -250,8 +289,7 @@ export class TableFile {
     const last = fill.pop()
     const right = new DataView(last.buffer, last.byteOffset).getUint32(0)
     const page = this.writePage(fill, this.interiorType, right)
-    fill.cells.length = 0
-    fill.used = 0
+    fill.reset()
     fill.push(cell)
     this.addDivider(level + 1, page, last.subarray(4))
   }
@@ -260,15 +298,14 @@ export class TableFile {
   private writePage(fill: PageFill, type: number, right: number, pageNo = this.nextPage++): number {
     const page = pageNo === 1 ? Buffer.alloc(PAGE) : this.slot()
     const h = pageNo === 1 ? 100 : 0
-    const n = fill.cells.length
-    let content = PAGE
+    const n = fill.count
+    const content = fill.content
+    page.set(fill.buf.subarray(content), content)
     const interior = type === INDEX_INTERIOR || type === TABLE_INTERIOR
     let ptr = h + (interior ? 12 : 8)
-    for (const cell of fill.cells) {
-      content -= cell.length
-      page.set(cell, content)
-      page.writeUInt16BE(content, ptr)
-      ptr += 2
+    for (let i = 0; i < n; i++) {
+      page[ptr++] = fill.ptrs[i] >> 8
+      page[ptr++] = fill.ptrs[i] & 0xff
     }
     page[h] = type
     page.writeUInt16BE(0, h + 1)
@@ -305,7 +342,7 @@ export class TableFile {
       this.spills.get(run)!.drain((cell) => this.addLeafCell(cell, this.rowid ? cellRowid(cell) : 0))
     }
     let root: number
-    if (this.leaf.cells.length === 0 && !this.levels[1]) {
+    if (this.leaf.count === 0 && !this.levels[1]) {
       // No rows: the root is an empty leaf, which SQLite allows for a root page.
       root = this.writePage(this.leaf, this.leafType, 0)
     } else {

@@ -72,7 +72,7 @@ class Pending {
 export class RefChecker {
   /** undefined: not known yet; null: the target file is not loaded, nothing to check against. */
   private readonly sets: Record<RefKind, IdSet | null | undefined>
-  private readonly pending = new Map<string, Pending>()
+  private readonly pending: Record<RefKind, Map<DatasetName, Pending>> = { title: new Map(), name: new Map() }
   private readonly dangling = new Map<DatasetName, number>()
   /** Entries (runs of one id) waiting for a set to arrive; 12 bytes each. */
   pendingCount = 0
@@ -101,26 +101,23 @@ export class RefChecker {
   /** Supplies a finished id set and checks the ids that waited for it. */
   provide(kind: RefKind, set: IdSet): void {
     this.sets[kind] = set
-    for (const [key, p] of this.pending) {
-      const [k, dataset] = key.split(':') as [RefKind, DatasetName]
-      if (k !== kind) continue
+    for (const [dataset, p] of this.pending[kind]) {
       let missing = 0
       for (let i = 0; i < p.n; i++) if (!set.has(p.ids[i])) missing += p.runs[i]
       this.add(dataset, missing)
       this.pendingCount -= p.n
-      this.pending.delete(key)
     }
+    this.pending[kind].clear()
   }
 
   check(dataset: DatasetName, kind: RefKind, id: number): void {
     const set = this.sets[kind]
     if (set === null) return
     if (set === undefined) {
-      const key = `${kind}:${dataset}`
-      let p = this.pending.get(key)
+      let p = this.pending[kind].get(dataset)
       if (!p) {
         p = new Pending()
-        this.pending.set(key, p)
+        this.pending[kind].set(dataset, p)
       }
       const before = p.n
       p.push(id)
