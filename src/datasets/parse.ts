@@ -8,7 +8,7 @@
  */
 
 import { isUtf8 } from 'node:buffer'
-import { type ColumnSpec, type DatasetName, type DatasetSpec, datasetSpec, NULL_FIELD } from './catalogue.js'
+import { type ColumnSpec, type DatasetName, type DatasetSpec, datasetSpec } from './catalogue.js'
 
 export type DatasetErrorCode =
   | 'DATASET_MISSING'
@@ -652,18 +652,3 @@ export function parseFloatBytes(buf: Uint8Array, s: number, e: number): number {
   const text = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1')
   return text.trim() === '' ? Number.NaN : Number(text)
 }
-
-/** The text of slot `slot` of row `r`, or null. */
-export function textAt(b: ColumnarBatch, layout: Layout, r: number, slot: number): string | null {
-  const p = 2 * (r * layout.textCols + slot)
-  const s = b.textPos[p]
-  return s < 0 ? null : b.text.slice(s, b.textPos[p + 1])
-}
-
-/** The number of slot `slot` of row `r`, or null. */
-export function numAt(b: ColumnarBatch, layout: Layout, r: number, slot: number): number | null {
-  const v = b.nums[r * layout.numCols + slot]
-  return Number.isNaN(v) ? null : v
-}
-
-export { NULL_FIELD }

@@ -1151,7 +1151,7 @@ const ALL_TABLES = [
 ]
 
 /** The secondary indexes on `tables`. */
-export function indexesOf(tables: ReadonlySet<string>): string[] {
+function indexesOf(tables: ReadonlySet<string>): string[] {
   return SECONDARY_INDEXES.filter((sql) => tables.has(/ ON (\w+)/.exec(sql)![1]))
 }
 
