@@ -25,13 +25,14 @@ import { IdSet, RefChecker } from './refs.js'
 
 /**
  * The order the writers load datasets in: ratings first (merged into titles, summed into
- * popularity), then names and titles (their ids decide what counts as a dangling reference; names
- * first, as the side writer waits longest for them), then the files that refer to them.
+ * popularity), then titles and names (their ids decide what counts as a dangling reference), then
+ * the files that refer to them. Titles before names, so that the main writer checks knownForTitles
+ * at once instead of keeping millions of ids: only the side writer keeps ids, up to a bound.
  */
 export const LOAD_ORDER: readonly DatasetName[] = [
   'title.ratings',
-  'name.basics',
   'title.basics',
+  'name.basics',
   'title.episode',
   'title.crew',
   'title.akas',

@@ -67,10 +67,11 @@ export interface SideFile {
 }
 
 /**
- * Ids the side writer may hold (12 bytes each) for checking before the id sets arrive; then it waits
- * for them. The main writer sends them after title.basics and name.basics, a few seconds in.
+ * Id runs the side writer may hold (12 bytes each, up to twice that as arrays grow: ~150 MB) for
+ * checking before the id sets arrive; then it waits for them. The main writer sends each set as
+ * soon as title.basics or name.basics is in.
  */
-const PENDING_CAP = 8_000_000
+const PENDING_CAP = 6_000_000
 
 const parent = parentPort!
 const data = workerData as WriterData
