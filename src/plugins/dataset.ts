@@ -17,6 +17,7 @@ import {
   QueryAbortedError,
   QueryDeadlineError,
   type QueryExecutor,
+  WorkerCrashedError,
 } from '../pool/task.js'
 
 /**
@@ -168,6 +169,14 @@ export const datasetNotLoaded = (missing: readonly string[]) =>
 export const poolBusy = () =>
   serviceUnavailable('POOL_BUSY', 'Every query worker is busy and the queue is full; retry shortly.', 1)
 
+/** The worker died under the query (the pool replaces it): transient for the client, like a busy pool. */
+export const workerCrashed = (cause?: unknown) =>
+  new Problem(503, 'QUERY_WORKER_CRASHED', 'Service Unavailable', {
+    detail: 'The query worker stopped unexpectedly and is being replaced; retry shortly.',
+    retryAfter: 1,
+    cause,
+  })
+
 async function readGeneration(dbPath: string): Promise<Generation | null> {
   if (!existsSync(dbPath)) return null
   const conn = openDataset(dbPath)
@@ -302,6 +311,7 @@ class RequestHandle implements DatasetHandle {
       return queryTimeout(this.timeoutMs)
     }
     if (err instanceof PoolBusyError) return poolBusy()
+    if (err instanceof WorkerCrashedError) return workerCrashed(err)
     if (err instanceof QueryAbortedError) {
       return new Problem(503, 'REQUEST_ABORTED', 'Service Unavailable', {
         detail: 'The request was aborted.',

@@ -10,6 +10,7 @@ import {
   type QueryTask,
   type RunOptions,
   type TaskOutcome,
+  WorkerCrashedError,
 } from './task.js'
 import { workerUrl } from './worker-url.js'
 
@@ -95,7 +96,8 @@ export class QueryPool implements QueryExecutor {
     } catch (err) {
       if (signal?.aborted) throw abortError(signal)
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new PoolBusyError()
-      throw err
+      // Query errors travel as data (TaskOutcome): a rejection means the worker itself died.
+      throw new WorkerCrashedError(task.query, err)
     } finally {
       this.#inFlight--
     }
@@ -144,6 +146,7 @@ export class QueryPool implements QueryExecutor {
       mode: this.mode,
       threads: this.#piscina.threads.length,
       queued: Math.max(0, this.#inFlight - this.#piscina.threads.length),
+      active: Math.min(this.#inFlight, this.#piscina.threads.length),
       completed: this.#piscina.completed,
       workersCreated: this.#created,
       workersTerminated: this.#terminated,

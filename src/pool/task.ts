@@ -48,6 +48,25 @@ export class PoolBusyError extends Error {
   }
 }
 
+/**
+ * The worker thread running the query died under it (process.exit, an uncaught exception, a crash
+ * in native code): not the query's answer, and piscina replaces the worker.
+ */
+export class WorkerCrashedError extends Error {
+  constructor(
+    readonly query: string,
+    cause: unknown,
+  ) {
+    super(
+      `the worker running query ${query} died: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    )
+    this.name = 'WorkerCrashedError'
+  }
+}
+
 /** A query function failed (a bug, or a database error such as a missing table). */
 export class QueryFailedError extends Error {
   readonly code: string | undefined
@@ -81,7 +100,7 @@ export interface QueryExecutor {
   /**
    * Runs one task. `signal` aborts it: a queued task is dropped, a running one stopped (its worker
    * terminated). Rejects with QueryDeadlineError when the signal's reason is a DeadlineReason,
-   * QueryAbortedError for other aborts, PoolBusyError, or QueryFailedError.
+   * QueryAbortedError for other aborts, PoolBusyError, WorkerCrashedError, or QueryFailedError.
    */
   run(task: QueryTask, opts?: RunOptions): Promise<unknown>
   stats(): ExecutorStats
@@ -92,6 +111,8 @@ export interface ExecutorStats {
   mode: 'pool' | 'inline'
   threads: number
   queued: number
+  /** Tasks running now (at most `threads`); executors that cannot tell leave it out. */
+  active?: number
   completed: number
   /** Workers started since the pool was created (initial ones included). */
   workersCreated: number
