@@ -172,6 +172,58 @@ describe('PostgreSQL ingest', { skip: !available }, () => {
     assert.deepEqual(tables.sort(), TABLES.map((t) => t.name).sort())
   })
 
+  it('stores what SQLite stores from unsorted files: repeats apart, a title split in two runs', async () => {
+    const other = uniquePrefix('unsorted')
+    const dir = join(root, 'unsorted')
+    await mkdir(dir)
+    const lines = async (name: Parameters<typeof quirkText>[0]) =>
+      (await quirkText(name)).toString().split('\n')
+    const names = await lines('name.basics')
+    const akas = await lines('title.akas')
+    const basics = await lines('title.basics')
+    // A name repeated far from its first line, an alternate title of tt0211915 after another
+    // title's, and a title repeated at the end with another type.
+    names.splice(names.length - 1, 0, names[1].replace('Astaire', 'Astaire (repeat)'))
+    const moved = akas.splice(4, 1)[0]
+    akas.splice(akas.length - 1, 0, moved)
+    basics.splice(basics.length - 1, 0, basics[1].replace('short', 'movie'))
+    await writeQuirks(dir, {
+      replace: {
+        'name.basics': names.join('\n'),
+        'title.akas': akas.join('\n'),
+        'title.basics': basics.join('\n'),
+      },
+    })
+    try {
+      const [pgSummary, liteSummary] = await Promise.all([
+        ingestPostgres({ dataDir: dir, databaseUrl: TEST_DATABASE_URL, schemaPrefix: other }),
+        ingest({ dataDir: dir, dbPath: join(root, 'unsorted.db') }),
+      ])
+      const lite = new Database(join(root, 'unsorted.db'), { readonly: true })
+      const c = await testClient()
+      try {
+        await c.query(`SET search_path = ${ident((await currentGeneration(c, other))!.schema)}`)
+        for (const [table, order] of Object.entries(COMPARED)) {
+          const expected = lite.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all()
+          assert.deepEqual((await c.query(`SELECT * FROM ${table} ORDER BY ${order}`)).rows, expected, table)
+        }
+        const strip = (s: IngestSummary) =>
+          s.files.map(({ ms: _ms, ...f }) => f).sort((a, b) => a.dataset.localeCompare(b.dataset))
+        assert.deepEqual(strip(pgSummary), strip(liteSummary))
+        // Both runs of tt0211915's alternate titles are in its document.
+        const { rows } = await c.query(
+          `SELECT id FROM titles_fts WHERE doc @@ 'fabelhafte'::tsquery AND doc @@ 'destiny'::tsquery`,
+        )
+        assert.deepEqual(rows, [{ id: 211915 }])
+      } finally {
+        lite.close()
+        await c.end()
+      }
+    } finally {
+      await dropPrefix(other)
+    }
+  })
+
   describe('failures', () => {
     /** Asserts the served generation is still `summary`'s and no other schema is left. */
     async function assertUntouched(): Promise<void> {

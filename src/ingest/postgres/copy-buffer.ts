@@ -81,24 +81,41 @@ export class CopyBuffer {
       buf[this.pos++] = MINUS
       v = -v
     }
-    if (v < 10) {
-      buf[this.pos++] = ZERO + v
-      return
-    }
-    if (v >= 1e15) {
+    if (v > 0x7fffffff) {
       this.pos += buf.write(String(v), this.pos, 'latin1')
       return
     }
-    let digits = 1
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++
+    let n = v | 0
+    if (n < 10) {
+      buf[this.pos++] = ZERO + n
+      return
+    }
+    const digits =
+      n < 100
+        ? 2
+        : n < 1e3
+          ? 3
+          : n < 1e4
+            ? 4
+            : n < 1e5
+              ? 5
+              : n < 1e6
+                ? 6
+                : n < 1e7
+                  ? 7
+                  : n < 1e8
+                    ? 8
+                    : n < 1e9
+                      ? 9
+                      : 10
     let p = this.pos + digits
     this.pos = p
-    while (v >= 10) {
-      const q = Math.floor(v / 10)
-      buf[--p] = ZERO + (v - q * 10)
-      v = q
+    while (n >= 10) {
+      const q = (n / 10) | 0
+      buf[--p] = ZERO + n - q * 10
+      n = q
     }
-    buf[--p] = ZERO + v
+    buf[--p] = ZERO + n
   }
 
   /** A number or NULL (NaN is NULL, as in the parser's batches). */

@@ -8,7 +8,7 @@
 
 import type { DatasetName } from '../../datasets/catalogue.js'
 import { type ColumnarBatch, DatasetError, type Layout, layoutOf } from '../../datasets/parse.js'
-import type { IdSet, RefChecker } from '../refs.js'
+import { IdSet } from '../refs.js'
 import { CopyBuffer } from './copy-buffer.js'
 import { DocWriter } from './tsvector.js'
 
@@ -79,10 +79,113 @@ export class Ratings {
   }
 }
 
+export type RefKind = 'title' | 'name'
+
+/** What each file refers to, and the file that holds those ids. */
+const TARGETS: Record<DatasetName, readonly RefKind[]> = {
+  'title.basics': [],
+  'title.ratings': ['title'],
+  'name.basics': ['title'],
+  'title.akas': ['title'],
+  'title.episode': ['title'],
+  'title.crew': ['title', 'name'],
+  'title.principals': ['title', 'name'],
+}
+const SOURCE: Record<RefKind, DatasetName> = { title: 'title.basics', name: 'name.basics' }
+
+/**
+ * Counts one file's references of one kind that miss the loaded ids. Files load in parallel, so
+ * until title.basics (name.basics) is complete the ids wait, run-length encoded (a title's nine
+ * principals are one entry), and are checked when the set arrives.
+ */
+export class RefTracker {
+  missing = 0
+  private ids = new Float64Array(1024)
+  private runs = new Uint32Array(1024)
+  private n = 0
+
+  /** `set` undefined: not known yet; null: its file is not loaded, so nothing is checked. */
+  constructor(private set: IdSet | null | undefined) {}
+
+  check(id: number): void {
+    const set = this.set
+    if (set === undefined) this.hold(id)
+    else if (set !== null && !set.has(id)) this.missing++
+  }
+
+  private hold(id: number): void {
+    const n = this.n
+    if (n > 0 && this.ids[n - 1] === id) {
+      this.runs[n - 1]++
+      return
+    }
+    if (n === this.ids.length) {
+      const ids = new Float64Array(n * 2)
+      ids.set(this.ids)
+      this.ids = ids
+      const runs = new Uint32Array(n * 2)
+      runs.set(this.runs)
+      this.runs = runs
+    }
+    this.ids[n] = id
+    this.runs[n] = 1
+    this.n = n + 1
+  }
+
+  provide(set: IdSet): void {
+    if (this.set !== undefined) return
+    for (let i = 0; i < this.n; i++) if (!set.has(this.ids[i])) this.missing += this.runs[i]
+    this.set = set
+    this.ids = new Float64Array(0)
+    this.runs = new Uint32Array(0)
+    this.n = 0
+  }
+}
+
+/** The reference trackers of every file, fed the id sets as title.basics and name.basics complete. */
+export class Refs {
+  private readonly trackers = new Map<DatasetName, Map<RefKind, RefTracker>>()
+  private readonly sets: Record<RefKind, IdSet | null | undefined>
+
+  constructor(private readonly loaded: ReadonlySet<DatasetName>) {
+    this.sets = {
+      title: loaded.has(SOURCE.title) ? undefined : null,
+      name: loaded.has(SOURCE.name) ? undefined : null,
+    }
+  }
+
+  tracker(dataset: DatasetName, kind: RefKind): RefTracker {
+    let byKind = this.trackers.get(dataset)
+    if (!byKind) {
+      byKind = new Map()
+      this.trackers.set(dataset, byKind)
+    }
+    let t = byKind.get(kind)
+    if (!t) {
+      t = new RefTracker(this.sets[kind])
+      byKind.set(kind, t)
+    }
+    return t
+  }
+
+  provide(kind: RefKind, set: IdSet): void {
+    this.sets[kind] = set
+    for (const byKind of this.trackers.values()) byKind.get(kind)?.provide(set)
+  }
+
+  /** Dangling references of a file, or null when nothing it refers to was loaded. */
+  count(dataset: DatasetName): number | null {
+    if (!TARGETS[dataset].some((k) => this.loaded.has(SOURCE[k]))) return null
+    let n = 0
+    for (const t of this.trackers.get(dataset)?.values() ?? []) n += t.missing
+    return n
+  }
+}
+
 /** What the encoders share: ratings, id sets for dangling references, strictness, bad-row reports. */
 export interface EncodeContext {
   readonly ratings: Ratings
-  readonly refs: RefChecker
+  readonly refs: Refs
   readonly titleIds: IdSet
   readonly nameIds: IdSet
   readonly loaded: ReadonlySet<DatasetName>
@@ -106,6 +209,8 @@ export abstract class Encoder {
   sent = 0
   /** Rows skipped by the checks here (the parser counts its own). */
   bad = 0
+  /** A title's rows came in more than one run (title.akas: its documents need merging). */
+  regrouped = false
   readonly bufs: CopyBuffer[] = []
 
   constructor(
@@ -164,6 +269,7 @@ export function rawText(b: ColumnarBatch, layout: Layout): { u: Uint8Array; up: 
   return { u: Buffer.concat(parts), up }
 }
 
+/** Where each column of a dataset is in a batch: number slot, text slot, id-list slot. */
 function slotsOf(layout: Layout): Record<string, { num: number; text: number; ids: number }> {
   return Object.fromEntries(layout.slots.map((s) => [s.column.name, s]))
 }
@@ -187,29 +293,27 @@ const COMMA = 44
 function listRows(out: CopyBuffer, u: Uint8Array, s: number, e: number, id: number): boolean {
   const mark = out.mark()
   let from = s
-  const seen: [number, number][] = []
+  // Start and end of the values written so far (lists hold a handful).
+  const seen: number[] = []
   for (let i = s; i <= e; i++) {
     if (i < e && u[i] !== COMMA) continue
     const a = from
     from = i + 1
     if (i === a) continue
     let dup = false
-    for (const [x, y] of seen) {
-      if (y - x !== i - a) continue
-      let same = true
-      for (let k = 0; k < y - x; k++) {
+    for (let j = 0; j < seen.length && !dup; j += 2) {
+      const x = seen[j]
+      if (seen[j + 1] - x !== i - a) continue
+      dup = true
+      for (let k = 0; k < i - a; k++) {
         if (u[x + k] !== u[a + k]) {
-          same = false
+          dup = false
           break
         }
       }
-      if (same) {
-        dup = true
-        break
-      }
     }
     if (dup) continue
-    seen.push([a, i])
+    seen.push(a, i)
     if (!out.text(u, a, i)) {
       out.reset(mark)
       return false
@@ -260,18 +364,33 @@ export class TitlesEncoder extends Encoder {
     const ctx = this.ctx
     const haveRatings = ctx.loaded.has('title.ratings')
     const ratings = ctx.ratings
+    const nc = l.numCols
+    const tc2 = 2 * l.textCols
+    const [nId, nAdult, nStart, nEnd, nRuntime] = [
+      s.tconst.num,
+      s.isAdult.num,
+      s.startYear.num,
+      s.endYear.num,
+      s.runtimeMinutes.num,
+    ]
+    const [cType, cPrimary, cOriginal, cGenres] = [
+      2 * s.titleType.text,
+      2 * s.primaryTitle.text,
+      2 * s.originalTitle.text,
+      2 * s.genres.text,
+    ]
     for (let r = 0; r < b.rows; r++) {
-      const nb = r * l.numCols
-      const tb = 2 * r * l.textCols
-      const id = nums[nb + s.tconst.num]
-      const pType = tb + 2 * s.titleType.text
-      const pPrimary = tb + 2 * s.primaryTitle.text
+      const nb = r * nc
+      const tb = r * tc2
+      const id = nums[nb + nId]
+      const pType = tb + cType
+      const pPrimary = tb + cPrimary
       if (up[pType] < 0 || up[pPrimary] < 0) {
         this.badRow(b, r, up[pType] < 0 ? 'titleType is \\N' : 'primaryTitle is \\N')
         continue
       }
-      const pOriginal = tb + 2 * s.originalTitle.text
-      const pGenres = tb + 2 * s.genres.text
+      const pOriginal = tb + cOriginal
+      const pGenres = tb + cGenres
       const mark = titles.mark()
       titles.int(id)
       titles.tab()
@@ -281,14 +400,14 @@ export class TitlesEncoder extends Encoder {
       titles.tab()
       ok = field(titles, u, up, pOriginal) && ok
       titles.tab()
-      const adult = nums[nb + s.isAdult.num]
+      const adult = nums[nb + nAdult]
       titles.int(Number.isNaN(adult) ? 0 : adult)
       titles.tab()
-      titles.num(nums[nb + s.startYear.num])
+      titles.num(nums[nb + nStart])
       titles.tab()
-      titles.num(nums[nb + s.endYear.num])
+      titles.num(nums[nb + nEnd])
       titles.tab()
-      titles.num(nums[nb + s.runtimeMinutes.num])
+      titles.num(nums[nb + nRuntime])
       titles.tab()
       ok = field(titles, u, up, pGenres) && ok
       if (ok && up[pGenres] >= 0) ok = listRows(genres, u, up[pGenres], up[pGenres + 1], id)
@@ -345,11 +464,13 @@ export class NamesEncoder extends Encoder {
     { table: 'name_professions', columns: ['profession', 'name_id'] },
   ]
   private readonly doc: DocWriter
+  private readonly titleRefs: RefTracker
 
   constructor(ctx: EncodeContext, file: string) {
     super(ctx, file)
     this.init()
     this.doc = new DocWriter(this.bufs[1])
+    this.titleRefs = ctx.refs.tracker(this.dataset, 'title')
   }
 
   batch(b: ColumnarBatch): void {
@@ -360,30 +481,40 @@ export class NamesEncoder extends Encoder {
     const [names, docs, professions] = this.bufs
     const ctx = this.ctx
     const ratings = ctx.ratings
+    const rated = ratings.n > 0
+    const refs = this.titleRefs
+    const nc = l.numCols
+    const tc2 = 2 * l.textCols
+    const [nId, nBirth, nDeath] = [s.nconst.num, s.birthYear.num, s.deathYear.num]
+    const [cName, cProf, cKnown] = [
+      2 * s.primaryName.text,
+      2 * s.primaryProfession.text,
+      2 * s.knownForTitles.text,
+    ]
+    const knownSlot = s.knownForTitles.ids
     for (let r = 0; r < b.rows; r++) {
-      const nb = r * l.numCols
-      const tb = 2 * r * l.textCols
-      const id = nums[nb + s.nconst.num]
-      const pName = tb + 2 * s.primaryName.text
+      const nb = r * nc
+      const tb = r * tc2
+      const id = nums[nb + nId]
+      const pName = tb + cName
       if (up[pName] < 0) {
         this.badRow(b, r, 'primaryName is \\N')
         continue
       }
-      const pProf = tb + 2 * s.primaryProfession.text
-      const pKnown = tb + 2 * s.knownForTitles.text
+      const pProf = tb + cProf
       const mark = names.mark()
       const profMark = professions.mark()
       names.int(id)
       names.tab()
       let ok = field(names, u, up, pName)
       names.tab()
-      names.num(nums[nb + s.birthYear.num])
+      names.num(nums[nb + nBirth])
       names.tab()
-      names.num(nums[nb + s.deathYear.num])
+      names.num(nums[nb + nDeath])
       names.tab()
       ok = field(names, u, up, pProf) && ok
       names.tab()
-      ok = field(names, u, up, pKnown) && ok
+      ok = field(names, u, up, tb + cKnown) && ok
       if (ok && up[pProf] >= 0) ok = listRows(professions, u, up[pProf], up[pProf + 1], id)
       if (!ok) {
         names.reset(mark)
@@ -392,12 +523,14 @@ export class NamesEncoder extends Encoder {
         continue
       }
       let popularity = 0
-      const q = 2 * (r * l.idListCols + s.knownForTitles.ids)
+      const q = 2 * (r * l.idListCols + knownSlot)
       for (let i = idPos[q]; i < idPos[q + 1]; i++) {
         const t = ids[i]
-        const j = ratings.indexOf(t)
-        if (j >= 0) popularity += ratings.votes[j]
-        ctx.refs.check('name.basics', 'title', t)
+        if (rated) {
+          const j = ratings.indexOf(t)
+          if (j >= 0) popularity += ratings.votes[j]
+        }
+        refs.check(t)
       }
       names.tab()
       names.int(Math.min(popularity, 2 ** 31 - 1))
@@ -413,6 +546,13 @@ export class NamesEncoder extends Encoder {
       ctx.nameIds.add(id)
     }
   }
+}
+
+/** FNV-1a of bytes `u[s..e)`: tells apart the alternate titles of one title without comparing bytes. */
+function hashBytes(u: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5
+  for (let i = s; i < e; i++) h = Math.imul(h ^ u[i], 0x01000193)
+  return h
 }
 
 export class AkasEncoder extends Encoder {
@@ -434,14 +574,19 @@ export class AkasEncoder extends Encoder {
     { table: 'akas_doc', columns: ['title_id', 'doc'] },
   ]
   private readonly doc: DocWriter
-  /** The title whose alternate-title document is open, and its distinct titles so far. */
+  private readonly titleRefs: RefTracker
+  /** The title whose alternate-title document is open, and its distinct titles so far (hash, bytes). */
   private group = Number.NaN
+  private hashes: number[] = []
   private titles: Uint8Array[] = []
+  /** Titles whose run of rows has ended. */
+  private readonly closed = new IdSet()
 
   constructor(ctx: EncodeContext, file: string) {
     super(ctx, file)
     this.init()
     this.doc = new DocWriter(this.bufs[1])
+    this.titleRefs = ctx.refs.tracker(this.dataset, 'title')
   }
 
   batch(b: ColumnarBatch): void {
@@ -450,60 +595,90 @@ export class AkasEncoder extends Encoder {
     const { u, up } = rawText(b, l)
     const nums = b.nums
     const [akas] = this.bufs
-    const ctx = this.ctx
+    const nc = l.numCols
+    const tc2 = 2 * l.textCols
+    const [nTitleId, nOrdering, nOriginal] = [s.titleId.num, s.ordering.num, s.isOriginalTitle.num]
+    const [cTitle, cRegion, cLanguage, cTypes, cAttributes] = [
+      2 * s.title.text,
+      2 * s.region.text,
+      2 * s.language.text,
+      2 * s.types.text,
+      2 * s.attributes.text,
+    ]
     for (let r = 0; r < b.rows; r++) {
-      const nb = r * l.numCols
-      const tb = 2 * r * l.textCols
-      const pTitle = tb + 2 * s.title.text
+      const nb = r * nc
+      const tb = r * tc2
+      const pTitle = tb + cTitle
       if (up[pTitle] < 0) {
         this.badRow(b, r, 'title is \\N')
         continue
       }
-      const titleId = nums[nb + s.titleId.num]
+      const titleId = nums[nb + nTitleId]
       const mark = akas.mark()
       akas.int(titleId)
       akas.tab()
-      akas.int(nums[nb + s.ordering.num])
+      akas.int(nums[nb + nOrdering])
       akas.tab()
       let ok = field(akas, u, up, pTitle)
-      for (const name of ['region', 'language', 'types', 'attributes']) {
-        akas.tab()
-        ok = field(akas, u, up, tb + 2 * s[name].text) && ok
-      }
+      akas.tab()
+      ok = field(akas, u, up, tb + cRegion) && ok
+      akas.tab()
+      ok = field(akas, u, up, tb + cLanguage) && ok
+      akas.tab()
+      ok = field(akas, u, up, tb + cTypes) && ok
+      akas.tab()
+      ok = field(akas, u, up, tb + cAttributes) && ok
       if (!ok) {
         akas.reset(mark)
         this.badRow(b, r, NUL_REASON)
         continue
       }
       akas.tab()
-      akas.num(nums[nb + s.isOriginalTitle.num])
+      akas.num(nums[nb + nOriginal])
       akas.eol()
       this.sent++
-      ctx.refs.check('title.akas', 'title', titleId)
-      this.addToDoc(titleId, u.subarray(up[pTitle], up[pTitle + 1]))
+      this.titleRefs.check(titleId)
+      this.addToDoc(titleId, u, up[pTitle], up[pTitle + 1])
     }
   }
 
   /** The distinct alternate titles of a title, space-joined as in SQLite's titles_fts.akas column. */
-  private addToDoc(titleId: number, title: Uint8Array): void {
+  private addToDoc(titleId: number, u: Uint8Array, s: number, e: number): void {
     const docs = this.bufs[1]
     if (titleId !== this.group) {
       this.closeDoc()
+      if (this.closed.has(titleId)) this.regrouped = true
       this.group = titleId
-      this.titles = []
       docs.int(titleId)
       docs.tab()
       this.doc.begin()
     }
-    for (const t of this.titles) if (Buffer.compare(t, title) === 0) return
-    this.titles.push(title)
-    this.doc.addBytes(title, 0, title.length, 'C')
+    const h = hashBytes(u, s, e)
+    for (let i = 0; i < this.hashes.length; i++) {
+      if (this.hashes[i] !== h) continue
+      const t = this.titles[i]
+      if (t.length !== e - s) continue
+      let same = true
+      for (let k = 0; k < t.length; k++) {
+        if (t[k] !== u[s + k]) {
+          same = false
+          break
+        }
+      }
+      if (same) return
+    }
+    this.hashes.push(h)
+    // The batch is never reused by the parser, so a view of its bytes stays valid.
+    this.titles.push(u.subarray(s, e))
+    this.doc.addBytes(u, s, e, 'C')
   }
 
   private closeDoc(): void {
     if (Number.isNaN(this.group)) return
+    this.closed.add(this.group)
     this.bufs[1].eol()
     this.group = Number.NaN
+    this.hashes = []
     this.titles = []
   }
 
@@ -517,10 +692,14 @@ export class CrewEncoder extends Encoder {
   readonly outputs: readonly Output[] = [
     { table: 'crew', columns: ['title_id', 'role', 'ordering', 'name_id'] },
   ]
+  private readonly titleRefs: RefTracker
+  private readonly nameRefs: RefTracker
 
   constructor(ctx: EncodeContext, file: string) {
     super(ctx, file)
     this.init()
+    this.titleRefs = ctx.refs.tracker(this.dataset, 'title')
+    this.nameRefs = ctx.refs.tracker(this.dataset, 'name')
   }
 
   batch(b: ColumnarBatch): void {
@@ -528,23 +707,23 @@ export class CrewEncoder extends Encoder {
     const s = slotsOf(l)
     const { nums, ids, idPos } = b
     const [crew] = this.bufs
-    const refs = this.ctx.refs
+    const nId = s.tconst.num
+    const slots = [s.directors.ids, s.writers.ids]
+    const ic = l.idListCols
     this.sent += b.rows
     for (let r = 0; r < b.rows; r++) {
-      const id = nums[r * l.numCols + s.tconst.num]
-      refs.check('title.crew', 'title', id)
-      for (const [role, slot] of [
-        ['director', s.directors.ids],
-        ['writer', s.writers.ids],
-      ] as const) {
-        const q = 2 * (r * l.idListCols + slot)
+      const id = nums[r * l.numCols + nId]
+      this.titleRefs.check(id)
+      for (let k = 0; k < 2; k++) {
+        const q = 2 * (r * ic + slots[k])
         const from = idPos[q]
-        for (let i = from; i < idPos[q + 1]; i++) {
+        const to = idPos[q + 1]
+        for (let i = from; i < to; i++) {
           const nameId = ids[i]
-          refs.check('title.crew', 'name', nameId)
+          this.nameRefs.check(nameId)
           crew.int(id)
           crew.tab()
-          crew.ascii(role)
+          crew.ascii(k === 0 ? 'director' : 'writer')
           crew.tab()
           crew.int(i - from + 1)
           crew.tab()
@@ -561,10 +740,12 @@ export class EpisodesEncoder extends Encoder {
   readonly outputs: readonly Output[] = [
     { table: 'episodes', columns: ['id', 'parent_id', 'season_number', 'episode_number'] },
   ]
+  private readonly titleRefs: RefTracker
 
   constructor(ctx: EncodeContext, file: string) {
     super(ctx, file)
     this.init()
+    this.titleRefs = ctx.refs.tracker(this.dataset, 'title')
   }
 
   batch(b: ColumnarBatch): void {
@@ -572,25 +753,30 @@ export class EpisodesEncoder extends Encoder {
     const s = slotsOf(l)
     const nums = b.nums
     const [episodes] = this.bufs
-    const refs = this.ctx.refs
+    const [nId, nParent, nSeason, nEpisode] = [
+      s.tconst.num,
+      s.parentTconst.num,
+      s.seasonNumber.num,
+      s.episodeNumber.num,
+    ]
     for (let r = 0; r < b.rows; r++) {
       const nb = r * l.numCols
-      const id = nums[nb + s.tconst.num]
-      const parent = nums[nb + s.parentTconst.num]
+      const id = nums[nb + nId]
+      const parent = nums[nb + nParent]
       if (Number.isNaN(parent)) {
         this.badRow(b, r, 'parentTconst is \\N')
         continue
       }
       this.sent++
-      refs.check('title.episode', 'title', id)
-      refs.check('title.episode', 'title', parent)
+      this.titleRefs.check(id)
+      this.titleRefs.check(parent)
       episodes.int(id)
       episodes.tab()
       episodes.int(parent)
       episodes.tab()
-      episodes.num(nums[nb + s.seasonNumber.num])
+      episodes.num(nums[nb + nSeason])
       episodes.tab()
-      episodes.num(nums[nb + s.episodeNumber.num])
+      episodes.num(nums[nb + nEpisode])
       episodes.eol()
     }
   }
@@ -601,10 +787,14 @@ export class PrincipalsEncoder extends Encoder {
   readonly outputs: readonly Output[] = [
     { table: 'principals', columns: ['title_id', 'ordering', 'name_id', 'category', 'job', 'characters'] },
   ]
+  private readonly titleRefs: RefTracker
+  private readonly nameRefs: RefTracker
 
   constructor(ctx: EncodeContext, file: string) {
     super(ctx, file)
     this.init()
+    this.titleRefs = ctx.refs.tracker(this.dataset, 'title')
+    this.nameRefs = ctx.refs.tracker(this.dataset, 'name')
   }
 
   batch(b: ColumnarBatch): void {
@@ -613,24 +803,24 @@ export class PrincipalsEncoder extends Encoder {
     const { u, up } = rawText(b, l)
     const nums = b.nums
     const [principals] = this.bufs
-    const refs = this.ctx.refs
-    const cCategory = 2 * s.category.text
-    const cJob = 2 * s.job.text
-    const cCharacters = 2 * s.characters.text
+    const nc = l.numCols
+    const tc2 = 2 * l.textCols
+    const [nTitle, nOrdering, nName] = [s.tconst.num, s.ordering.num, s.nconst.num]
+    const [cCategory, cJob, cCharacters] = [2 * s.category.text, 2 * s.job.text, 2 * s.characters.text]
     for (let r = 0; r < b.rows; r++) {
-      const nb = r * l.numCols
-      const tb = 2 * r * l.textCols
-      const nameId = nums[nb + s.nconst.num]
+      const nb = r * nc
+      const tb = r * tc2
+      const nameId = nums[nb + nName]
       const pCategory = tb + cCategory
       if (Number.isNaN(nameId) || up[pCategory] < 0) {
         this.badRow(b, r, Number.isNaN(nameId) ? 'nconst is \\N' : 'category is \\N')
         continue
       }
-      const titleId = nums[nb + s.tconst.num]
+      const titleId = nums[nb + nTitle]
       const mark = principals.mark()
       principals.int(titleId)
       principals.tab()
-      principals.int(nums[nb + s.ordering.num])
+      principals.int(nums[nb + nOrdering])
       principals.tab()
       principals.int(nameId)
       principals.tab()
@@ -646,8 +836,8 @@ export class PrincipalsEncoder extends Encoder {
       }
       principals.eol()
       this.sent++
-      refs.check('title.principals', 'title', titleId)
-      refs.check('title.principals', 'name', nameId)
+      this.titleRefs.check(titleId)
+      this.nameRefs.check(nameId)
     }
   }
 }

@@ -52,10 +52,10 @@ import {
 } from '../../db/postgres/schema.js'
 import { IngestError, type IngestPhase, type IngestProgress } from '../index.js'
 import { buildManifest, type IngestSummary, type SourceFile } from '../manifest.js'
-import { IdSet, RefChecker } from '../refs.js'
+import { IdSet } from '../refs.js'
 import type { FileCounts, TableStat } from '../sqlite-writer.js'
 import { LOAD_ORDER } from '../sqlite-writer.js'
-import { type EncodeContext, type Encoder, encoderFor, Ratings } from './encode.js'
+import { type EncodeContext, type Encoder, encoderFor, Ratings, Refs } from './encode.js'
 
 export interface PostgresIngestOptions {
   /** Directory holding the `*.tsv.gz` files. */
@@ -75,6 +75,8 @@ export interface PostgresIngestOptions {
   indexConcurrency?: number
   /** `maintenance_work_mem` of the index builds (default 256MB). */
   maintenanceWorkMem?: string
+  /** Called with each statement of the index phase and its milliseconds (benchmarks). */
+  onStatement?: (sql: string, ms: number) => void
 }
 
 /** The table whose rows a file's `kept` counts (crew counts lines; ratings has none). */
@@ -85,6 +87,9 @@ const MAIN_TABLE: Partial<Record<DatasetName, string>> = {
   'title.episode': 'episodes',
   'title.principals': 'principals',
 }
+
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505'
 
 /** Bad lines of a file reported one by one; the rest are only counted. */
 const REPORTED_BAD_LINES = 100
@@ -163,6 +168,7 @@ export async function ingestPostgres(opts: PostgresIngestOptions): Promise<Inges
     if (!local.signal.aborted) local.abort(err)
     await control.query('ROLLBACK').catch(() => {})
     await sessions.terminate(control)
+    await sessions.close()
     if (created) await dropBuild(opts.databaseUrl, control, schema)
     throw reason
   } finally {
@@ -244,16 +250,27 @@ class Sessions {
   readonly clients = new Set<pg.Client>()
   readonly pids = new Set<number>()
   pool: pg.Pool | null = null
+  /** Set once the ingest failed: a session opened late is closed at once. */
+  closed = false
 
-  add(client: pg.Client): pg.Client {
+  /** Registers a new session; throws (after ending it) when the ingest has already failed. */
+  async add(client: pg.Client): Promise<pg.Client> {
+    if (this.closed) {
+      await client.end().catch(() => {})
+      throw new IngestError('INGEST_ABORTED', 'the ingest is stopping')
+    }
     this.clients.add(client)
     const pid = pidOf(client)
     if (pid) this.pids.add(pid)
     return client
   }
 
-  /** Ends the server-side work of every session (a client gone does not stop a running CREATE INDEX). */
+  /**
+   * Stops every session's work on the server: a client that goes away does not stop a running
+   * CREATE INDEX, and an open COPY transaction holds its table's lock until its session ends.
+   */
   async terminate(control: pg.Client): Promise<void> {
+    this.closed = true
     if (this.pids.size > 0) {
       await control
         .query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY($1::int[])', [
@@ -264,6 +281,7 @@ class Sessions {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     await Promise.all([...this.clients].map((c) => c.end().catch(() => {})))
     this.clients.clear()
     await this.pool?.end().catch(() => {})
@@ -319,6 +337,8 @@ interface Span {
 
 /** What one loaded file produced. */
 interface Loaded {
+  /** title.akas only: a title's rows came in more than one run (the file is not grouped by title). */
+  regrouped: boolean
   counts: FileCounts
   /** Rows the server loaded, per table. */
   rows: Record<string, number>
@@ -335,6 +355,8 @@ class Run {
   private readonly fileTimings: Record<string, number> = {}
   private pool!: pg.Pool
   private failure: unknown = null
+  /** Every load and build started, so a failure can wait for them to unwind. */
+  private readonly pending: Promise<unknown>[] = []
 
   constructor(
     private readonly opts: PostgresIngestOptions,
@@ -350,7 +372,7 @@ class Run {
     this.loadedSet = new Set(datasets)
     this.ctx = {
       ratings: new Ratings(),
-      refs: new RefChecker(this.loadedSet),
+      refs: new Refs(this.loadedSet),
       titleIds: new IdSet(),
       nameIds: new IdSet(),
       loaded: this.loadedSet,
@@ -396,7 +418,11 @@ class Run {
 
   private async query(text: string): Promise<pg.QueryResult> {
     this.check()
-    return this.pool.query(text)
+    if (!this.opts.onStatement) return this.pool.query(text)
+    const started = performance.now()
+    const res = await this.pool.query(text)
+    this.opts.onStatement(text.replace(/\s+/g, ' ').trim(), performance.now() - started)
+    return res
   }
 
   async execute(control: pg.Client): Promise<IngestSummary> {
@@ -423,6 +449,16 @@ class Run {
     this.signal.addEventListener('abort', signalAbort, { once: true })
     try {
       return await this.stages(control)
+    } catch (err) {
+      // Stop everything still running, and let it unwind, before the schema is dropped.
+      this.fail(err)
+      await this.sessions.terminate(control)
+      await Promise.race([
+        Promise.allSettled(this.pending),
+        new Promise((r) => setTimeout(r, 15_000).unref()),
+      ])
+      await this.sessions.terminate(control)
+      throw err
     } finally {
       this.signal.removeEventListener('abort', signalAbort)
     }
@@ -445,22 +481,22 @@ class Run {
         }),
       )
     }
-    /** Resolves once the file's tables are loaded: true when the file was out of order. */
-    const unsorted = (dataset: DatasetName): Promise<boolean> =>
-      loads.get(dataset)?.then((l) => (l?.stats.outOfOrder ?? 0) > 0) ?? Promise.resolve(false)
+    this.pending.push(...loads.values())
+    /** Resolves once the file's tables are loaded (at once for a file left out). */
+    const loaded = (dataset: DatasetName): Promise<Loaded | null> =>
+      loads.get(dataset) ?? Promise.resolve(null)
     const allLoaded = Promise.all(loads.values()).then(() => {
       this.spans.set('load', { start: loadStart, end: performance.now() })
     })
 
-    // Per table, as soon as its rows are in: dedupe if its file was out of order, build the
-    // primary key and the secondary indexes, gather statistics.
+    // Per table, as soon as its rows are in: the primary key and the secondary indexes, then
+    // statistics.
     const build = async (table: string, dataset: DatasetName) => {
-      if (await unsorted(dataset)) await this.dedupe(tableDef(table), dataset)
-      await this.indexes(table)
+      await loaded(dataset)
+      await this.indexes(table, dataset)
       await this.sql('analyze', `ANALYZE ${table}`)
     }
-    await Promise.all([
-      allLoaded,
+    const builds = [
       build('titles', 'title.basics'),
       build('title_genres', 'title.basics'),
       build('names', 'name.basics'),
@@ -469,9 +505,16 @@ class Run {
       build('crew', 'title.crew'),
       build('episodes', 'title.episode'),
       build('principals', 'title.principals'),
-      this.titlesFts(unsorted),
-      this.namesFts(unsorted),
-    ])
+      this.titlesFts(loaded),
+      this.namesFts(loaded),
+    ].map((p) =>
+      p.catch((err) => {
+        this.fail(err)
+        throw err
+      }),
+    )
+    this.pending.push(...builds)
+    await Promise.all([allLoaded, ...builds])
     this.check()
 
     // The manifest, the primary keys as constraints, then sizes.
@@ -541,7 +584,7 @@ class Run {
     }
     const sinks: CopySink[] = []
     for (const out of encoder.outputs) {
-      const client = this.sessions.add(
+      const client = await this.sessions.add(
         await connect(this.opts.databaseUrl, this.schema, `marquee-ingest-${out.table}`, {
           synchronous_commit: 'off',
           ...settings,
@@ -589,7 +632,7 @@ class Run {
     progress.bytesRead = total
     progress.rowsWritten = encoder.sent
     report(true)
-    return dataset === 'title.ratings' ? null : { counts, rows, stats }
+    return dataset === 'title.ratings' ? null : { counts, rows, stats, regrouped: encoder.regrouped }
   }
 
   private fileCounts(encoder: Encoder, stats: ParseStats, rows: Record<string, number>): FileCounts {
@@ -656,9 +699,9 @@ class Run {
   }
 
   /**
-   * Drops rows whose key repeats an earlier row's (a file out of order can have them apart, where
-   * the parser's check of neighbours misses them); keeps the first loaded, as SQLite's INSERT OR
-   * IGNORE does.
+   * Drops rows whose key repeats an earlier row's, keeping the first loaded (as SQLite's INSERT OR
+   * IGNORE does). The parser drops a repeat that follows its original, which is every repeat of a
+   * sorted file (IMDb sorts its files by key as strings); this is for files that are not sorted.
    */
   private async dedupe(t: TableDef, dataset: DatasetName): Promise<void> {
     const key = t.key.join(', ')
@@ -676,55 +719,61 @@ class Run {
     }
   }
 
-  /** The primary key's unique index and the secondary indexes of a table, in parallel. */
-  private async indexes(table: string): Promise<void> {
-    await Promise.all([
-      this.sql('indexes', primaryKeyIndex(tableDef(table))),
-      ...(SECONDARY_INDEXES[table] ?? []).map((sql) => this.sql('indexes', sql)),
-    ])
+  /**
+   * The primary key's unique index and the secondary indexes of a table, in parallel. A key that
+   * repeats (an unsorted file) fails the unique index: the repeats are dropped and it is built again.
+   */
+  private async indexes(table: string, dataset: DatasetName): Promise<void> {
+    const t = tableDef(table)
+    const key = async () => {
+      try {
+        await this.sql('indexes', primaryKeyIndex(t))
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err
+        await this.dedupe(t, dataset)
+        await this.sql('indexes', primaryKeyIndex(t))
+      }
+    }
+    await Promise.all([key(), ...(SECONDARY_INDEXES[table] ?? []).map((sql) => this.sql('indexes', sql))])
   }
 
   /**
    * titles_fts: each title's A/B document joined with the C document of its alternate titles, then
    * its GIN index and the vocabulary.
    */
-  private async titlesFts(unsorted: (d: DatasetName) => Promise<boolean>): Promise<void> {
-    const [titlesUnsorted, akasUnsorted] = await Promise.all([
-      unsorted('title.basics'),
-      unsorted('title.akas'),
-    ])
+  private async titlesFts(loaded: (d: DatasetName) => Promise<Loaded | null>): Promise<void> {
+    const [, akas] = await Promise.all([loaded('title.basics'), loaded('title.akas')])
     await this.phase('fts', async () => {
-      if (titlesUnsorted) await this.dedupe(tableDef('titles_doc'), 'title.basics')
-      // A file out of order can split a title's alternate titles into several documents.
-      const akas = akasUnsorted
+      // An unsorted akas file can split a title's alternate titles into several documents.
+      const docs = akas?.regrouped
         ? `(SELECT title_id, array_to_string(array_agg(doc::text), ' ')::tsvector AS doc FROM akas_doc GROUP BY title_id)`
         : 'akas_doc'
       const res = await this.query(
         `INSERT INTO titles_fts (id, doc)
          SELECT d.id, CASE WHEN a.doc IS NULL THEN d.doc ELSE d.doc || a.doc END
-         FROM titles_doc d LEFT JOIN ${akas} a ON a.title_id = d.id`,
+         FROM titles_doc d LEFT JOIN ${docs} a ON a.title_id = d.id`,
       )
       this.tableRows.titles_fts = res.rowCount ?? 0
     })
-    await this.indexes('titles_fts')
+    await this.indexes('titles_fts', 'title.basics')
     await this.sql('analyze', 'VACUUM (ANALYZE) titles_fts')
     await this.phase('fts', async () => {
       await this.query(
         `INSERT INTO titles_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM titles_fts')`,
       )
     })
-    await this.indexes('titles_vocab')
+    await this.indexes('titles_vocab', 'title.basics')
     await this.sql('analyze', 'VACUUM (ANALYZE) titles_vocab')
   }
 
-  private async namesFts(unsorted: (d: DatasetName) => Promise<boolean>): Promise<void> {
-    if (await unsorted('name.basics')) await this.dedupe(tableDef('names_fts'), 'name.basics')
-    await this.indexes('names_fts')
+  private async namesFts(loaded: (d: DatasetName) => Promise<Loaded | null>): Promise<void> {
+    await loaded('name.basics')
+    await this.indexes('names_fts', 'name.basics')
     await this.sql('analyze', 'ANALYZE names_fts')
     await this.phase('fts', async () => {
       await this.query(`INSERT INTO names_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM names_fts')`)
     })
-    await this.indexes('names_vocab')
+    await this.indexes('names_vocab', 'name.basics')
     await this.sql('analyze', 'VACUUM (ANALYZE) names_vocab')
   }
 

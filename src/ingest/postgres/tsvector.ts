@@ -10,7 +10,7 @@
  * the literal or in COPY text.
  */
 
-import { MAX_TOKEN_LENGTH, tokenize } from '../../db/queries/text.js'
+import { fold, MAX_TOKEN_LENGTH, tokenize } from '../../db/queries/text.js'
 import type { CopyBuffer } from './copy-buffer.js'
 
 /** PostgreSQL's largest word position; later words share it. */
@@ -103,7 +103,7 @@ export class DocWriter {
     const w = WEIGHT[weight]
     for (let i = 0; i < text.length; i++) {
       if (text.charCodeAt(i) >= 0x80) {
-        for (const token of tokenize(text)) this.word(token, w)
+        for (const token of fastTokens(text) ?? tokenize(text)) this.word(token, w)
         return
       }
     }
@@ -137,4 +137,73 @@ export class DocWriter {
 /** ASCII letters and digits. */
 function isAlnum(b: number): boolean {
   return (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || (b >= 65 && b <= 90)
+}
+
+/**
+ * `tokenize(text)` without normalizing whole strings, for text whose characters fold one by one:
+ * each character's folded form is `fold()` of that character alone (cached), and words are the runs
+ * of letters and digits of the folded forms. That equals `tokenize(text)` when no character of the
+ * text can combine with its neighbours under NFD/NFC or lower-case differently in context, so any
+ * combining mark, Hangul jamo, capital sigma or surrogate makes it return null (the caller then uses
+ * `tokenize`). Checked equal on every title, alternate title and name of the 1M-title sample, and by
+ * a property test.
+ */
+export function fastTokens(text: string): string[] | null {
+  const out: string[] = []
+  let tok = ''
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) {
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) tok += text[i]
+      else if (c >= 65 && c <= 90) tok += String.fromCharCode(c + 32)
+      else if (tok !== '') {
+        out.push(tok.length > MAX_TOKEN_LENGTH ? tok.slice(0, MAX_TOKEN_LENGTH) : tok)
+        tok = ''
+      }
+      continue
+    }
+    const piece = pieceOf(c)
+    if (piece === null) return null
+    for (let k = 0; k < piece.length; k++) {
+      if (isWordUnit(piece.charCodeAt(k))) tok += piece[k]
+      else if (tok !== '') {
+        out.push(tok.length > MAX_TOKEN_LENGTH ? tok.slice(0, MAX_TOKEN_LENGTH) : tok)
+        tok = ''
+      }
+    }
+  }
+  if (tok !== '') out.push(tok.length > MAX_TOKEN_LENGTH ? tok.slice(0, MAX_TOKEN_LENGTH) : tok)
+  return out
+}
+
+/** Folded form of each BMP character seen so far; null for characters that do not fold alone. */
+const PIECES: (string | null | undefined)[] = new Array(0x10000)
+/** 1: a letter or digit (part of a word), 2: not; 0: not classified yet. */
+const WORD_UNITS = new Int8Array(0x10000)
+const MARK = /\p{M}/u
+const WORD = /[\p{L}\p{N}]/u
+
+function pieceOf(c: number): string | null {
+  const known = PIECES[c]
+  if (known !== undefined) return known
+  const ch = String.fromCharCode(c)
+  const alone =
+    !(c >= 0xd800 && c <= 0xdfff) &&
+    !MARK.test(ch) &&
+    !(c >= 0x1100 && c <= 0x11ff) &&
+    !(c >= 0xa960 && c <= 0xa97f) &&
+    !(c >= 0xd7b0 && c <= 0xd7ff) &&
+    c !== 0x03a3
+  const piece = alone ? fold(ch) : null
+  PIECES[c] = piece
+  return piece
+}
+
+function isWordUnit(u: number): boolean {
+  let w = WORD_UNITS[u]
+  if (w === 0) {
+    w = WORD.test(String.fromCharCode(u)) ? 1 : 2
+    WORD_UNITS[u] = w
+  }
+  return w === 1
 }
