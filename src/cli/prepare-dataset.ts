@@ -42,6 +42,7 @@ export async function buildFirstDataset(
     if (e.type === 'file') {
       metrics?.ingestRows.set({ file: e.dataset }, e.rowsRead)
       metrics?.ingestBytes.set({ file: e.dataset }, e.bytesRead)
+      metrics?.ingestSize.set({ file: e.dataset }, e.bytesTotal)
       if (e.done) log.info({ file: e.dataset, rows: e.rowsWritten, ms: Math.round(e.elapsedMs) }, 'loaded')
     } else if (e.type === 'bad-line') {
       log.warn({ file: e.file, line: e.line, reason: e.reason }, 'skipped a malformed line')

@@ -9,6 +9,8 @@ export interface Metrics {
   /** Rows and bytes of the ingest running in this process (first start, update), per file. */
   readonly ingestRows: Gauge<'file'>
   readonly ingestBytes: Gauge<'file'>
+  /** Compressed size of each file of that ingest: progress is ingestBytes / ingestSize. */
+  readonly ingestSize: Gauge<'file'>
   /** Adds a gauge whose value is read at scrape time (pool size, queue length, ...). */
   gauge(name: string, help: string, read: () => number | undefined): void
 }
@@ -19,7 +21,11 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics at GET /metrics: request durations per route and status, event loop, pool, dataset, ingest. */
+/**
+ * Prometheus metrics at GET /metrics: request durations per route and status, event loop, heap and
+ * RSS, the query pool (threads, busy threads, utilisation, queue length, terminated workers), query
+ * deadline expiries, the loaded dataset generation, and the progress of an ingest in this process.
+ */
 async function metricsPlugin(app: FastifyInstance) {
   const registry = new Registry()
   // Default Node metrics include event-loop delay (nodejs_eventloop_lag_*), heap and RSS.
@@ -51,6 +57,12 @@ async function metricsPlugin(app: FastifyInstance) {
       labelNames: ['file'],
       registers: [registry],
     }),
+    ingestSize: new Gauge({
+      name: 'marquee_ingest_size_bytes',
+      help: 'Compressed size of each file of the running ingest (progress: marquee_ingest_bytes / this)',
+      labelNames: ['file'],
+      registers: [registry],
+    }),
     gauge(name, help, read) {
       new Gauge({
         name,
@@ -64,6 +76,15 @@ async function metricsPlugin(app: FastifyInstance) {
     },
   }
   app.decorate('metrics', metrics)
+
+  // Pool utilisation, read from the dataset service at scrape time (threads and queue length are
+  // registered by the dataset plugin).
+  const executor = () => (app.hasDecorator('dataset') ? app.dataset.stats().executor : null)
+  metrics.gauge('marquee_pool_busy_threads', 'Query workers running a query now', () => executor()?.active)
+  metrics.gauge('marquee_pool_utilization', 'Busy query workers over all query workers (0 to 1)', () => {
+    const s = executor()
+    return s?.active === undefined || s.threads === 0 ? undefined : s.active / s.threads
+  })
 
   new Gauge({
     name: 'marquee_dataset_generation_info',

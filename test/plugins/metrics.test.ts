@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
-import { startTestServer } from '../helpers/server.js'
+import { copyFile, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
+import type { FastifyRequest } from 'fastify'
+import { buildFirstDataset } from '../../src/cli/prepare-dataset.js'
+import { loadConfig } from '../../src/config.js'
+import type { QueryPool } from '../../src/pool/pool.js'
+import { buildTestDataset, type TestDataset } from '../helpers/dataset.js'
+import { json } from '../helpers/http.js'
+import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+
+const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
 
 describe('GET /metrics', () => {
   it('exposes request durations per route and status, event-loop delay and marquee gauges', async () => {
@@ -31,5 +43,106 @@ describe('GET /metrics', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+/** One sample of a metric in the Prometheus text format (labels given as they appear), or null. */
+function sample(text: string, name: string, labels = ''): number | null {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `))
+  return line === undefined ? null : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+describe('GET /metrics over a loaded dataset', () => {
+  let server: TestServer
+  let cleanup: () => Promise<void>
+  let dir: string
+  let dataset: TestDataset
+
+  before(async () => {
+    const tmp = await tempDir()
+    ;({ dir, cleanup } = tmp)
+    dataset = await buildTestDataset(dir)
+    server = await startTestServer(
+      { dbPath: dataset.dbPath, queryTimeoutMs: 1000 },
+      {
+        dataset: { extraQueryModules: [FAULTS] },
+        setup: (app) => {
+          app.get('/probe/hold/:ms', async (request: FastifyRequest<{ Params: { ms: string } }>) => {
+            const h = await request.dataset()
+            return { held: await h.queryByName('hold', [Number(request.params.ms)]) }
+          })
+        },
+      },
+    )
+  })
+  after(async () => {
+    await server.close()
+    await cleanup()
+  })
+
+  const scrape = async () => (await fetch(`${server.url}/metrics`)).text()
+
+  it('pool gauges follow the load: busy threads, utilisation, queue length', async () => {
+    await (server.app.dataset.executor as QueryPool).warmUp()
+    const idle = await scrape()
+    assert.equal(sample(idle, 'marquee_pool_threads'), 2)
+    assert.equal(sample(idle, 'marquee_pool_busy_threads'), 0)
+    assert.equal(sample(idle, 'marquee_pool_utilization'), 0)
+    assert.equal(sample(idle, 'marquee_pool_queue'), 0)
+
+    // Five queries of 250 ms on two workers: two run, three wait.
+    const held = Array.from({ length: 5 }, () => fetch(`${server.url}/probe/hold/250`))
+    let busy = ''
+    for (let i = 0; i < 50; i++) {
+      busy = await scrape()
+      if (sample(busy, 'marquee_dataset_handles_open') === 5) break
+      await sleep(10)
+    }
+    assert.equal(sample(busy, 'marquee_pool_busy_threads'), 2)
+    assert.equal(sample(busy, 'marquee_pool_utilization'), 1)
+    assert.equal(sample(busy, 'marquee_pool_queue'), 3)
+    for (const res of await Promise.all(held)) assert.equal(res.status, 200)
+
+    const after = await scrape()
+    assert.equal(sample(after, 'marquee_pool_busy_threads'), 0)
+    assert.equal(sample(after, 'marquee_pool_queue'), 0)
+  })
+
+  it('counts a query stopped at its deadline', async () => {
+    const before = sample(await scrape(), 'marquee_query_deadline_expiries_total')
+    const res = await fetch(`${server.url}/probe/hold/5000`)
+    assert.equal(res.status, 503)
+    assert.equal((await json(res)).code, 'QUERY_TIMEOUT')
+    assert.equal(sample(await scrape(), 'marquee_query_deadline_expiries_total'), (before ?? 0) + 1)
+  })
+
+  it('names the loaded dataset generation, and follows a swap to another', async () => {
+    const first = server.app.dataset.info()!.generation
+    const text = await scrape()
+    assert.equal(sample(text, 'marquee_dataset_generation_info', `{generation="${first}"}`), 1)
+
+    const next = path.join(dir, 'next.db')
+    await copyFile(dataset.dbPath, next)
+    const db = new Database(next)
+    db.prepare(`UPDATE meta SET value = 'swapped-generation' WHERE key = 'generation'`).run()
+    db.close()
+    await server.app.dataset.load(next)
+    const swapped = await scrape()
+    assert.equal(sample(swapped, 'marquee_dataset_generation_info', '{generation="swapped-generation"}'), 1)
+    assert.equal(sample(swapped, 'marquee_dataset_generation_info', `{generation="${first}"}`), null)
+  })
+
+  it('reports the progress of an ingest run by the server, per file', async () => {
+    assert.equal(sample(await scrape(), 'marquee_ingest_rows', '{file="title.basics"}'), null)
+    const config = loadConfig(
+      { dataDir: dataset.dataDir, dbPath: path.join(dir, 'built.db'), logLevel: 'silent' },
+      {},
+    )
+    await buildFirstDataset(config, server.app.log, server.app.metrics)
+    const text = await scrape()
+    const size = (await stat(path.join(dataset.dataDir, 'title.basics.tsv.gz'))).size
+    assert.ok((sample(text, 'marquee_ingest_rows', '{file="title.basics"}') ?? 0) > 0)
+    assert.equal(sample(text, 'marquee_ingest_bytes', '{file="title.basics"}'), size)
+    assert.equal(sample(text, 'marquee_ingest_size_bytes', '{file="title.basics"}'), size)
   })
 })
