@@ -4,8 +4,11 @@ import path from 'node:path'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { hashApiKey } from '../../src/users/api-keys.js'
+import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, tempDir } from '../helpers/server.js'
+
+const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
 
 describe('limits', () => {
   it('sends security headers and no CORS headers by default', async () => {
@@ -88,6 +91,60 @@ describe('limits', () => {
       assert.equal(shed.headers.get('retry-after'), '1')
     } finally {
       await server.close()
+    }
+  })
+})
+
+describe('back-pressure on the query queue', () => {
+  it('answers 503 POOL_BUSY with Retry-After past the queue limit, while /health answers', async () => {
+    const tmp = await tempDir()
+    const { dbPath } = await buildTestDataset(tmp.dir)
+    const server = await startTestServer(
+      { dbPath, queryTimeoutMs: 2000 },
+      {
+        dataset: { extraQueryModules: [FAULTS] },
+        setup: (app) => {
+          app.get('/probe/hold', async (request) => {
+            const h = await request.dataset()
+            return { held: await h.queryByName('hold', [3000]) }
+          })
+        },
+      },
+    )
+    try {
+      // Two workers and 64 queue slots: 80 slow queries overflow the queue.
+      const storm = Array.from({ length: 80 }, async (_, i) => {
+        const res = await fetch(`${server.url}/probe/hold`, { headers: { 'x-request-id': `storm-${i}` } })
+        return {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          type: res.headers.get('content-type'),
+          body: await json(res),
+        }
+      })
+      const first = await Promise.race(storm)
+      assert.equal(first.status, 503)
+      assert.equal(first.retryAfter, '1')
+      assert.match(first.type!, /application\/problem\+json/)
+      assert.equal(first.body.code, 'POOL_BUSY')
+      assert.match(first.body.instance, /^storm-\d+$/)
+      // The queue is full, yet liveness answers at once.
+      const health = await fetch(`${server.url}/health`)
+      assert.equal(health.status, 200)
+      assert.equal(server.app.dataset.stats().executor.queued, 64)
+
+      const codes = new Map<string, number>()
+      for (const res of await Promise.all(storm)) {
+        assert.equal(res.status, 503)
+        assert.equal(res.retryAfter, '1')
+        codes.set(res.body.code, (codes.get(res.body.code) ?? 0) + 1)
+      }
+      assert.deepEqual(Object.fromEntries(codes), { POOL_BUSY: 14, QUERY_TIMEOUT: 66 })
+      // The queue drains and the pool serves again.
+      assert.equal((await fetch(`${server.url}/titles/${FIXTURE.godfather}`)).status, 200)
+    } finally {
+      await server.close()
+      await tmp.cleanup()
     }
   })
 })
