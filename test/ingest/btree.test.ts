@@ -77,13 +77,23 @@ function rows(titles: number, ids: (i: number) => number): Row[] {
 describe('TableFile', () => {
   it('writes a database SQLite reads back exactly and finds sound, with multi-level trees', () => {
     const path = join(dir, 'many.db')
-    const input = rows(30_000, (t) => t + 1)
+    const input = rows(8_000, (t) => t + 1)
     const { accepted, refused } = build(path, input)
     // Records too big for one page are refused (the caller inserts them through SQLite).
     assert.ok(refused.length > 0 && refused.every((r) => (r[5]?.length ?? 0) > MAX_LOCAL))
     const { rows: back, check } = read(path)
     assert.equal(check, 'ok')
     assert.deepEqual(back, accepted)
+    // Deep enough that interior pages split too: a root over several interior pages over leaves.
+    const db = new Database(path, { readonly: true })
+    const tree = db
+      .prepare(
+        `SELECT max(length(path) - length(replace(path, '/', ''))) AS depth, sum(pagetype = 'internal') AS interior
+         FROM dbstat WHERE name = 'principals'`,
+      )
+      .get() as { depth: number; interior: number }
+    db.close()
+    assert.ok(tree.depth >= 3 && tree.interior >= 3, JSON.stringify(tree))
   })
 
   it('takes ids in IMDb string order (tt10000001 before tt1000001) and stores them in numeric order', () => {
@@ -124,7 +134,7 @@ describe('TableFile', () => {
     const path = join(dir, 'names.db')
     const sql = TABLES.find((t) => t.startsWith('CREATE TABLE names '))!
     const f = new TableFile(path, 'names', sql, ['rowid', 'text', 'int', 'int', 'text', 'text', 'int'], 1)
-    const ids = Array.from({ length: 40_000 }, (_, i) => [999_000 + i * 3, 99_990_000 + i]).flat()
+    const ids = Array.from({ length: 20_000 }, (_, i) => [999_000 + i * 3, 99_990_000 + i]).flat()
     ids.sort((a, b) => (String(a).padStart(7, '0') < String(b).padStart(7, '0') ? -1 : 1))
     const expected: unknown[][] = []
     for (const id of ids) {
