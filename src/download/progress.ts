@@ -1,3 +1,4 @@
+import { formatDuration } from '../format.js'
 import type { DownloadProgress, DownloadSummary, FileResult } from './index.js'
 
 export function formatBytes(n: number): string {
@@ -9,16 +10,6 @@ export function formatBytes(n: number): string {
     u++
   }
   return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`
-}
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?'
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  const s = ms / 1000
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
 }
 
 type Phase =

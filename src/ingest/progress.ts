@@ -4,6 +4,7 @@
  */
 
 import type { DatasetName } from '../datasets/catalogue.js'
+import { formatDuration } from '../format.js'
 import type { IngestPhase, IngestProgress } from './index.js'
 import type { IngestSummary } from './manifest.js'
 
@@ -133,12 +134,4 @@ function count(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`
   if (n >= 1e4) return `${Math.round(n / 1e3)}k`
   return String(Math.round(n))
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  const s = ms / 1000
-  if (s < 60) return `${s.toFixed(1)}s`
-  const m = Math.floor(s / 60)
-  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`
 }
