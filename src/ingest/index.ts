@@ -105,6 +105,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const tmpPath = `${dbPath}.building-${process.pid}`
   const sidePath = `${tmpPath}-side`
   await removeBuildFiles(tmpPath)
+  await removeStaleBuilds(dbPath)
 
   const local = new AbortController()
   const onSignal = () => local.abort(new IngestError('INGEST_ABORTED', 'ingest interrupted by a signal'))
@@ -170,6 +171,28 @@ async function removeBuildFiles(tmpPath: string, keepMain = false): Promise<void
   const names = await readdir(dir).catch(() => [] as string[])
   const doomed = names.filter((n) => n.startsWith(`${base}-`) || (n === base && !keepMain))
   await Promise.all(doomed.map((n) => rm(join(dir, n), { force: true })))
+}
+
+/** Build files left by an ingest that was killed (kill -9, power loss): their process is gone. */
+async function removeStaleBuilds(dbPath: string): Promise<void> {
+  const dir = dirname(dbPath)
+  const prefix = `${basename(dbPath)}.building-`
+  const names = await readdir(dir).catch(() => [] as string[])
+  const stale = names.filter((n) => {
+    if (!n.startsWith(prefix)) return false
+    const pid = Number.parseInt(n.slice(prefix.length), 10)
+    return Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)
+  })
+  await Promise.all(stale.map((n) => rm(join(dir, n), { force: true })))
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 function generationId(now: Date): string {
