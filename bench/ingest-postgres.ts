@@ -187,6 +187,7 @@ const BASELINE_INDEXES = [
 async function runBaseline(dir: string, url: string): Promise<{ copy: number; indexes: number }> {
   const table = (n: string) => n.replace('.', '_')
   const setup = [
+    'SET client_min_messages = warning;',
     `DROP SCHEMA IF EXISTS ${BASELINE_SCHEMA} CASCADE;`,
     `CREATE SCHEMA ${BASELINE_SCHEMA};`,
     `SET search_path = ${BASELINE_SCHEMA};`,
@@ -214,7 +215,10 @@ async function runBaseline(dir: string, url: string): Promise<{ copy: number; in
     console.log(`  \\copy ${copy.toFixed(1)} s, indexes and ANALYZE ${idx.toFixed(1)} s`)
     return { copy, indexes: idx }
   } finally {
-    await psql(url, `DROP SCHEMA IF EXISTS ${BASELINE_SCHEMA} CASCADE;`).catch(() => {})
+    await psql(
+      url,
+      `SET client_min_messages = warning; DROP SCHEMA IF EXISTS ${BASELINE_SCHEMA} CASCADE;`,
+    ).catch(() => {})
   }
 }
 
