@@ -10,10 +10,26 @@ import { isPublicRoute } from './public-routes.js'
 
 /**
  * Protects the server: security headers, optional CORS, rate limits per API key (else per IP),
- * and load shedding: past the event-loop delay threshold new data requests get 503 with
- * Retry-After while /health keeps answering.
+ * load shedding (past the event-loop delay threshold new data requests get 503 with Retry-After
+ * while /health keeps answering), and strict query strings on every documented route.
  */
 async function limitsPlugin(app: FastifyInstance, config: Config) {
+  // An unknown query parameter is a 400 naming it ("is not a known parameter"), never silently
+  // ignored: a typo such as `?yaer=1999` must not look like an answer. Routes registered after this
+  // plugin that declare no querystring get an empty strict one; an object querystring that does
+  // not say otherwise gets additionalProperties: false. Public routes (probes, docs, the web
+  // interface) and hidden ones take whatever they are sent.
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as (Record<string, unknown> & { hide?: boolean }) | undefined
+    if (!schema || schema.hide || route.config?.public) return
+    const qs = schema.querystring as Record<string, unknown> | undefined
+    if (qs === undefined) {
+      schema.querystring = { type: 'object', properties: {}, additionalProperties: false }
+    } else if (qs.type === 'object' && qs.additionalProperties === undefined) {
+      schema.querystring = { ...qs, additionalProperties: false }
+    }
+  })
+
   await app.register(helmet, {
     // The docs page loads its own scripts and styles from this server; JSON needs no CSP.
     contentSecurityPolicy: false,

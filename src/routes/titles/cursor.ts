@@ -43,8 +43,10 @@ export function decodeCursor(cursor: string, fingerprint: string, keyType: 'numb
   const dot = cursor.indexOf('.')
   if (dot <= 0) throw tampered('is malformed')
   const body = cursor.slice(0, dot)
-  const mac = Buffer.from(cursor.slice(dot + 1), 'base64url')
-  const expected = Buffer.from(seal(body), 'base64url')
+  // The seal is compared as text: base64url decoding ignores stray trailing characters, so
+  // comparing decoded bytes would accept altered spellings of a cursor.
+  const mac = Buffer.from(cursor.slice(dot + 1))
+  const expected = Buffer.from(seal(body))
   if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw tampered('was altered')
   let parsed: unknown
   try {

@@ -51,13 +51,16 @@ export const GENRES = [
   'Western',
 ] as const
 
+// maxLength 12: ten digits, two more than IMDb uses today, well inside a safe integer (parseId).
 export const Tconst = Type.String({
   pattern: TCONST_PATTERN,
+  maxLength: 12,
   description: 'IMDb title id',
   examples: ['tt0068646'],
 })
 export const Nconst = Type.String({
   pattern: NCONST_PATTERN,
+  maxLength: 12,
   description: 'IMDb name id',
   examples: ['nm0000338'],
 })
