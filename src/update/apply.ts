@@ -1,0 +1,485 @@
+/**
+ * Applies file diffs to a copy of a dataset database, with the ingest's rules for every table a
+ * file feeds: the main table, title_genres and name_professions, crew rows, the rating columns of
+ * titles, names.popularity, and the contentless FTS tables (a row is deleted by rowid and inserted
+ * again). Everything happens in the one transaction the caller opened; nothing here touches a file
+ * being served.
+ */
+
+import type Database from 'better-sqlite3'
+import { type DatasetName, datasetSpec } from '../datasets/catalogue.js'
+import { type ColumnarBatch, type Layout, layoutOf, TsvParser } from '../datasets/parse.js'
+import { type FileDiff, indexOf, type RatingsTable } from './diff.js'
+
+/** Rows added (or removed, negative) per table by an apply. */
+export type TableDeltas = Record<string, number>
+
+const num = (v: number): number | null => (Number.isNaN(v) ? null : v)
+
+/** Parses the insert lines of a diff (known good: the diff only keeps rows the ingest keeps). */
+function parseLines(dataset: DatasetName, lines: Uint8Array, onBatch: (b: ColumnarBatch) => void): void {
+  if (lines.length === 0) return
+  const parser = new TsvParser(`${dataset} (changes)`, dataset, { batchRows: 4096, onBatch })
+  parser.push(
+    Buffer.from(
+      `${datasetSpec(dataset)
+        .columns.map((c) => c.name)
+        .join('\t')}\n`,
+    ),
+  )
+  parser.push(Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength))
+  parser.end()
+}
+
+interface Slots {
+  [column: string]: { num: number; text: number; ids: number }
+}
+
+function slotsOf(layout: Layout): Slots {
+  return Object.fromEntries(layout.slots.map((s) => [s.column.name, s]))
+}
+
+/** The text of a slot of row r, or null. */
+function textOf(b: ColumnarBatch, layout: Layout, r: number, slot: number): string | null {
+  const p = 2 * (r * layout.textCols + slot)
+  return b.textPos[p] < 0 ? null : b.text.slice(b.textPos[p], b.textPos[p + 1])
+}
+
+/** Distinct values of a comma-separated list, as the ingest stores them in title_genres. */
+function distinct(list: string | null): string[] {
+  return list === null ? [] : [...new Set(list.split(','))]
+}
+
+export interface ApplyContext {
+  /** The datasets the database was built from (titles get ratings only when title.ratings is one). */
+  loaded: ReadonlySet<DatasetName>
+  /** The new title.ratings (empty when it is not loaded). */
+  ratings: RatingsTable
+}
+
+/** SQLite's varint, as FTS5 writes its records. */
+function readVarints(b: Uint8Array): number[] {
+  const out: number[] = []
+  let i = 0
+  while (i < b.length) {
+    let v = 0
+    for (let k = 0; k < 9 && i < b.length; k++) {
+      const byte = b[i++]
+      if (k === 8) {
+        v = v * 256 + byte
+        break
+      }
+      v = v * 128 + (byte & 0x7f)
+      if ((byte & 0x80) === 0) break
+    }
+    out.push(v)
+  }
+  return out
+}
+
+function writeVarints(values: readonly number[]): Buffer {
+  const out: number[] = []
+  for (let v of values) {
+    if (v < 0 || !Number.isSafeInteger(v)) throw new Error(`FTS total out of range: ${v}`)
+    const groups: number[] = []
+    do {
+      groups.push(v % 128)
+      v = Math.floor(v / 128)
+    } while (v > 0)
+    for (let k = groups.length - 1; k >= 0; k--) out.push(groups[k] | (k > 0 ? 0x80 : 0))
+  }
+  return Buffer.from(out)
+}
+
+/**
+ * The row count and per-column token totals of a contentless FTS5 table (its "averages" record,
+ * which bm25 reads). FTS5 cannot subtract a deleted row's tokens from them in a contentless_delete
+ * table, so a refresh keeps them here from each deleted and inserted row's docsize and writes the
+ * record back at the end: the ranks are then those of a full rebuild.
+ */
+class FtsTotals {
+  private readonly values: number[]
+  private readonly size: Database.Statement
+  changed = false
+
+  constructor(
+    db: Database.Database,
+    readonly table: string,
+  ) {
+    const block = db.prepare(`SELECT block FROM ${table}_data WHERE id = 1`).pluck().get() as
+      | Buffer
+      | undefined
+    this.values = block ? readVarints(block) : []
+    this.size = db.prepare(`SELECT sz FROM ${table}_docsize WHERE id = ?`).pluck()
+  }
+
+  /** Call before deleting row `id` (-1) or after inserting it (+1). */
+  track(id: number, sign: 1 | -1): void {
+    const sz = this.size.get(id) as Buffer | undefined
+    if (!sz || this.values.length === 0) return
+    this.values[0] += sign
+    const cols = readVarints(sz)
+    for (let c = 0; c < cols.length; c++) this.values[c + 1] = (this.values[c + 1] ?? 0) + sign * cols[c]
+    this.changed = true
+  }
+
+  /** Writes the record (outside the transaction that changed the table: FTS5 saves its own copy at commit). */
+  save(db: Database.Database): void {
+    if (!this.changed) return
+    db.prepare(`UPDATE ${this.table}_data SET block = ? WHERE id = 1`).run(writeVarints(this.values))
+  }
+}
+
+export class Applier {
+  readonly deltas: TableDeltas = {}
+  /**
+   * Titles whose FTS row must be written again: deleted, new or changed titles, titles whose akas
+   * changed. FTS5 writes are done last, in rowid order: out of order, each write flushes its
+   * pending terms into a new segment (measured 100x slower).
+   */
+  private readonly ftsTitles = new Set<number>()
+  /** Of those, the ones whose titles row existed before (and so had an FTS row), and the new rows. */
+  private readonly titlesExisted = new Set<number>()
+  private readonly titlesInserted = new Set<number>()
+  /** names_fts rows to delete (people deleted or changed), and to insert. */
+  private readonly namesFtsDeletes: number[] = []
+  private readonly namesFtsInserts = new Map<number, string | null>()
+  private readonly stmts = new Map<string, Database.Statement>()
+
+  private readonly titlesFts: FtsTotals
+  private readonly namesFts: FtsTotals
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly ctx: ApplyContext,
+  ) {
+    this.titlesFts = new FtsTotals(db, 'titles_fts')
+    this.namesFts = new FtsTotals(db, 'names_fts')
+  }
+
+  /**
+   * Writes the FTS totals back; call after the transaction of the changes committed. Shadow tables
+   * are written only with SQLite's defensive mode off, for this statement.
+   */
+  saveFtsTotals(): void {
+    this.db.unsafeMode(true)
+    try {
+      this.db.exec('BEGIN')
+      this.titlesFts.save(this.db)
+      this.namesFts.save(this.db)
+      this.db.exec('COMMIT')
+    } finally {
+      this.db.unsafeMode(false)
+    }
+  }
+
+  private st(sql: string): Database.Statement {
+    let s = this.stmts.get(sql)
+    if (!s) {
+      s = this.db.prepare(sql)
+      this.stmts.set(sql, s)
+    }
+    return s
+  }
+
+  private count(table: string, n: number): void {
+    this.deltas[table] = (this.deltas[table] ?? 0) + n
+  }
+
+  private votesOf(id: number): { avg: number | null; votes: number } {
+    if (!this.ctx.loaded.has('title.ratings')) return { avg: null, votes: 0 }
+    const i = indexOf(this.ctx.ratings.ids, id)
+    return i < 0
+      ? { avg: null, votes: 0 }
+      : { avg: num(this.ctx.ratings.avg[i]), votes: this.ctx.ratings.votes[i] }
+  }
+
+  /** Applies one file's diff: its deletes first (changed rows included), then its inserts. */
+  apply(d: FileDiff): void {
+    switch (d.dataset) {
+      case 'title.ratings':
+        this.ratings(d)
+        break
+      case 'title.basics':
+        this.titles(d)
+        break
+      case 'name.basics':
+        this.names(d)
+        break
+      case 'title.akas':
+        this.akas(d)
+        break
+      case 'title.episode':
+        this.episodes(d)
+        break
+      case 'title.crew':
+        this.crew(d)
+        break
+      case 'title.principals':
+        this.principals(d)
+        break
+    }
+  }
+
+  private ratings(d: FileDiff): void {
+    // The rating columns of titles; names.popularity follows from name.basics' diff.
+    if (!this.ctx.loaded.has('title.basics')) return
+    const clear = this.st('UPDATE titles SET average_rating = NULL, num_votes = 0 WHERE id = ?')
+    for (const id of d.deletes) clear.run(id)
+    const set = this.st('UPDATE titles SET average_rating = ?, num_votes = ? WHERE id = ?')
+    const l = layoutOf('title.ratings')
+    const s = slotsOf(l)
+    parseLines(d.dataset, d.inserts, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const id = b.nums[r * l.numCols + s.tconst.num]
+        const v = this.votesOf(id)
+        set.run(v.avg, v.votes, id)
+      }
+    })
+  }
+
+  private titles(d: FileDiff): void {
+    const find = this.st('SELECT genres FROM titles WHERE id = ?').pluck()
+    const delGenre = this.st('DELETE FROM title_genres WHERE genre = ? AND title_id = ?')
+    const del = this.st('DELETE FROM titles WHERE id = ?')
+    for (const id of d.deletes) {
+      const genres = find.get(id) as string | null | undefined
+      if (genres === undefined) continue
+      for (const g of distinct(genres)) this.count('title_genres', -delGenre.run(g, id).changes)
+      // Its FTS row goes at the end, with the others, in rowid order.
+      this.ftsTitles.add(id)
+      this.titlesExisted.add(id)
+      this.count('titles', -del.run(id).changes)
+    }
+    const ins =
+      this.st(`INSERT INTO titles (id, title_type, primary_title, original_title, is_adult, start_year,
+      end_year, runtime_minutes, genres, average_rating, num_votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    const insGenre = this.st('INSERT OR IGNORE INTO title_genres (genre, title_id) VALUES (?, ?)')
+    const l = layoutOf('title.basics')
+    const s = slotsOf(l)
+    parseLines(d.dataset, d.inserts, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const n = r * l.numCols
+        const id = b.nums[n + s.tconst.num]
+        const genres = textOf(b, l, r, s.genres.text)
+        const adult = b.nums[n + s.isAdult.num]
+        const v = this.votesOf(id)
+        ins.run(
+          id,
+          textOf(b, l, r, s.titleType.text),
+          textOf(b, l, r, s.primaryTitle.text),
+          textOf(b, l, r, s.originalTitle.text),
+          Number.isNaN(adult) ? 0 : adult,
+          num(b.nums[n + s.startYear.num]),
+          num(b.nums[n + s.endYear.num]),
+          num(b.nums[n + s.runtimeMinutes.num]),
+          genres,
+          v.avg,
+          v.votes,
+        )
+        this.count('titles', 1)
+        for (const g of distinct(genres)) this.count('title_genres', insGenre.run(g, id).changes)
+        this.ftsTitles.add(id)
+        this.titlesInserted.add(id)
+      }
+    })
+  }
+
+  private popularityOf(b: ColumnarBatch, l: Layout, r: number, slot: number): number {
+    if (!this.ctx.loaded.has('title.ratings')) return 0
+    const q = 2 * (r * l.idListCols + slot)
+    let sum = 0
+    for (let i = b.idPos[q]; i < b.idPos[q + 1]; i++) {
+      const j = indexOf(this.ctx.ratings.ids, b.ids[i])
+      if (j >= 0) sum += this.ctx.ratings.votes[j]
+    }
+    return sum
+  }
+
+  private names(d: FileDiff): void {
+    const find = this.st('SELECT primary_profession FROM names WHERE id = ?').pluck()
+    const delProf = this.st('DELETE FROM name_professions WHERE profession = ? AND name_id = ?')
+    const del = this.st('DELETE FROM names WHERE id = ?')
+    for (const id of d.deletes) {
+      const prof = find.get(id) as string | null | undefined
+      if (prof === undefined) continue
+      for (const p of distinct(prof)) this.count('name_professions', -delProf.run(p, id).changes)
+      this.namesFtsDeletes.push(id)
+      this.count('names', -del.run(id).changes)
+    }
+    const ins = this.st(`INSERT INTO names (id, primary_name, birth_year, death_year, primary_profession,
+      known_for_titles, popularity) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    const insProf = this.st('INSERT OR IGNORE INTO name_professions (profession, name_id) VALUES (?, ?)')
+    const l = layoutOf('name.basics')
+    const s = slotsOf(l)
+    parseLines(d.dataset, d.inserts, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const n = r * l.numCols
+        const id = b.nums[n + s.nconst.num]
+        const name = textOf(b, l, r, s.primaryName.text)
+        const prof = textOf(b, l, r, s.primaryProfession.text)
+        ins.run(
+          id,
+          name,
+          num(b.nums[n + s.birthYear.num]),
+          num(b.nums[n + s.deathYear.num]),
+          prof,
+          textOf(b, l, r, s.knownForTitles.text),
+          this.popularityOf(b, l, r, s.knownForTitles.ids),
+        )
+        this.count('names', 1)
+        for (const p of distinct(prof)) this.count('name_professions', insProf.run(p, id).changes)
+        this.namesFtsInserts.set(id, name)
+      }
+    })
+    // People whose line did not change but whose known-for titles' votes did.
+    if (d.popularity && d.popularity.length > 0) {
+      const set = this.st('UPDATE names SET popularity = ? WHERE id = ?')
+      for (let i = 0; i < d.popularity.length; i += 2) set.run(d.popularity[i + 1], d.popularity[i])
+    }
+  }
+
+  private akas(d: FileDiff): void {
+    const del = this.st('DELETE FROM akas WHERE title_id = ? AND ordering = ?')
+    for (let i = 0; i < d.deletes.length; i += 2) {
+      this.count('akas', -del.run(d.deletes[i], d.deletes[i + 1]).changes)
+      this.ftsTitles.add(d.deletes[i])
+    }
+    const ins = this.st(`INSERT INTO akas (title_id, ordering, title, region, language, types, attributes,
+      is_original_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    const l = layoutOf('title.akas')
+    const s = slotsOf(l)
+    parseLines(d.dataset, d.inserts, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const n = r * l.numCols
+        const id = b.nums[n + s.titleId.num]
+        ins.run(
+          id,
+          b.nums[n + s.ordering.num],
+          textOf(b, l, r, s.title.text),
+          textOf(b, l, r, s.region.text),
+          textOf(b, l, r, s.language.text),
+          textOf(b, l, r, s.types.text),
+          textOf(b, l, r, s.attributes.text),
+          num(b.nums[n + s.isOriginalTitle.num]),
+        )
+        this.count('akas', 1)
+        this.ftsTitles.add(id)
+      }
+    })
+  }
+
+  private episodes(d: FileDiff): void {
+    const del = this.st('DELETE FROM episodes WHERE id = ?')
+    for (const id of d.deletes) this.count('episodes', -del.run(id).changes)
+    const ins = this.st(
+      'INSERT INTO episodes (id, parent_id, season_number, episode_number) VALUES (?, ?, ?, ?)',
+    )
+    const l = layoutOf('title.episode')
+    const s = slotsOf(l)
+    parseLines(d.dataset, d.inserts, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const n = r * l.numCols
+        ins.run(
+          b.nums[n + s.tconst.num],
+          b.nums[n + s.parentTconst.num],
+          num(b.nums[n + s.seasonNumber.num]),
+          num(b.nums[n + s.episodeNumber.num]),
+        )
+        this.count('episodes', 1)
+      }
+    })
+  }
+
+  private crew(d: FileDiff): void {
+    const del = this.st('DELETE FROM crew WHERE title_id = ?')
+    for (const id of d.deletes) this.count('crew', -del.run(id).changes)
+    const ins = this.st('INSERT OR IGNORE INTO crew (title_id, role, ordering, name_id) VALUES (?, ?, ?, ?)')
+    const l = layoutOf('title.crew')
+    const s = slotsOf(l)
+    parseLines(d.dataset, d.inserts, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const id = b.nums[r * l.numCols + s.tconst.num]
+        for (const [role, slot] of [
+          ['director', s.directors.ids],
+          ['writer', s.writers.ids],
+        ] as const) {
+          const q = 2 * (r * l.idListCols + slot)
+          const from = b.idPos[q]
+          for (let i = from; i < b.idPos[q + 1]; i++) {
+            this.count('crew', ins.run(id, role, i - from + 1, b.ids[i]).changes)
+          }
+        }
+      }
+    })
+  }
+
+  private principals(d: FileDiff): void {
+    const del = this.st('DELETE FROM principals WHERE title_id = ? AND ordering = ?')
+    for (let i = 0; i < d.deletes.length; i += 2) {
+      this.count('principals', -del.run(d.deletes[i], d.deletes[i + 1]).changes)
+    }
+    const ins = this.st(`INSERT INTO principals (title_id, ordering, name_id, category, job, characters)
+      VALUES (?, ?, ?, ?, ?, ?)`)
+    const l = layoutOf('title.principals')
+    const s = slotsOf(l)
+    parseLines(d.dataset, d.inserts, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const n = r * l.numCols
+        ins.run(
+          b.nums[n + s.tconst.num],
+          b.nums[n + s.ordering.num],
+          b.nums[n + s.nconst.num],
+          textOf(b, l, r, s.category.text),
+          textOf(b, l, r, s.job.text),
+          textOf(b, l, r, s.characters.text),
+        )
+        this.count('principals', 1)
+      }
+    })
+  }
+
+  /**
+   * Writes the FTS rows of the titles and people that changed (and of titles whose akas did), with
+   * the ingest's own expression for titles (primary title, original title, the distinct aka
+   * titles). Deletes first, then inserts, each in rowid order. Call after every diff is applied.
+   */
+  finishFts(): number {
+    const exists = this.st('SELECT 1 FROM titles WHERE id = ?').pluck()
+    const ids = [...this.ftsTitles].sort((a, b) => a - b)
+    // A title whose titles row was not replaced, but whose akas changed, had an FTS row too.
+    const present = ids.filter((id) => exists.get(id) !== undefined)
+    const hadRow = ids.filter((id) =>
+      this.titlesExisted.has(id) ? true : this.titlesInserted.has(id) ? false : exists.get(id) !== undefined,
+    )
+    const delTitle = this.st('DELETE FROM titles_fts WHERE rowid = ?')
+    for (const id of hadRow) {
+      this.titlesFts.track(id, -1)
+      delTitle.run(id)
+    }
+    const values = this.st(`SELECT t.id, t.primary_title, t.original_title,
+        (SELECT group_concat(title, ' ') FROM (SELECT DISTINCT title FROM akas WHERE title_id = t.id))
+      FROM titles t WHERE t.id = ?`).raw()
+    // Values first, then the inserts: an INSERT ... SELECT into FTS5 flushes its terms each time.
+    const rows = present.map((id) => values.get(id) as unknown[])
+    const insTitle = this.st(
+      'INSERT INTO titles_fts (rowid, primary_title, original_title, akas) VALUES (?, ?, ?, ?)',
+    )
+    for (const r of rows) {
+      insTitle.run(r)
+      this.titlesFts.track(r[0] as number, 1)
+    }
+
+    const delName = this.st('DELETE FROM names_fts WHERE rowid = ?')
+    for (const id of this.namesFtsDeletes.sort((a, b) => a - b)) {
+      this.namesFts.track(id, -1)
+      delName.run(id)
+    }
+    const insName = this.st('INSERT INTO names_fts (rowid, primary_name) VALUES (?, ?)')
+    for (const id of [...this.namesFtsInserts.keys()].sort((a, b) => a - b)) {
+      insName.run(id, this.namesFtsInserts.get(id))
+      this.namesFts.track(id, 1)
+    }
+    return rows.length + this.namesFtsInserts.size
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Worker entry: diffs dataset files (diff.ts) off the applying thread, one job at a time, and posts
+ * each result with its buffers transferred. A `ratings` job also reads the new title.ratings in full
+ * (the table the ingest holds in memory for titles' ratings and names.popularity).
+ */
+
+import { parentPort } from 'node:worker_threads'
+import type { DatasetName } from '../datasets/catalogue.js'
+import { DatasetError } from '../datasets/parse.js'
+import { diffFile, type FileDiff, type RatingsTable, TooManyChangesError } from './diff.js'
+import { NotSortedError } from './groups.js'
+import { readRatings } from './ratings.js'
+
+export interface DiffJob {
+  type: 'diff'
+  dataset: DatasetName
+  oldFile: string
+  newFile: string
+  maxChangedBytes: number
+  popularity?: { ratings: RatingsTable; changed: Uint8Array }
+}
+
+export type DiffReport =
+  | { type: 'progress'; dataset: DatasetName; oldBytes: number; newBytes: number }
+  | { type: 'done'; diff: FileDiff; ratings?: RatingsTable }
+  | {
+      type: 'failed'
+      dataset: DatasetName
+      error: { name: string; message: string; code?: string; file?: string; line?: number }
+    }
+
+const parent = parentPort!
+
+parent.on('message', (job: DiffJob) => {
+  run(job).catch((err: unknown) => {
+    const e = err as Error & { code?: string; file?: string; line?: number }
+    const error =
+      err instanceof DatasetError
+        ? err.toJSON()
+        : err instanceof NotSortedError || err instanceof TooManyChangesError
+          ? { name: e.name, message: e.message }
+          : { name: e?.name ?? 'Error', message: e?.stack ?? String(err) }
+    parent.postMessage({ type: 'failed', dataset: job.dataset, error } satisfies DiffReport)
+  })
+})
+
+async function run(job: DiffJob): Promise<void> {
+  const [diff, ratings] = await Promise.all([
+    diffFile(job.dataset, job.oldFile, job.newFile, {
+      maxChangedBytes: job.maxChangedBytes,
+      popularity: job.popularity,
+      onProgress: (p) =>
+        parent.postMessage({ type: 'progress', dataset: job.dataset, ...p } satisfies DiffReport),
+    }),
+    job.dataset === 'title.ratings' ? readRatings(job.newFile) : undefined,
+  ])
+  const transfer: ArrayBuffer[] = [diff.deletes.buffer, diff.inserts.buffer] as ArrayBuffer[]
+  if (diff.votesChanged) transfer.push(diff.votesChanged.buffer as ArrayBuffer)
+  if (diff.popularity) transfer.push(diff.popularity.buffer as ArrayBuffer)
+  if (ratings)
+    transfer.push(...([ratings.ids.buffer, ratings.votes.buffer, ratings.avg.buffer] as ArrayBuffer[]))
+  parent.postMessage({ type: 'done', diff, ratings } satisfies DiffReport, transfer)
+}
