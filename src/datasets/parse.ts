@@ -601,7 +601,7 @@ function compareKeys(a: Float64Array, b: Float64Array): number {
 
 /** `tt0000001` -> 1; NaN when the bytes are not the two-letter prefix followed by digits. */
 export function parseIdBytes(buf: Uint8Array, s: number, e: number, p0: number, p1: number): number {
-  if (e - s < 3 || buf[s] !== p0 || buf[s + 1] !== p1) return Number.NaN
+  if (e - s < 3 || e - s > 2 + MAX_DIGITS || buf[s] !== p0 || buf[s + 1] !== p1) return Number.NaN
   let v = 0
   for (let i = s + 2; i < e; i++) {
     const d = buf[i] - ZERO
@@ -619,6 +619,7 @@ export function parseIntBytes(buf: Uint8Array, s: number, e: number): number {
     s++
     if (e <= s) return Number.NaN
   }
+  if (e - s > MAX_DIGITS) return Number.NaN
   let v = 0
   for (let i = s; i < e; i++) {
     const d = buf[i] - ZERO
@@ -637,7 +638,7 @@ export function parseFloatBytes(buf: Uint8Array, s: number, e: number): number {
     if (d < 0 || d > 9) break
     v = v * 10 + d
   }
-  if (i === e && e > s) return v
+  if (i === e && e > s && e - s <= MAX_DIGITS) return v
   if (buf[i] === DOT && i > s) {
     let scale = 1
     let f = 0
@@ -650,5 +651,12 @@ export function parseFloatBytes(buf: Uint8Array, s: number, e: number): number {
     if (i === e && scale > 1) return v + f / scale
   }
   const text = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1')
-  return text.trim() === '' ? Number.NaN : Number(text)
+  // Decimal notation only (Number() also takes hex, binary and "Infinity"), and finite.
+  if (!DECIMAL.test(text)) return Number.NaN
+  const n = Number(text)
+  return Number.isFinite(n) ? n : Number.NaN
 }
+
+/** Digits an integer or id may have: more could not be stored exactly (2^53 has 16). */
+const MAX_DIGITS = 15
+const DECIMAL = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/
