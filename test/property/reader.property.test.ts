@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import {
-  type ColumnType,
+  type ColumnSpec,
   DATASET_NAMES,
   type DatasetName,
   datasetSpec,
@@ -43,7 +43,7 @@ interface Outcome {
 
 let fileNo = 0
 
-/** Writes `bytes` (gzipped unless raw) as the dataset's file and reads it all, within the deadline. */
+/** Writes `gz` as the dataset's file (in a directory of its own) and reads it all, within the deadline. */
 async function readBack(
   name: DatasetName,
   gz: Buffer,
@@ -51,11 +51,8 @@ async function readBack(
 ): Promise<{ file: string; out: Outcome }> {
   const sub = `${dir}/${++fileNo}`
   const file = datasetPath(sub, name)
-  await writeFile(file, gz).catch(async () => {
-    const { mkdir } = await import('node:fs/promises')
-    await mkdir(sub, { recursive: true })
-    await writeFile(file, gz)
-  })
+  await mkdir(sub)
+  await writeFile(file, gz)
   const out: Outcome = { rows: [], stats: undefined, bad: 0, error: undefined }
   const read = (async () => {
     const it = readDataset(file, name, { strict, onBadLine: () => out.bad++ })
@@ -114,7 +111,7 @@ const text = (exclude: string[] = []) =>
     .filter((s) => s !== '\\N')
 
 /** A typed value of a column, and how it is written in the file. */
-function column(type: ColumnType, key: boolean): fc.Arbitrary<[unknown, string]> {
+function column({ name, type }: ColumnSpec, key: boolean): fc.Arbitrary<[unknown, string]> {
   const nullable = (arb: fc.Arbitrary<[unknown, string]>) =>
     key ? arb : fc.oneof({ weight: 4, arbitrary: arb }, fc.constant<[unknown, string]>([null, '\\N']))
   switch (type) {
@@ -148,13 +145,16 @@ function column(type: ColumnType, key: boolean): fc.Arbitrary<[unknown, string]>
           .array(text(['\\x02']).filter(Boolean), { minLength: 1, maxLength: 4 })
           .map((a) => [a, a.join('\x02')]),
       )
-    case 'idList':
+    case 'idList': {
+      // knownForTitles lists titles; directors and writers list people.
+      const prefix = name === 'knownForTitles' ? 'tt' : 'nm'
       return nullable(
-        fc.array(fc.integer({ min: 0, max: 99_999_999 }), { minLength: 1, maxLength: 5 }).map((ns) => {
-          // knownForTitles lists titles; directors and writers list people (the layout decides).
-          return [ns, ns] as [unknown, string]
-        }) as unknown as fc.Arbitrary<[unknown, string]>,
+        fc
+          .array(fc.integer({ min: 0, max: 99_999_999 }), { minLength: 1, maxLength: 5 })
+          .map((ns) => ns.map((n) => formatId(prefix, n)))
+          .map((ids) => [ids, ids.join(',')]),
       )
+    }
     case 'json':
       return nullable(fc.array(text(), { maxLength: 3 }).map((a) => [a, JSON.stringify(a)]))
     default:
@@ -165,22 +165,9 @@ function column(type: ColumnType, key: boolean): fc.Arbitrary<[unknown, string]>
 /** Rows of a dataset as [typed row, line]. */
 function rowsOf(name: DatasetName): fc.Arbitrary<[Record<string, unknown>, string][]> {
   const spec = datasetSpec(name)
-  const row = fc.tuple(...spec.columns.map((c) => column(c.type, spec.key.includes(c.name)))).map((cells) => {
-    const typed: Record<string, unknown> = {}
-    const fields: string[] = []
-    cells.forEach(([value, raw], i) => {
-      const c = spec.columns[i]
-      if (c.type === 'idList' && Array.isArray(value)) {
-        const prefix = c.name === 'knownForTitles' ? 'tt' : 'nm'
-        const ids = (value as number[]).map((n) => formatId(prefix, n))
-        typed[c.name] = ids
-        fields.push(ids.join(','))
-        return
-      }
-      typed[c.name] = value
-      fields.push(raw)
-    })
-    return [typed, fields.join('\t')] as [Record<string, unknown>, string]
+  const row = fc.tuple(...spec.columns.map((c) => column(c, spec.key.includes(c.name)))).map((cells) => {
+    const typed = Object.fromEntries(cells.map(([value], i) => [spec.columns[i].name, value]))
+    return [typed, cells.map(([, raw]) => raw).join('\t')] as [Record<string, unknown>, string]
   })
   return fc.array(row, { maxLength: 30 })
 }
@@ -273,9 +260,7 @@ describe('TSV reader properties', () => {
       const n = spec.columns.length
       const field = (i: number) =>
         fc.oneof(
-          column(spec.columns[i % n].type, false).map(([, raw]) =>
-            Buffer.from(Array.isArray(raw) ? raw.map((x) => formatId('nm', x as number)).join(',') : raw),
-          ),
+          column(spec.columns[i % n], false).map(([, raw]) => Buffer.from(raw)),
           junkField,
           // Whole fields that look like numbers or ids but cannot be stored as one.
           fc
@@ -312,10 +297,9 @@ describe('TSV reader properties', () => {
         order: fc.array(fc.boolean(), { maxLength: 50 }),
         strict: fc.boolean(),
         // How the gzip is damaged: not at all, cut short, or a byte flipped.
-        damage: fc.oneof(
-          { weight: 3, arbitrary: fc.constant<[string, number]>(['none', 0]) },
-          fc.tuple(fc.constant('truncate'), fc.double({ min: 0, max: 1, noNaN: true })),
-          fc.tuple(fc.constant('flip'), fc.double({ min: 0, max: 1, noNaN: true })),
+        damage: fc.tuple(
+          fc.constantFrom('none', 'none', 'none', 'truncate', 'flip'),
+          fc.double({ min: 0, max: 1, noNaN: true }),
         ),
       }),
     )
