@@ -8,6 +8,7 @@ import { loggerOptions } from './logger.js'
 import datasetPlugin, { type DatasetPluginOptions } from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
+import exportPlugin from './plugins/export.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import requestContextPlugin from './plugins/request-context.js'
@@ -69,6 +70,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     ...opts.dataset,
   })
   await app.register(usersPlugin, { service: usersService })
+  // Before the routes: list routes with `config.export` get CSV and NDJSON exports.
+  await app.register(exportPlugin, { queryTimeoutMs: config.queryTimeoutMs })
   await app.register(systemRoutes)
   await app.register(meRoutes, { prefix: '/me' })
   await app.register(titleRoutes)

@@ -13,6 +13,7 @@ const ratingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/ratings',
     {
+      config: { export: {} },
       schema: {
         tags,
         summary: 'Your ratings, most recent first, with the titles',

@@ -13,6 +13,7 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/watchlist',
     {
+      config: { export: {} },
       schema: {
         tags,
         summary: 'Your watchlist, most recently added first, with the titles and your ratings',

@@ -56,6 +56,7 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/names',
     {
+      config: { export: {} },
       schema: {
         tags: ['names'],
         summary: 'People by name words and profession, keyset-paginated',
@@ -116,6 +117,7 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/names/:nconst/credits',
     {
+      config: { export: {} },
       schema: {
         tags: ['names'],
         summary: "A person's filmography: one item per title with their roles there, keyset-paginated",

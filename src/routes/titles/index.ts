@@ -178,6 +178,7 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/titles',
     {
+      config: { export: { omit: ['facets'] } },
       schema: {
         tags: ['titles'],
         summary: 'Titles matching filters, sorted, keyset-paginated, with optional facet counts',
@@ -245,6 +246,7 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/titles/:tconst/credits',
     {
+      config: { export: { items: 'credits' } },
       schema: {
         tags: ['titles'],
         summary:
@@ -287,6 +289,7 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/titles/:tconst/akas',
     {
+      config: { export: { items: 'akas' } },
       schema: {
         tags: ['titles'],
         summary: 'Alternate titles by region and language',
