@@ -13,6 +13,7 @@ import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
 import requestContextPlugin from './plugins/request-context.js'
 import usersPlugin from './plugins/users.js'
+import datasetRoutes from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
 import nameRoutes from './routes/names/index.js'
 import searchRoutes from './routes/search/index.js'
@@ -77,6 +78,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(titleRoutes)
   await app.register(nameRoutes)
   await app.register(searchRoutes)
+  await app.register(datasetRoutes, { dataDir: config.dataDir })
   await app.register(webPlugin)
 
   if (users.close) app.addHook('onClose', async () => users.close?.())

@@ -1,0 +1,230 @@
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { DATASET_NAMES, type DatasetName, datasetSpec } from '../../datasets/catalogue.js'
+import { datasetPath } from '../../datasets/reader.js'
+import { badRequest } from '../../errors.js'
+import type { IngestSummary } from '../../ingest/manifest.js'
+import { problemResponses } from '../../plugins/docs.js'
+import { NDJSON_TYPE, negotiateFormat } from '../../plugins/export.js'
+import { RowCursor } from './rows.js'
+import { DatasetNameSchema, DatasetsSchema, RowsPageSchema } from './schemas.js'
+
+export interface DatasetRoutesOptions {
+  /** The directory of the IMDb `.tsv.gz` files (config.dataDir). */
+  dataDir: string
+}
+
+/** Rows a JSON page holds at most; NDJSON streams any number. */
+export const JSON_ROWS_MAX = 1000
+/**
+ * Rows skipped at most to reach `offset`. Skipping means parsing (no index into a gzip stream):
+ * bounded so one request cannot hold the main thread's parser for long.
+ */
+export const OFFSET_MAX = 100_000
+/** Bytes of NDJSON gathered before they are handed to the socket. */
+const CHUNK_BYTES = 64 * 1024
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** Size or modification time differ from the manifest's (which keeps whole milliseconds), or it is gone. */
+function changed(
+  now: { size: number; mtimeMs: number } | null,
+  read: { size: number; mtime: string },
+): boolean {
+  return now === null || now.size !== read.size || Math.abs(now.mtimeMs - Date.parse(read.mtime)) >= 1
+}
+
+const param = (name: string, reason: string) =>
+  badRequest(`query parameter "${name}" ${reason}`, {
+    errors: [{ parameter: name, in: 'querystring', reason }],
+  })
+
+/** GET /datasets and GET /datasets/{name}/rows: the raw files behind the loaded database. */
+const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, opts) => {
+  app.get(
+    '/datasets',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'The seven IMDb files in the data directory, and the generation ingested from them',
+        description:
+          'Each file with its size and modification time now (or missing), whether the loaded generation ' +
+          'was built from it and whether it changed since; rows per table and when the last ingest ran ' +
+          "and for how long, from the loaded generation's manifest.",
+        response: { 200: DatasetsSchema, ...problemResponses(503) },
+      },
+    },
+    async () => {
+      const g = app.dataset.current()
+      const manifest = (g?.manifest ?? null) as Partial<IngestSummary> | null
+      const files = await Promise.all(
+        DATASET_NAMES.map(async (name) => {
+          const file = datasetPath(opts.dataDir, name)
+          const now = await stat(file).then(
+            (s) => (s.isFile() ? s : null),
+            () => null,
+          )
+          const read = manifest?.files?.find((f) => f.dataset === name) ?? null
+          return {
+            name,
+            file: datasetSpec(name).file,
+            present: now !== null,
+            size: now?.size ?? null,
+            modifiedAt: now ? iso(now.mtimeMs) : null,
+            loaded: g?.has(name) ?? false,
+            ingested: read ? { size: read.size, modifiedAt: read.mtime } : null,
+            changedSinceIngest: read ? changed(now, read) : null,
+            linesRead: typeof read?.read === 'number' ? read.read : null,
+            rows: `/datasets/${name}/rows`,
+          }
+        }),
+      )
+      const m = manifest ?? {}
+      return {
+        generation: g?.id ?? null,
+        ingest:
+          m.startedAt && m.finishedAt && typeof m.durationMs === 'number'
+            ? { startedAt: m.startedAt, finishedAt: m.finishedAt, durationMs: m.durationMs }
+            : null,
+        files,
+        tables: Object.entries(m.tables ?? {}).map(([name, t]) => ({
+          name,
+          rows: t.rows,
+          bytes: t.bytes ?? null,
+        })),
+      }
+    },
+  )
+
+  app.get(
+    '/datasets/:name/rows',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Rows parsed straight from a .tsv.gz file (no database), as JSON or streamed NDJSON',
+        description:
+          "Typed like the API: the catalogue's camelCase column names, `\\N` as null, lists as arrays. " +
+          'The file is read only as far as the page needs, and reading stops when the client disconnects. ' +
+          `JSON pages hold up to ${JSON_ROWS_MAX} rows (default 100); with \`Accept: application/x-ndjson\` ` +
+          '(or `format=ndjson`) the rows stream one JSON object per line, by default to the end of the file. ' +
+          `\`offset\` is at most ${OFFSET_MAX.toLocaleString('en')}: reaching it means parsing every row before it.`,
+        params: Type.Object({ name: DatasetNameSchema }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: 100_000_000,
+                description: `Rows: JSON default 100, at most ${JSON_ROWS_MAX}; NDJSON default all`,
+              }),
+            ),
+            offset: Type.Integer({
+              minimum: 0,
+              maximum: OFFSET_MAX,
+              default: 0,
+              description: 'Rows to skip',
+            }),
+            format: Type.Optional(
+              Type.Enum(['json', 'ndjson'], { description: 'Default: from Accept, else json' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: {
+            description: 'A page of rows as JSON, or rows as NDJSON',
+            content: {
+              'application/json': { schema: RowsPageSchema },
+              'application/x-ndjson': {
+                schema: { type: 'string', description: 'One row per line, as the JSON items' },
+              },
+            },
+          },
+          ...problemResponses(400, 404, 500),
+        },
+      },
+    },
+    async (request, reply) => {
+      const name = request.params.name as DatasetName
+      const { offset } = request.query
+      const ndjson = negotiateFormat(request) === 'ndjson'
+      if (!ndjson && request.query.limit !== undefined && request.query.limit > JSON_ROWS_MAX) {
+        throw param('limit', `must be at most ${JSON_ROWS_MAX} for JSON; ask for NDJSON to stream more`)
+      }
+      const limit = request.query.limit ?? (ndjson ? Number.POSITIVE_INFINITY : 100)
+      reply.header('vary', 'Accept')
+
+      // Stops the skip (and the page) when the client goes away before the answer.
+      const gone = new AbortController()
+      const onClose = () => {
+        if (!reply.raw.writableFinished) gone.abort()
+      }
+      reply.raw.once('close', onClose)
+      const cursor = new RowCursor(datasetPath(opts.dataDir, name), name)
+      let streaming = false
+      try {
+        await cursor.skip(offset, gone.signal)
+        if (ndjson) {
+          // The first row before the headers: a missing or corrupt file still answers problem+json.
+          const first = limit > 0 ? await cursor.next() : null
+          reply.type(NDJSON_TYPE)
+          if (request.method === 'HEAD') return reply.send(undefined as never)
+          streaming = true
+          const body = Readable.from(ndjsonRows(cursor, first, limit), { objectMode: false })
+          // Destroyed before its first read, the generator never runs its finally: close here too.
+          body.once('close', () => void cursor.close().catch(() => {}))
+          // The stream is the NDJSON representation (the provider types only the JSON one).
+          return reply.send(body as never)
+        }
+        const items = []
+        for (let i = 0; i <= limit; i++) {
+          const row = await cursor.next()
+          if (row === null) break
+          items.push(row)
+        }
+        const more = items.length > limit
+        if (more) items.pop()
+        const body = {
+          dataset: name,
+          items,
+          limit,
+          offset,
+          next: more ? `/datasets/${name}/rows?limit=${limit}&offset=${offset + limit}` : null,
+        }
+        // Serialized here: the rows are already exactly the documented shape.
+        return reply.type('application/json; charset=utf-8').send(JSON.stringify(body))
+      } finally {
+        reply.raw.removeListener('close', onClose)
+        if (!streaming) await cursor.close()
+      }
+    },
+  )
+}
+
+/** NDJSON of the rows: `first`, then more until `limit` or the end; always closes the file. */
+async function* ndjsonRows(
+  cursor: RowCursor,
+  first: unknown,
+  limit: number,
+): AsyncGenerator<string, void, undefined> {
+  try {
+    if (first === null) return
+    let buf = `${JSON.stringify(first)}\n`
+    for (let n = 1; n < limit; n++) {
+      const row = await cursor.next()
+      if (row === null) break
+      buf += `${JSON.stringify(row)}\n`
+      if (buf.length >= CHUNK_BYTES) {
+        yield buf
+        buf = ''
+      }
+    }
+    if (buf) yield buf
+  } finally {
+    await cursor.close()
+  }
+}
+
+export default datasetRoutes
