@@ -17,6 +17,7 @@ import datasetRoutes from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
 import nameRoutes from './routes/names/index.js'
 import searchRoutes from './routes/search/index.js'
+import sqlRoutes from './routes/sql/index.js'
 import systemRoutes from './routes/system/index.js'
 import titleRoutes from './routes/titles/index.js'
 import { keysFileResolver, noKeysResolver, type UserResolver } from './users/api-keys.js'
@@ -79,6 +80,11 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(nameRoutes)
   await app.register(searchRoutes)
   await app.register(datasetRoutes, { dataDir: config.dataDir })
+  await app.register(sqlRoutes, {
+    enabled: config.sqlEnabled,
+    rowLimit: config.sqlRowLimit,
+    queryTimeoutMs: config.queryTimeoutMs,
+  })
   await app.register(webPlugin)
 
   if (users.close) app.addHook('onClose', async () => users.close?.())

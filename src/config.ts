@@ -33,6 +33,10 @@ export interface Config {
   readonly corsOrigin: string | null
   /** Event-loop delay (ms) past which new data requests get 503; 0 turns the check off. */
   readonly maxEventLoopDelayMs: number
+  /** Serve GET /sql (read-only SQL for analyst and admin keys). */
+  readonly sqlEnabled: boolean
+  /** Rows GET /sql returns at most (the answer says `truncated`). */
+  readonly sqlRowLimit: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -189,6 +193,22 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: 60_000,
     description: 'event-loop delay in ms past which data requests get 503 (0: off)',
   },
+  {
+    key: 'sqlEnabled',
+    flag: '--enable-sql',
+    env: 'MARQUEE_ENABLE_SQL',
+    kind: 'bool',
+    description: 'serve GET /sql: read-only SQL for API keys with the analyst or admin role',
+  },
+  {
+    key: 'sqlRowLimit',
+    flag: '--sql-row-limit',
+    env: 'MARQUEE_SQL_ROW_LIMIT',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'rows GET /sql returns at most (the answer says truncated)',
+  },
 ]
 
 export const DEFAULTS: Config = {
@@ -210,6 +230,8 @@ export const DEFAULTS: Config = {
   rateLimitPerMinute: 0,
   corsOrigin: null,
   maxEventLoopDelayMs: 1000,
+  sqlEnabled: false,
+  sqlRowLimit: 10_000,
 }
 
 export type ConfigInput = { [K in keyof Config]?: Config[K] | string }

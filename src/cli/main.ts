@@ -40,6 +40,8 @@ function buildCli(): Command {
       'rateLimitPerMinute',
       'corsOrigin',
       'maxEventLoopDelayMs',
+      'sqlEnabled',
+      'sqlRowLimit',
     ],
   ).action(run(() => import('./serve.js')))
 

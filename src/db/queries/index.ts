@@ -2,6 +2,7 @@ import { datasetMeta } from './meta.js'
 import { findName, listNames, nameCredits } from './names.js'
 import { search } from './search.js'
 import type { DB } from './sql.js'
+import { sqlConsole } from './sql-console.js'
 import { countTitles, listTitles, titleFacets } from './title-list.js'
 import { findTitle, findTitles, titleAkas, titleCredits, titleEpisodes } from './titles.js'
 
@@ -24,6 +25,7 @@ export const queries = {
   listNames,
   nameCredits,
   search,
+  sqlConsole,
 }
 
 export type Queries = typeof queries

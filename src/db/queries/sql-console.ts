@@ -1,0 +1,169 @@
+import Database from 'better-sqlite3'
+import { type DB, isSqlite } from './sql.js'
+
+/**
+ * The SQL console (GET /sql): one read-only statement of the analyst's own SQL against the dataset.
+ *
+ * Three locks, each enough on its own for writes: only a single SELECT, WITH, VALUES or EXPLAIN
+ * statement is accepted (so no ATTACH, no PRAGMA, no transaction control: those are readonly to
+ * SQLite, as are PRAGMA assignments such as `writable_schema=1`); the prepared statement must be
+ * `readonly` (sqlite3_stmt_readonly: catches `WITH ... DELETE`); and the connection is opened
+ * read-only with `query_only` on. better-sqlite3 refuses a string holding more than one statement.
+ *
+ * Interrupting. Nothing in better-sqlite3 can stop a running statement (no sqlite3_interrupt, no
+ * progress handler), and a terminated worker thread keeps running a statement that never returns a
+ * row (an endless recursive CTE under count(*)) forever, holding its core and even blocking the
+ * process's exit. So the /sql route runs this query in a child process that is killed at the
+ * deadline (src/routes/sql/process-executor.ts), never on the shared query pool.
+ */
+
+export interface SqlConsoleLimits {
+  /** Rows returned at most; more make the result `truncated`. */
+  rowLimit: number
+  /** Approximate bytes of the result (as JSON) at most; more make it `truncated`. */
+  maxBytes: number
+}
+
+export interface SqlConsoleResult {
+  columns: string[]
+  rows: unknown[][]
+  /** True when rowLimit or maxBytes cut the result short. */
+  truncated: boolean
+}
+
+/** A statement the console does not run; `code` says which lock refused it. */
+export class SqlRejectedError extends Error {
+  override name = 'SqlRejectedError'
+  readonly code = 'SQL_REJECTED'
+}
+
+/** SQLite refused or failed the statement (syntax, unknown table, a run-time error). */
+export class SqlFailedError extends Error {
+  override name = 'SqlFailedError'
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message)
+  }
+}
+
+const ALLOWED = /^(?:explain\s+(?:query\s+plan\s+)?)?(?:select|with|values)\b/i
+
+/** The statement without leading whitespace and comments (`-- ...` and `/* ... *\/`). */
+export function statementBody(sql: string): string {
+  let s = sql
+  for (;;) {
+    s = s.trimStart()
+    if (s.startsWith('--')) {
+      const nl = s.indexOf('\n')
+      s = nl < 0 ? '' : s.slice(nl + 1)
+    } else if (s.startsWith('/*')) {
+      const end = s.indexOf('*/', 2)
+      s = end < 0 ? '' : s.slice(end + 2)
+    } else {
+      return s
+    }
+  }
+}
+
+/** Throws SqlRejectedError unless `sql` starts as a query (SELECT, WITH, VALUES, EXPLAIN of those). */
+export function checkConsoleSql(sql: string): void {
+  const body = statementBody(sql)
+  if (body === '') throw new SqlRejectedError('the query is empty')
+  if (!ALLOWED.test(body)) {
+    const word = /^\S+/.exec(body)?.[0].toUpperCase() ?? ''
+    throw new SqlRejectedError(
+      `only a single SELECT, WITH, VALUES or EXPLAIN statement is allowed, not ${word.slice(0, 20)}`,
+    )
+  }
+}
+
+/** A cell as plain JSON: big integers beyond 2^53 as strings, blobs as base64. */
+function cell(v: unknown): unknown {
+  if (typeof v === 'bigint')
+    return v >= Number.MIN_SAFE_INTEGER && v <= Number.MAX_SAFE_INTEGER ? Number(v) : String(v)
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
+  return v
+}
+
+function sizeOf(v: unknown): number {
+  return typeof v === 'string' ? v.length + 3 : 8
+}
+
+/** Runs one checked statement on `sqlite`, returning at most the limits' rows and bytes. */
+export function runConsoleSql(
+  sqlite: Database.Database,
+  sql: string,
+  limits: SqlConsoleLimits,
+): SqlConsoleResult {
+  checkConsoleSql(sql)
+  let stmt: Database.Statement
+  try {
+    stmt = sqlite.prepare(sql)
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    if (/more than one statement/i.test(e.message)) {
+      throw new SqlRejectedError('only a single statement is allowed (found more than one)')
+    }
+    throw new SqlFailedError(e.message, e.code ?? 'SQLITE_ERROR')
+  }
+  if (!stmt.readonly) throw new SqlRejectedError('the statement would write to the database')
+  if (!stmt.reader) throw new SqlRejectedError('the statement returns no rows')
+  const columns = stmt.columns().map((c) => c.name)
+  stmt.raw(true).safeIntegers(true)
+  const rows: unknown[][] = []
+  let bytes = 0
+  let truncated = false
+  try {
+    for (const raw of stmt.iterate() as IterableIterator<unknown[]>) {
+      if (rows.length >= limits.rowLimit) {
+        truncated = true
+        break
+      }
+      const row = raw.map(cell)
+      for (const v of row) bytes += sizeOf(v)
+      if (bytes > limits.maxBytes) {
+        truncated = true
+        break
+      }
+      rows.push(row)
+    }
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    throw new SqlFailedError(e.message, e.code ?? 'SQLITE_ERROR')
+  }
+  return { columns, rows, truncated }
+}
+
+/** Read-only connections of the console, one per dataset file (a few generations at most). */
+const connections = new Map<string, Database.Database>()
+
+/** The console's own read-only, query-only connection to `dbPath`: user SQL never shares the API's. */
+export function consoleConnection(dbPath: string): Database.Database {
+  let db = connections.get(dbPath)
+  if (db) return db
+  db = new Database(dbPath, { readonly: true, fileMustExist: true })
+  db.pragma('query_only = 1')
+  connections.set(dbPath, db)
+  for (const [path, old] of connections) {
+    if (connections.size <= 2) break
+    connections.delete(path)
+    old.close()
+  }
+  return db
+}
+
+/**
+ * The registry's entry: the console on the dataset file `dbPath` (the generation the request pinned).
+ * On SQLite, run it only where it can be killed (see the module comment).
+ */
+export async function sqlConsole(
+  db: DB,
+  dbPath: string,
+  sql: string,
+  limits: SqlConsoleLimits,
+): Promise<SqlConsoleResult> {
+  if (!isSqlite(db)) throw new Error('the SQL console runs on SQLite datasets only')
+  return runConsoleSql(consoleConnection(dbPath), sql, limits)
+}

@@ -1,0 +1,168 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Type } from 'typebox'
+import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-console.js'
+import { forbidden, Problem, queryTimeout, unauthorized } from '../../errors.js'
+import { poolBusy } from '../../plugins/dataset.js'
+import { problemResponses } from '../../plugins/docs.js'
+import { CSV_TYPE, csvLine, negotiateFormat } from '../../plugins/export.js'
+import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
+import { ProcessExecutor } from './process-executor.js'
+
+export interface SqlRoutesOptions {
+  /** config.sqlEnabled: when off, GET /sql answers 404 SQL_DISABLED (and is not documented). */
+  enabled: boolean
+  /** config.sqlRowLimit */
+  rowLimit: number
+  /** config.queryTimeoutMs: the statement is stopped (its process killed) past it. */
+  queryTimeoutMs: number
+  /** Query processes, i.e. statements running at once (default 1). */
+  processes?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The SQL console's query processes; null while the console is off. */
+    sqlExecutor: ProcessExecutor | null
+  }
+}
+
+/** Bytes of result (as JSON, roughly) at most, whatever the row count: the rest is `truncated`. */
+export const SQL_MAX_BYTES = 32 * 1024 * 1024
+
+const ROLES = new Set(['analyst', 'admin'])
+
+const SqlResultSchema = Type.Object(
+  {
+    columns: Type.Array(Type.String(), { description: 'Column names, in order' }),
+    rows: Type.Array(Type.Array(Type.Unknown()), {
+      description:
+        'Rows as arrays of values: numbers, strings, null; integers beyond 2^53 as strings, blobs as base64',
+    }),
+    truncated: Type.Boolean({
+      description: 'True when the row limit (or the size limit) cut the result short',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+/** Only keys with the analyst or admin role. */
+function checkRole(request: FastifyRequest): void {
+  const user = request.ctx.user
+  if (!user) {
+    throw unauthorized(
+      'The SQL console needs an API key with the analyst or admin role: send Authorization: Bearer <key>.',
+    )
+  }
+  if (!ROLES.has(user.role))
+    throw forbidden(`The SQL console needs the analyst or admin role; this key's role is ${user.role}.`)
+}
+
+/** An executor failure as the client sees it. */
+function problemOf(err: unknown, timeoutMs: number): unknown {
+  if (err instanceof QueryDeadlineError) return queryTimeout(timeoutMs)
+  if (err instanceof PoolBusyError) return poolBusy()
+  if (err instanceof QueryAbortedError) {
+    return new Problem(503, 'REQUEST_ABORTED', 'Service Unavailable', { detail: 'The request was aborted.' })
+  }
+  if (err instanceof QueryFailedError) {
+    const { name, message, code } = err.remote
+    if (name === 'SqlRejectedError') {
+      return new Problem(400, 'SQL_REJECTED', 'Bad Request', {
+        detail: `Not run: ${message}. The console runs one read-only query.`,
+      })
+    }
+    if (name === 'SqlFailedError') {
+      return new Problem(400, 'SQL_ERROR', 'Bad Request', {
+        detail: message,
+        extensions: { sqliteCode: code },
+      })
+    }
+  }
+  return err
+}
+
+/** GET /sql: read-only SQL over the loaded dataset, for analyst and admin keys, when enabled. */
+async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>()
+  if (!opts.enabled) {
+    app.decorate('sqlExecutor', null)
+    app.get('/sql', { schema: { hide: true } }, async () => {
+      throw new Problem(404, 'SQL_DISABLED', 'Not Found', {
+        detail: 'The SQL console is off; start marquee with --enable-sql (MARQUEE_ENABLE_SQL=1) to serve it.',
+      })
+    })
+    return
+  }
+
+  const executor = new ProcessExecutor({ size: opts.processes ?? 1 })
+  app.decorate('sqlExecutor', executor)
+  void executor.warmUp()
+  app.addHook('onClose', () => executor.close())
+  const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES }
+
+  app.get(
+    '/sql',
+    {
+      // HEAD would run the statement for nothing.
+      exposeHeadRoute: false,
+      onRequest: async (request) => checkRole(request),
+      schema: {
+        tags: ['sql'],
+        summary: 'Read-only SQL over the loaded dataset (analyst and admin keys)',
+        description:
+          'One SELECT, WITH, VALUES or EXPLAIN statement, on a read-only connection of the loaded generation; ' +
+          'anything that would write, ATTACH, PRAGMA, or a second statement is refused with 400. The ' +
+          `statement is stopped at the query deadline (503) and returns at most ${opts.rowLimit.toLocaleString('en')} ` +
+          'rows (`truncated: true` when there were more). JSON by default; CSV with `format=csv` or ' +
+          '`Accept: text/csv` (header row of the column names; `X-Truncated` says whether rows were cut).',
+        security: [{ bearer: [] }, { apiKey: [] }],
+        querystring: Type.Object(
+          {
+            q: Type.String({ minLength: 1, maxLength: 100_000, description: 'The SQL statement' }),
+            format: Type.Optional(
+              Type.Enum(['json', 'csv'], { description: 'Default: from Accept, else json' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: {
+            description: 'The result',
+            content: {
+              'application/json': { schema: SqlResultSchema },
+              'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row' } },
+            },
+          },
+          ...problemResponses(400, 401, 403, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const h = await request.dataset()
+      const dbPath = h.generation.dbPath
+      request.log.info({ sql: request.query.q.slice(0, 2000) }, 'sql console')
+      let result: SqlConsoleResult
+      try {
+        result = (await executor.run(
+          { dbPath, query: 'sqlConsole', args: [dbPath, request.query.q, limits] },
+          { signal: h.signal, deadlineAt: h.deadlineAt, timeoutMs: opts.queryTimeoutMs },
+        )) as SqlConsoleResult
+      } catch (err) {
+        if (err instanceof QueryDeadlineError && app.hasDecorator('metrics')) app.metrics.queryTimeouts.inc()
+        throw problemOf(err, opts.queryTimeoutMs)
+      }
+      reply.header('cache-control', 'no-store').header('vary', 'Accept')
+      reply.header('x-truncated', String(result.truncated))
+      if (negotiateFormat(request) === 'csv') {
+        let csv = csvLine(result.columns)
+        for (const row of result.rows) csv += csvLine(row)
+        return reply.type(CSV_TYPE).send(csv)
+      }
+      return result
+    },
+  )
+}
+
+export default fp(sqlRoutes, { name: 'marquee-sql', dependencies: ['marquee-dataset'] })

@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3'
+import { loadRegistry } from '../../db/queries/index.js'
+import { ConnectionCache } from '../../db/sqlite/connection.js'
+import { type QueryTask, serializeError, type TaskOutcome } from '../../pool/task.js'
+
+/**
+ * A query process (see process-executor.ts): runs registry queries one at a time, like a query
+ * worker thread, but as a process the server can kill at the deadline. Messages: the parent sends
+ * `{ id, task }`, this answers `{ id, outcome }`; `{ ready: true }` once it can take tasks.
+ */
+
+export interface TaskMessage {
+  id: number
+  task: QueryTask
+}
+export interface OutcomeMessage {
+  id: number
+  outcome: TaskOutcome
+}
+
+/** SQLite memory of this process at most (a runaway GROUP BY fails with "out of memory" instead). */
+const HEAP_LIMIT = 512 * 1024 * 1024
+
+function limitHeap(): void {
+  // Process-wide in SQLite; set through any connection.
+  const db = new Database(':memory:')
+  try {
+    db.pragma(`hard_heap_limit = ${HEAP_LIMIT}`)
+  } finally {
+    db.close()
+  }
+}
+
+async function main(): Promise<void> {
+  limitHeap()
+  const registry = await loadRegistry()
+  const connections = new ConnectionCache(2)
+
+  process.on('message', async (msg: TaskMessage) => {
+    let outcome: TaskOutcome
+    try {
+      const fn = registry.get(msg.task.query)
+      if (!fn) throw Object.assign(new Error(`no query named ${msg.task.query}`), { name: 'UnknownQuery' })
+      outcome = { ok: true, value: await fn(connections.get(msg.task.dbPath).db, ...msg.task.args) }
+    } catch (err) {
+      outcome = { ok: false, error: serializeError(err) }
+    }
+    process.send?.({ id: msg.id, outcome } satisfies OutcomeMessage)
+  })
+  // The server went away (or closed the channel): nothing left to answer.
+  process.on('disconnect', () => process.exit(0))
+  process.send?.({ ready: true })
+}
+
+main().catch((err) => {
+  process.stderr.write(`marquee query process failed to start: ${(err as Error).stack ?? err}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { checkConsoleSql, statementBody } from '../../../src/db/queries/sql-console.js'
+import { hashApiKey } from '../../../src/users/api-keys.js'
+import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
+import { json } from '../../helpers/http.js'
+import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+type Json = any
+
+const PROBLEM = /^application\/problem\+json/
+const TIMEOUT_MS = 1000
+const ROW_LIMIT = 50
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('the SQL console statement check (unit)', () => {
+  it('accepts queries only, after leading comments', () => {
+    assert.equal(statementBody('  -- a\n /* b */ select 1'), 'select 1')
+    for (const ok of [
+      'SELECT 1',
+      'with x as (select 1) select * from x',
+      'VALUES (1)',
+      'explain query plan select 1',
+    ]) {
+      checkConsoleSql(ok)
+    }
+    for (const bad of [
+      '',
+      '-- only a comment',
+      'DELETE FROM titles',
+      'PRAGMA writable_schema=1',
+      'ATTACH x AS y',
+    ]) {
+      assert.throws(() => checkConsoleSql(bad), { name: 'SqlRejectedError' }, bad)
+    }
+  })
+})
+
+describe('GET /sql', () => {
+  let server: TestServer
+  let off: TestServer
+  let cleanup: () => Promise<void>
+  const sql = (
+    q: string,
+    key: string | null = 'analyst-key',
+    init: { accept?: string; format?: string } = {},
+  ) =>
+    fetch(`${server.url}/sql?q=${encodeURIComponent(q)}${init.format ? `&format=${init.format}` : ''}`, {
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(init.accept ? { accept: init.accept } : {}),
+      },
+    })
+  const ok = async (q: string, key?: string) => {
+    const res = await sql(q, key)
+    assert.equal(res.status, 200, `${q}: ${await res.clone().text()}`)
+    return json(res)
+  }
+  const problem = async (q: string, status: number, code: string) => {
+    const res = await sql(q)
+    assert.equal(res.status, status, `${q}: ${await res.clone().text()}`)
+    assert.match(res.headers.get('content-type') ?? '', PROBLEM)
+    const body = await json(res)
+    assert.equal(body.code, code, q)
+    return body
+  }
+
+  before(async () => {
+    const tmp = await tempDir()
+    cleanup = tmp.cleanup
+    const { dbPath } = await buildTestDataset(tmp.dir)
+    const apiKeysFile = path.join(tmp.dir, 'keys.json')
+    await writeFile(
+      apiKeysFile,
+      JSON.stringify(
+        ['analyst', 'admin', 'user'].map((role) => ({ name: role, role, sha256: hashApiKey(`${role}-key`) })),
+      ),
+    )
+    server = await startTestServer({
+      dbPath,
+      apiKeysFile,
+      sqlEnabled: true,
+      sqlRowLimit: ROW_LIMIT,
+      queryTimeoutMs: TIMEOUT_MS,
+      maxEventLoopDelayMs: 0,
+    })
+    off = await startTestServer({ dbPath, apiKeysFile, poolSize: 1, maxEventLoopDelayMs: 0 })
+    await server.app.sqlExecutor?.warmUp()
+  })
+  after(async () => {
+    await server.close()
+    await off.close()
+    await cleanup()
+  })
+
+  it('is off unless enabled: 404 SQL_DISABLED, and not in the OpenAPI document', async () => {
+    const res = await fetch(`${off.url}/sql?q=select%201`, { headers: { authorization: 'Bearer admin-key' } })
+    assert.equal(res.status, 404)
+    assert.equal((await json(res)).code, 'SQL_DISABLED')
+    assert.equal((await json(await fetch(`${off.url}/openapi.json`))).paths['/sql'], undefined)
+    const spec = await json(await fetch(`${server.url}/openapi.json`))
+    assert.ok(spec.paths['/sql'].get.parameters.some((p: Json) => p.name === 'q'))
+  })
+
+  it('needs an analyst or admin key: 401 without, 403 for the user role', async () => {
+    const anonymous = await sql('select 1', null)
+    assert.equal(anonymous.status, 401)
+    assert.match(anonymous.headers.get('content-type') ?? '', PROBLEM)
+    const user = await sql('select 1', 'user-key')
+    assert.equal(user.status, 403)
+    assert.equal((await json(user)).code, 'FORBIDDEN')
+    assert.deepEqual((await ok('select 1 as one', 'admin-key')).rows, [[1]])
+  })
+
+  it('answers columns, rows and truncated; caps rows; JSON or CSV', async () => {
+    const r = await ok(
+      `SELECT id, primary_title, end_year FROM titles WHERE id IN (68646, 211915) ORDER BY id`,
+    )
+    assert.deepEqual(r, {
+      columns: ['id', 'primary_title', 'end_year'],
+      rows: [
+        [68646, 'The Godfather', null],
+        [211915, 'Amélie', null],
+      ],
+      truncated: false,
+    })
+    const capped = await sql('SELECT id FROM titles ORDER BY id')
+    assert.equal(capped.headers.get('x-truncated'), 'true')
+    const body = await json(capped)
+    assert.equal(body.rows.length, ROW_LIMIT)
+    assert.equal(body.truncated, true)
+    const exact = await ok(`SELECT id FROM titles ORDER BY id LIMIT ${ROW_LIMIT}`)
+    assert.equal(exact.truncated, false)
+
+    const csv = await sql(`SELECT 'a,b' AS "x y", 'say "hi"' AS q, NULL AS n, 2.5 AS f`, 'analyst-key', {
+      accept: 'text/csv',
+    })
+    assert.equal(csv.status, 200)
+    assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/)
+    assert.equal(await csv.text(), 'x y,q,n,f\r\n"a,b","say ""hi""",,2.5\r\n')
+    const viaFormat = await sql('select 1 as a', 'analyst-key', { format: 'csv' })
+    assert.equal(await viaFormat.text(), 'a\r\n1\r\n')
+
+    const odd = await ok(`SELECT 9007199254740993 AS big, x'00ff' AS blob, 'x' || char(10) AS nl`)
+    assert.deepEqual(odd.rows, [['9007199254740993', 'AP8=', 'x\n']])
+    const plan = await ok('EXPLAIN QUERY PLAN SELECT * FROM titles WHERE id = 1')
+    assert.ok(plan.rows.length > 0)
+    const cte = await ok(
+      'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5) SELECT sum(x) FROM c',
+    )
+    assert.deepEqual(cte.rows, [[15]])
+  })
+
+  it('refuses anything but one read-only query with 400, and the data stays as it was', async () => {
+    for (const q of [
+      'DELETE FROM titles',
+      "ATTACH DATABASE ':memory:' AS scratch",
+      'PRAGMA writable_schema=1',
+      'PRAGMA query_only=0',
+      'SELECT 1; DELETE FROM titles',
+      'select 1;select 2',
+      'WITH doomed AS (SELECT id FROM titles) DELETE FROM titles WHERE id IN (SELECT id FROM doomed)',
+      '/* sneaky */ DROP TABLE titles',
+      'BEGIN',
+      'VACUUM',
+      'EXPLAIN DELETE FROM titles',
+    ]) {
+      const body = await problem(q, 400, 'SQL_REJECTED')
+      assert.match(body.detail, /^Not run: /, q)
+    }
+    const broken = await problem('SELECT * FROM no_such_table', 400, 'SQL_ERROR')
+    assert.match(broken.detail, /no such table/)
+    await problem('SELECT * FRM titles', 400, 'SQL_ERROR')
+    await problem("SELECT load_extension('/tmp/x')", 400, 'SQL_ERROR')
+    assert.deepEqual((await ok('SELECT count(*) FROM titles')).rows, [[12 + FIXTURE.fillerCount]])
+  })
+
+  it('stops a runaway query at the deadline with 503 (its process killed), and keeps serving', async () => {
+    const executor = server.app.sqlExecutor!
+    const [pid] = executor.pids()
+    assert.ok(pid && alive(pid))
+    const started = Date.now()
+    const res = await sql(
+      'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c',
+    )
+    const elapsed = Date.now() - started
+    assert.equal(res.status, 503)
+    assert.match(res.headers.get('content-type') ?? '', PROBLEM)
+    assert.equal((await json(res)).code, 'QUERY_TIMEOUT')
+    assert.ok(elapsed >= TIMEOUT_MS - 50 && elapsed < TIMEOUT_MS + 1500, `answered after ${elapsed} ms`)
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(10)
+    assert.equal(alive(pid), false, 'the process running the statement is gone')
+    assert.equal(executor.stats().workersTerminated, 1)
+    // The pool keeps serving: the console (on the replacement process) and the API.
+    assert.deepEqual((await ok('SELECT 40 + 2')).rows, [[42]])
+    const title = await fetch(`${server.url}/titles/${FIXTURE.godfather}`)
+    assert.equal(title.status, 200)
+  })
+})
