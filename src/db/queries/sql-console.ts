@@ -136,7 +136,7 @@ export function runConsoleSql(
   return { columns, rows, truncated }
 }
 
-/** Read-only connections of the console, one per dataset file (a few generations at most). */
+/** Read-only connections of the console by dataset file: the generation in use, rarely two. */
 const connections = new Map<string, Database.Database>()
 
 /** The console's own read-only, query-only connection to `dbPath`: user SQL never shares the API's. */
@@ -146,12 +146,19 @@ export function consoleConnection(dbPath: string): Database.Database {
   db = new Database(dbPath, { readonly: true, fileMustExist: true })
   db.pragma('query_only = 1')
   connections.set(dbPath, db)
-  for (const [path, old] of connections) {
-    if (connections.size <= 2) break
-    connections.delete(path)
-    old.close()
-  }
   return db
+}
+
+/**
+ * Closes the console's connections to every file but `dbPath` (after a hot swap), so a retired
+ * generation's file is freed once it is unlinked. Call between statements.
+ */
+export function retainConsoleConnection(dbPath: string): void {
+  for (const [path, db] of connections) {
+    if (path === dbPath) continue
+    connections.delete(path)
+    db.close()
+  }
 }
 
 /**

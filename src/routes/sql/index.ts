@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-console.js'
 import { forbidden, Problem, queryTimeout, unauthorized } from '../../errors.js'
-import { poolBusy } from '../../plugins/dataset.js'
+import { type Generation, poolBusy } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { CSV_TYPE, csvLine, negotiateFormat } from '../../plugins/export.js'
 import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
@@ -100,6 +100,13 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
   app.decorate('sqlExecutor', executor)
   void executor.warmUp()
   app.addHook('onClose', () => executor.close())
+  // After a hot swap, the processes let go of the retired generation's file.
+  let served: string | null = null
+  app.dataset.events.on('acquire', (g: Generation) => {
+    if (g.dbPath === served) return
+    served = g.dbPath
+    executor.retain(g.dbPath)
+  })
   const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES }
 
   app.get(

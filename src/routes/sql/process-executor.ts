@@ -10,7 +10,7 @@ import {
   type RunOptions,
 } from '../../pool/task.js'
 import { workerUrl } from '../../pool/worker-url.js'
-import type { OutcomeMessage, TaskMessage } from './sql.worker.js'
+import type { OutcomeMessage, RetainMessage, TaskMessage } from './sql.worker.js'
 
 /**
  * A QueryExecutor whose tasks run in child processes, one task per process at a time; a task whose
@@ -225,6 +225,18 @@ export class ProcessExecutor implements QueryExecutor {
     this.#terminated++
     child.kill('SIGKILL')
     if (!this.#closed) this.#ensure(slot).catch(() => {})
+  }
+
+  /**
+   * Asks every process to close its connections to other dataset files than `dbPath` (a hot swap
+   * made it the served one), so retired generations' files are freed. A process handles it between
+   * tasks.
+   */
+  retain(dbPath: string): void {
+    for (const slot of this.#slots) {
+      const child = slot.child
+      if (child?.connected) child.send({ retain: dbPath } satisfies RetainMessage)
+    }
   }
 
   /** Live process ids (tests check that a killed one is gone). */

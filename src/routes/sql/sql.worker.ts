@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { loadRegistry } from '../../db/queries/index.js'
+import { retainConsoleConnection } from '../../db/queries/sql-console.js'
 import { ConnectionCache } from '../../db/sqlite/connection.js'
 import { type QueryTask, serializeError, type TaskOutcome } from '../../pool/task.js'
 
@@ -16,6 +17,10 @@ export interface TaskMessage {
 export interface OutcomeMessage {
   id: number
   outcome: TaskOutcome
+}
+/** Close every connection but those to `retain` (the generation served now). */
+export interface RetainMessage {
+  retain: string
 }
 
 /** SQLite memory of this process at most (a runaway GROUP BY fails with "out of memory" instead). */
@@ -35,8 +40,17 @@ async function main(): Promise<void> {
   limitHeap()
   const registry = await loadRegistry()
   const connections = new ConnectionCache(2)
+  const opened = new Set<string>()
 
-  process.on('message', async (msg: TaskMessage) => {
+  process.on('message', async (msg: TaskMessage | RetainMessage) => {
+    if ('retain' in msg) {
+      for (const path of opened) if (path !== msg.retain) connections.evict(path)
+      opened.clear()
+      opened.add(msg.retain)
+      retainConsoleConnection(msg.retain)
+      return
+    }
+    opened.add(msg.task.dbPath)
     let outcome: TaskOutcome
     try {
       const fn = registry.get(msg.task.query)

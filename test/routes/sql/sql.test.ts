@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { readdirSync, readlinkSync } from 'node:fs'
+import { copyFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
 import { checkConsoleSql, statementBody } from '../../../src/db/queries/sql-console.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
@@ -185,6 +187,44 @@ describe('GET /sql', () => {
     await problem('SELECT * FRM titles', 400, 'SQL_ERROR')
     await problem("SELECT load_extension('/tmp/x')", 400, 'SQL_ERROR')
     assert.deepEqual((await ok('SELECT count(*) FROM titles')).rows, [[12 + FIXTURE.fillerCount]])
+  })
+
+  it('runs on the generation the request pinned, and lets go of a retired one after a hot swap', async () => {
+    const executor = server.app.sqlExecutor!
+    const before = server.app.dataset.current()!
+    await ok('SELECT 1')
+    const [pid] = executor.pids()
+    const openFiles = () => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+          try {
+            return [readlinkSync(`/proc/${pid}/fd/${fd}`)]
+          } catch {
+            return []
+          }
+        })
+      } catch {
+        return null // not Linux
+      }
+    }
+    if (openFiles() === null) return
+    assert.ok(openFiles()!.includes(before.dbPath))
+    // A second generation: the same data in another file (as a refresh would swap in).
+    const next = path.join(path.dirname(before.dbPath), 'next.db')
+    await copyFile(before.dbPath, next)
+    const db = new Database(next)
+    db.prepare("UPDATE meta SET value = 'second' WHERE key = 'generation'").run()
+    db.prepare("UPDATE titles SET primary_title = 'Swapped' WHERE id = 68646").run()
+    db.close()
+    await server.app.dataset.load(next)
+    try {
+      assert.deepEqual((await ok('SELECT primary_title FROM titles WHERE id = 68646')).rows, [['Swapped']])
+      for (let i = 0; i < 100 && openFiles()!.includes(before.dbPath); i++) await sleep(10)
+      assert.ok(!openFiles()!.includes(before.dbPath), 'the retired generation is closed')
+      assert.ok(openFiles()!.includes(next))
+    } finally {
+      await server.app.dataset.load(before.dbPath)
+    }
   })
 
   it('stops a runaway query at the deadline with 503 (its process killed), and keeps serving', async () => {
