@@ -603,7 +603,8 @@ function serializerFor(reply: FastifyReply, schema: Record<string, unknown>): (i
   return reply.compileSerializationSchema(schema) as (item: unknown) => string
 }
 
-function addVary(reply: FastifyReply, header: string): void {
+/** Adds `header` to Vary, keeping what is there (CORS adds Origin). */
+export function addVary(reply: FastifyReply, header: string): void {
   const current = reply.getHeader('vary')
   if (current === undefined) reply.header('vary', header)
   else if (

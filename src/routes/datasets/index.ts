@@ -7,7 +7,7 @@ import { datasetPath } from '../../datasets/reader.js'
 import { badRequest } from '../../errors.js'
 import type { IngestSummary } from '../../ingest/manifest.js'
 import { problemResponses } from '../../plugins/docs.js'
-import { NDJSON_TYPE, negotiateFormat } from '../../plugins/export.js'
+import { addVary, NDJSON_TYPE, negotiateFormat } from '../../plugins/export.js'
 import { RowCursor } from './rows.js'
 import { DatasetNameSchema, DatasetsSchema, RowsPageSchema } from './schemas.js'
 
@@ -154,7 +154,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
         throw param('limit', `must be at most ${JSON_ROWS_MAX} for JSON; ask for NDJSON to stream more`)
       }
       const limit = request.query.limit ?? (ndjson ? Number.POSITIVE_INFINITY : 100)
-      reply.header('vary', 'Accept')
+      addVary(reply, 'Accept')
 
       // Stops the skip (and the page) when the client goes away before the answer.
       const gone = new AbortController()

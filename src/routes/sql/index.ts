@@ -6,7 +6,7 @@ import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-co
 import { forbidden, Problem, queryTimeout, unauthorized } from '../../errors.js'
 import { type Generation, poolBusy } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
-import { CSV_TYPE, csvLine, negotiateFormat } from '../../plugins/export.js'
+import { addVary, CSV_TYPE, csvLine, negotiateFormat } from '../../plugins/export.js'
 import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
 import { ProcessExecutor } from './process-executor.js'
 
@@ -160,7 +160,8 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
         if (err instanceof QueryDeadlineError && app.hasDecorator('metrics')) app.metrics.queryTimeouts.inc()
         throw problemOf(err, opts.queryTimeoutMs)
       }
-      reply.header('cache-control', 'no-store').header('vary', 'Accept')
+      reply.header('cache-control', 'no-store')
+      addVary(reply, 'Accept')
       reply.header('x-truncated', String(result.truncated))
       if (negotiateFormat(request) === 'csv') {
         let csv = csvLine(result.columns)
