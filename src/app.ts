@@ -11,8 +11,10 @@ import errorsPlugin from './plugins/errors.js'
 import exportPlugin from './plugins/export.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
+import reloadPlugin from './plugins/reload.js'
 import requestContextPlugin from './plugins/request-context.js'
 import usersPlugin from './plugins/users.js'
+import adminRoutes from './routes/admin/index.js'
 import datasetRoutes from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
 import nameRoutes from './routes/names/index.js'
@@ -71,10 +73,13 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     inlinePointLookups: config.inlinePointLookups,
     ...opts.dataset,
   })
+  // Hot swaps: SIGHUP, POST /admin/reload, and a watch of the database file.
+  await app.register(reloadPlugin, { dbPath: config.dbPath, watchMs: config.watchDbMs })
   await app.register(usersPlugin, { service: usersService })
   // Before the routes: list routes with `config.export` get CSV and NDJSON exports.
   await app.register(exportPlugin, { queryTimeoutMs: config.queryTimeoutMs })
   await app.register(systemRoutes)
+  await app.register(adminRoutes)
   await app.register(meRoutes, { prefix: '/me' })
   await app.register(titleRoutes)
   await app.register(nameRoutes)

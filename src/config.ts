@@ -33,6 +33,8 @@ export interface Config {
   readonly corsOrigin: string | null
   /** Event-loop delay (ms) past which new data requests get 503; 0 turns the check off. */
   readonly maxEventLoopDelayMs: number
+  /** Check the database file every this many ms (and on file events) and hot-swap a newer one; 0: off. */
+  readonly watchDbMs: number
   /** Serve GET /sql (read-only SQL for analyst and admin keys). */
   readonly sqlEnabled: boolean
   /** Rows GET /sql returns at most (the answer says `truncated`). */
@@ -194,6 +196,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'event-loop delay in ms past which data requests get 503 (0: off)',
   },
   {
+    key: 'watchDbMs',
+    flag: '--watch-db',
+    env: 'MARQUEE_WATCH_DB_MS',
+    kind: 'int',
+    min: 0,
+    max: 3_600_000,
+    description: 'hot-swap a newer database file: check every N ms and on file events (0: off)',
+  },
+  {
     key: 'sqlEnabled',
     flag: '--enable-sql',
     env: 'MARQUEE_ENABLE_SQL',
@@ -230,6 +241,7 @@ export const DEFAULTS: Config = {
   rateLimitPerMinute: 0,
   corsOrigin: null,
   maxEventLoopDelayMs: 1000,
+  watchDbMs: 2000,
   sqlEnabled: false,
   sqlRowLimit: 10_000,
 }

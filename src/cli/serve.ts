@@ -30,11 +30,22 @@ export default async function serve(opts: Record<string, unknown>): Promise<numb
   const { app } = server
   app.log.info(`marquee serving on ${server.url} (docs at ${server.url}/docs)`)
   const exit = new Promise<number>((resolve) => handleSignals(server, resolve))
+  // SIGHUP: load the database file now if it holds a newer generation (hot swap, no request dropped).
+  const onHangup = () => {
+    app.datasetReload
+      .reload('SIGHUP')
+      .then((r) => {
+        if (!r.changed)
+          app.log.info({ generation: r.generation }, 'SIGHUP: the database holds the generation served')
+      })
+      .catch((err) => app.log.error({ err }, 'SIGHUP: reload failed'))
+  }
+  process.on('SIGHUP', onHangup)
 
   if (app.dataset.current() === null) {
     buildFirstDataset(config, app.log, app.metrics, building.signal)
       .then(async (summary) => {
-        await app.dataset.load(config.dbPath)
+        await app.datasetReload.reload('built')
         app.log.info({ generation: summary.generation, ms: summary.durationMs }, 'dataset ready')
       })
       .catch((err) => {
@@ -42,5 +53,8 @@ export default async function serve(opts: Record<string, unknown>): Promise<numb
         app.log.error({ err }, 'could not build the dataset; /ready stays 503')
       })
   }
-  return exit.then((code) => (code === 0 ? EXIT.OK : EXIT.FAILURE))
+  return exit.then((code) => {
+    process.removeListener('SIGHUP', onHangup)
+    return code === 0 ? EXIT.OK : EXIT.FAILURE
+  })
 }

@@ -131,6 +131,25 @@ export class QueryPool implements QueryExecutor {
     this.#workerData.warmDbPath = dbPath
   }
 
+  /**
+   * Closes every worker's connection to a dataset file no request uses any more (a generation that
+   * drained after a hot swap), so that the file's space is freed once it is unlinked or replaced.
+   * Idle workers only run JavaScript for a task, so each gets one (held briefly, so that concurrent
+   * ones spread over the workers), until every live worker has answered.
+   */
+  async evict(dbPath: string, rounds = 20): Promise<void> {
+    const done = new Set<unknown>()
+    // A signal exempts the tasks from piscina's queue limit, which must stay for requests' tasks.
+    const signal = new AbortController().signal
+    for (let i = 0; i < rounds; i++) {
+      const tasks = Array.from({ length: this.#piscina.maxThreads }, () =>
+        this.#piscina.run({ ping: null, evict: dbPath, holdMs: 5 }, { signal }).catch(() => null),
+      )
+      for (const outcome of await Promise.all(tasks)) if (outcome?.ok) done.add(outcome.value)
+      if (this.threadIds().every((t) => done.has(t))) return
+    }
+  }
+
   /** Thread ids of the live workers. */
   threadIds(): number[] {
     return this.#piscina.threads.map((t) => t.threadId)

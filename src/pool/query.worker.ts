@@ -22,6 +22,8 @@ export interface WorkerData {
 export interface Ping {
   ping: string | null
   holdMs?: number
+  /** A dataset file to close the connection to (QueryPool.evict). */
+  evict?: string
 }
 
 const data = (workerData ?? {}) as WorkerData
@@ -48,6 +50,7 @@ async function boot(): Promise<(task: QueryTask | Ping) => Promise<TaskOutcome>>
   return async function runQuery(task) {
     try {
       if ('ping' in task) {
+        if (task.evict) connections.evict(task.evict)
         if (task.ping) connections.get(task.ping)
         if (task.holdMs) await new Promise((resolve) => setTimeout(resolve, task.holdMs))
         return { ok: true, value: threadId }
