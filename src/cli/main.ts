@@ -40,6 +40,7 @@ function buildCli(): Command {
       'rateLimitPerMinute',
       'corsOrigin',
       'maxEventLoopDelayMs',
+      'watchDbMs',
       'sqlEnabled',
       'sqlRowLimit',
     ],
@@ -88,10 +89,22 @@ function buildCli(): Command {
   addSettingOptions(
     program
       .command('update')
-      .description('Download, then refresh the database in place (or rebuild with --full)'),
+      .description(
+        'Download, then refresh the database from the new files: only the changed rows (or rebuild with --full)',
+      ),
     ['dbPath', 'dataDir'],
   )
     .option('--full', 'rebuild the whole database instead of applying only the changes')
+    .option('--skip-download', 'use the files already in the data directory (also when --data is given)')
+    .addOption(
+      new Option(
+        '--base-url <url>',
+        'dataset base URL; repeat for mirrors (the first to answer wins) [env MARQUEE_DOWNLOAD_BASE_URL]',
+      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .addOption(
+      new Option('--concurrency <n>', 'files downloaded at once').argParser(parsePositiveInt).default(3),
+    )
     .action(run(() => import('./update.js')))
 
   const keys = program

@@ -16,7 +16,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { copyFile, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
+import { copyFile, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import type { Worker } from 'node:worker_threads'
@@ -236,6 +236,7 @@ export async function update(opts: UpdateOptions): Promise<UpdateSummary> {
   const dbPath = resolve(opts.dbPath)
   const emit = (e: UpdateProgress) => opts.onProgress?.(e)
   if (opts.signal?.aborted) throw aborted(opts.signal)
+  await mkdir(dirname(dbPath), { recursive: true })
   const unlock = await lock(dbPath)
   try {
     const base = readBase(dbPath)
