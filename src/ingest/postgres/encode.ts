@@ -247,8 +247,9 @@ const NUL_REASON = 'a text field holds a NUL character, which PostgreSQL cannot 
  * The batch with its text as UTF-8 bytes: raw batches are already; a batch the parser had to
  * decode (invalid UTF-8, replaced by U+FFFD) is encoded back, field by field.
  */
-export function rawText(b: ColumnarBatch, layout: Layout): { u: Uint8Array; up: Int32Array } {
-  if (b.utf8 && b.utf8Pos) return { u: b.utf8, up: b.utf8Pos }
+export function rawText(b: ColumnarBatch, layout: Layout): { u: Buffer; up: Int32Array } {
+  if (b.utf8 && b.utf8Pos)
+    return { u: Buffer.from(b.utf8.buffer, b.utf8.byteOffset, b.utf8.byteLength), up: b.utf8Pos }
   const n = b.rows * layout.textCols
   const up = new Int32Array(2 * n)
   const parts: Buffer[] = []
@@ -287,42 +288,64 @@ function field(out: CopyBuffer, u: Uint8Array, up: Int32Array, p: number): boole
 const COMMA = 44
 
 /**
- * Writes `(value, id)` rows for each distinct comma-separated value of bytes `u[s..e)`
- * (title_genres, name_professions); false on a NUL byte (nothing written then).
+ * The distinct comma-separated values of bytes `u[s..e)` (genres, professions), or null when one
+ * holds a NUL (the row is then skipped).
  */
-function listRows(out: CopyBuffer, u: Uint8Array, s: number, e: number, id: number): boolean {
-  const mark = out.mark()
+function listValues(u: Buffer, s: number, e: number): string[] | null {
+  const out: string[] = []
   let from = s
-  // Start and end of the values written so far (lists hold a handful).
-  const seen: number[] = []
   for (let i = s; i <= e; i++) {
-    if (i < e && u[i] !== COMMA) continue
-    const a = from
+    if (i < e && u[i] !== COMMA) {
+      if (u[i] === 0) return null
+      continue
+    }
+    if (i > from) {
+      const v = u.toString('utf8', from, i)
+      if (!out.includes(v)) out.push(v)
+    }
     from = i + 1
-    if (i === a) continue
-    let dup = false
-    for (let j = 0; j < seen.length && !dup; j += 2) {
-      const x = seen[j]
-      if (seen[j + 1] - x !== i - a) continue
-      dup = true
-      for (let k = 0; k < i - a; k++) {
-        if (u[x + k] !== u[a + k]) {
-          dup = false
-          break
-        }
+  }
+  return out
+}
+
+/**
+ * Rows of a (value, id) table keyed by value first (title_genres, name_professions), gathered while
+ * the file streams and written at its end in key order: the primary key's sort then finds its
+ * input already sorted (measured: 2.7 s of server CPU for title_genres in file order, 1M titles).
+ */
+class Grouped {
+  private readonly groups = new Map<string, { ids: Int32Array; n: number }>()
+
+  add(value: string, id: number): void {
+    let g = this.groups.get(value)
+    if (!g) {
+      g = { ids: new Int32Array(1024), n: 0 }
+      this.groups.set(value, g)
+    }
+    if (g.n === g.ids.length) {
+      const bigger = new Int32Array(g.ids.length * 2)
+      bigger.set(g.ids)
+      g.ids = bigger
+    }
+    g.ids[g.n++] = id
+  }
+
+  /** Writes every row in (value bytes, id) order, as the "C" collation sorts them. */
+  writeTo(out: CopyBuffer): void {
+    const values = [...this.groups.keys()].map((v) => ({ v, bytes: Buffer.from(v, 'utf8') }))
+    values.sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    for (const { v, bytes } of values) {
+      const g = this.groups.get(v)!
+      const ids = g.ids.subarray(0, g.n).sort()
+      for (let i = 0; i < ids.length; i++) {
+        out.text(bytes, 0, bytes.length)
+        out.tab()
+        out.int(ids[i])
+        out.eol()
       }
     }
-    if (dup) continue
-    seen.push(a, i)
-    if (!out.text(u, a, i)) {
-      out.reset(mark)
-      return false
-    }
-    out.tab()
-    out.int(id)
-    out.eol()
+    this.groups.clear()
   }
-  return true
 }
 
 export class TitlesEncoder extends Encoder {
@@ -348,6 +371,7 @@ export class TitlesEncoder extends Encoder {
     { table: 'title_genres', columns: ['genre', 'title_id'] },
   ]
   private readonly doc: DocWriter
+  private readonly genres = new Grouped()
 
   constructor(ctx: EncodeContext, file: string) {
     super(ctx, file)
@@ -355,12 +379,16 @@ export class TitlesEncoder extends Encoder {
     this.doc = new DocWriter(this.bufs[1])
   }
 
+  override end(): void {
+    this.genres.writeTo(this.bufs[2])
+  }
+
   batch(b: ColumnarBatch): void {
     const l = layoutOf(this.dataset)
     const s = slotsOf(l)
     const { u, up } = rawText(b, l)
     const nums = b.nums
-    const [titles, docs, genres] = this.bufs
+    const [titles, docs] = this.bufs
     const ctx = this.ctx
     const haveRatings = ctx.loaded.has('title.ratings')
     const ratings = ctx.ratings
@@ -410,8 +438,8 @@ export class TitlesEncoder extends Encoder {
       titles.num(nums[nb + nRuntime])
       titles.tab()
       ok = field(titles, u, up, pGenres) && ok
-      if (ok && up[pGenres] >= 0) ok = listRows(genres, u, up[pGenres], up[pGenres + 1], id)
-      if (!ok) {
+      const genres = ok && up[pGenres] >= 0 ? listValues(u, up[pGenres], up[pGenres + 1]) : []
+      if (!ok || genres === null) {
         titles.reset(mark)
         this.badRow(b, r, NUL_REASON)
         continue
@@ -438,6 +466,7 @@ export class TitlesEncoder extends Encoder {
       this.doc.addBytes(u, up[pPrimary], up[pPrimary + 1], 'A')
       if (up[pOriginal] >= 0) this.doc.addBytes(u, up[pOriginal], up[pOriginal + 1], 'B')
       docs.eol()
+      for (const g of genres) this.genres.add(g, id)
 
       this.sent++
       ctx.titleIds.add(id)
@@ -465,6 +494,7 @@ export class NamesEncoder extends Encoder {
   ]
   private readonly doc: DocWriter
   private readonly titleRefs: RefTracker
+  private readonly professions = new Grouped()
 
   constructor(ctx: EncodeContext, file: string) {
     super(ctx, file)
@@ -473,12 +503,16 @@ export class NamesEncoder extends Encoder {
     this.titleRefs = ctx.refs.tracker(this.dataset, 'title')
   }
 
+  override end(): void {
+    this.professions.writeTo(this.bufs[2])
+  }
+
   batch(b: ColumnarBatch): void {
     const l = layoutOf(this.dataset)
     const s = slotsOf(l)
     const { u, up } = rawText(b, l)
     const { nums, ids, idPos } = b
-    const [names, docs, professions] = this.bufs
+    const [names, docs] = this.bufs
     const ctx = this.ctx
     const ratings = ctx.ratings
     const rated = ratings.n > 0
@@ -503,7 +537,6 @@ export class NamesEncoder extends Encoder {
       }
       const pProf = tb + cProf
       const mark = names.mark()
-      const profMark = professions.mark()
       names.int(id)
       names.tab()
       let ok = field(names, u, up, pName)
@@ -515,10 +548,9 @@ export class NamesEncoder extends Encoder {
       ok = field(names, u, up, pProf) && ok
       names.tab()
       ok = field(names, u, up, tb + cKnown) && ok
-      if (ok && up[pProf] >= 0) ok = listRows(professions, u, up[pProf], up[pProf + 1], id)
-      if (!ok) {
+      const professions = ok && up[pProf] >= 0 ? listValues(u, up[pProf], up[pProf + 1]) : []
+      if (!ok || professions === null) {
         names.reset(mark)
-        professions.reset(profMark)
         this.badRow(b, r, NUL_REASON)
         continue
       }
@@ -541,6 +573,7 @@ export class NamesEncoder extends Encoder {
       this.doc.begin()
       this.doc.addBytes(u, up[pName], up[pName + 1], 'A')
       docs.eol()
+      for (const p of professions) this.professions.add(p, id)
 
       this.sent++
       ctx.nameIds.add(id)
