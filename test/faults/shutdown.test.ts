@@ -66,6 +66,8 @@ describe('SIGTERM under load', () => {
             ...process.env,
             MARQUEE_LOG_LEVEL: 'info',
             MARQUEE_SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? '15000',
+            // As in every test server: a busy machine must not turn into load-shedding 503s.
+            MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',
           },
         },
       )
@@ -160,9 +162,13 @@ describe('SIGTERM under load', () => {
 
       // Warm: the dataset is loaded and every kind of request has been answered once.
       for (const p of paths) {
-        const res = await fetch(`${url}${p}`, { headers: { authorization: `Bearer ${key}` } })
-        assert.ok(res.status < 500, `${p}: ${res.status}`)
-        await res.arrayBuffer()
+        let status = 0
+        for (let i = 0; i < 20 && (status === 0 || status === 503); i++) {
+          const res = await fetch(`${url}${p}`, { headers: { authorization: `Bearer ${key}` } })
+          await res.arrayBuffer()
+          status = res.status
+        }
+        assert.ok(status < 500, `${p}: ${status}`)
       }
       const loops = Array.from({ length: LOOPS }, (_, i) => loop(i))
       const answered = () => outcomes.filter((o) => o.status !== undefined).length

@@ -22,7 +22,7 @@ import { tempDir } from '../helpers/server.js'
  * FC_SEED and FC_RUNS reproduce or widen a run.
  */
 
-const RUNS = Number(process.env.FC_RUNS ?? 120)
+const RUNS = Number(process.env.FC_RUNS ?? 100)
 const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
 /** A read that takes longer than this has hung. */
 const DEADLINE_MS = 5000

@@ -23,7 +23,7 @@ import {
  * FC_RUNS and FC_SEED widen or replay a run.
  */
 
-const RUNS = Number(process.env.FC_RUNS ?? 120)
+const RUNS = Number(process.env.FC_RUNS ?? 100)
 const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED)
 const REQUEST_TIMEOUT_MS = 10_000
 
