@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Problem } from '../errors.js'
 
 export interface Metrics {
   readonly registry: Registry
@@ -23,8 +24,9 @@ declare module 'fastify' {
 
 /**
  * Prometheus metrics at GET /metrics: request durations per route and status, event loop, heap and
- * RSS, the query pool (threads, busy threads, utilisation, queue length, terminated workers), query
- * deadline expiries, the loaded dataset generation, and the progress of an ingest in this process.
+ * RSS, error answers by problem code, the query pool (threads, busy threads, utilisation, queue
+ * length, terminated workers), query deadline expiries, the loaded dataset generation, and the
+ * progress of an ingest run by this process.
  */
 async function metricsPlugin(app: FastifyInstance) {
   const registry = new Registry()
@@ -96,6 +98,29 @@ async function metricsPlugin(app: FastifyInstance) {
       const info = app.hasDecorator('dataset') ? app.dataset.info() : null
       if (info) this.set({ generation: info.generation }, 1)
     },
+  })
+
+  // Error answers by status and problem code, so a dashboard tells load shedding (503 OVERLOADED,
+  // POOL_BUSY), deadlines (503 QUERY_TIMEOUT), rate limits (429) and bad input (400) apart. The
+  // code is the one the errors plugin puts in the problem+json body.
+  const problems = new Counter({
+    name: 'marquee_http_problems_total',
+    help: 'Error answers (problem+json) by status and problem code',
+    labelNames: ['status', 'code'],
+    registers: [registry],
+  })
+  app.addHook('onError', async (_request, _reply, err) => {
+    const e = err as FastifyError & Partial<Problem>
+    const status = e instanceof Problem ? e.status : e.validation ? 400 : (e.statusCode ?? 500)
+    const code =
+      e instanceof Problem
+        ? e.code
+        : e.validation
+          ? 'BAD_REQUEST'
+          : status < 500
+            ? (e.code ?? 'BAD_REQUEST')
+            : 'INTERNAL'
+    problems.inc({ status: String(status), code })
   })
 
   app.addHook('onResponse', async (request, reply) => {

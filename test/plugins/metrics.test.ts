@@ -113,7 +113,19 @@ describe('GET /metrics over a loaded dataset', () => {
     const res = await fetch(`${server.url}/probe/hold/5000`)
     assert.equal(res.status, 503)
     assert.equal((await json(res)).code, 'QUERY_TIMEOUT')
-    assert.equal(sample(await scrape(), 'marquee_query_deadline_expiries_total'), (before ?? 0) + 1)
+    const text = await scrape()
+    assert.equal(sample(text, 'marquee_query_deadline_expiries_total'), (before ?? 0) + 1)
+    assert.equal(sample(text, 'marquee_http_problems_total', '{status="503",code="QUERY_TIMEOUT"}'), 1)
+  })
+
+  it('counts error answers by status and problem code', async () => {
+    const bad = await fetch(`${server.url}/titles?limit=0`)
+    assert.equal((await json(bad)).code, 'BAD_REQUEST')
+    const missing = await fetch(`${server.url}/titles/tt9999999`)
+    assert.equal((await json(missing)).code, 'NOT_FOUND')
+    const text = await scrape()
+    assert.equal(sample(text, 'marquee_http_problems_total', '{status="400",code="BAD_REQUEST"}'), 1)
+    assert.equal(sample(text, 'marquee_http_problems_total', '{status="404",code="NOT_FOUND"}'), 1)
   })
 
   it('names the loaded dataset generation, and follows a swap to another', async () => {
