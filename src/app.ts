@@ -4,10 +4,11 @@ import { v7 as uuidv7 } from 'uuid'
 import pkg from '../package.json' with { type: 'json' }
 import type { Config } from './config.js'
 import { REQUEST_ID_PATTERN } from './context/request-context.js'
+import { Problem } from './errors.js'
 import { loggerOptions } from './logger.js'
 import datasetPlugin, { type DatasetPluginOptions } from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin from './plugins/errors.js'
+import errorsPlugin, { sendProblem } from './plugins/errors.js'
 import exportPlugin from './plugins/export.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -45,6 +46,12 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : uuidv7()
+    },
+    // Requests the router refuses before any hook runs (a bad %-escape, an overlong parameter)
+    // still get problem+json with their request id.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id)
+      sendProblem(reply, request, new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail: error.message }))
     },
     // Idle keep-alive sockets close at shutdown; in-flight requests finish.
     forceCloseConnections: 'idle',

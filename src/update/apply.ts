@@ -50,10 +50,67 @@ function distinct(list: string | null): string[] {
   return list === null ? [] : [...new Set(list.split(','))]
 }
 
+/** How the columns of a dataset (catalogue order) map to its table, for in-place updates. */
+interface UpdateSpec {
+  table: string
+  /** Catalogue column index -> table column, for the key (WHERE) and the values (SET). */
+  key: [number, string][]
+  columns: Record<number, string>
+}
+
+const UPDATE_SPECS: Partial<Record<DatasetName, UpdateSpec>> = {
+  'title.basics': {
+    table: 'titles',
+    key: [[0, 'id']],
+    columns: {
+      1: 'title_type',
+      2: 'primary_title',
+      3: 'original_title',
+      4: 'is_adult',
+      5: 'start_year',
+      6: 'end_year',
+      7: 'runtime_minutes',
+      8: 'genres',
+    },
+  },
+  'name.basics': {
+    table: 'names',
+    key: [[0, 'id']],
+    columns: {
+      1: 'primary_name',
+      2: 'birth_year',
+      3: 'death_year',
+      4: 'primary_profession',
+      5: 'known_for_titles',
+    },
+  },
+  'title.akas': {
+    table: 'akas',
+    key: [
+      [0, 'title_id'],
+      [1, 'ordering'],
+    ],
+    columns: { 2: 'title', 3: 'region', 4: 'language', 5: 'types', 6: 'attributes', 7: 'is_original_title' },
+  },
+  'title.episode': {
+    table: 'episodes',
+    key: [[0, 'id']],
+    columns: { 1: 'parent_id', 2: 'season_number', 3: 'episode_number' },
+  },
+  'title.principals': {
+    table: 'principals',
+    key: [
+      [0, 'title_id'],
+      [1, 'ordering'],
+    ],
+    columns: { 2: 'name_id', 3: 'category', 4: 'job', 5: 'characters' },
+  },
+}
+
 export interface ApplyContext {
   /** The datasets the database was built from (titles get ratings only when title.ratings is one). */
   loaded: ReadonlySet<DatasetName>
-  /** The new title.ratings (empty when it is not loaded). */
+  /** The new title.ratings (empty when it is not loaded), set when its diff arrives. */
   ratings: RatingsTable
 }
 
@@ -194,7 +251,57 @@ export class Applier {
       : { avg: num(this.ctx.ratings.avg[i]), votes: this.ctx.ratings.votes[i] }
   }
 
-  /** Applies one file's diff: its deletes first (changed rows included), then its inserts. */
+  /** The value of catalogue column c of row r, as the ingest stores it. */
+  private valueOf(l: Layout, b: ColumnarBatch, r: number, c: number): unknown {
+    const slot = l.slots[c]
+    if (slot.num >= 0) {
+      const v = b.nums[r * l.numCols + slot.num]
+      // isAdult: \N is stored as 0.
+      if (Number.isNaN(v)) return l.spec.name === 'title.basics' && c === 4 ? 0 : null
+      return v
+    }
+    return textOf(b, l, r, slot.text)
+  }
+
+  /**
+   * Rows whose key stays: UPDATE of the columns that changed only, so that indexes on the others
+   * are left alone. `each` runs first for what the row feeds elsewhere (genres, FTS, popularity)
+   * and may add columns to set.
+   */
+  private updates(
+    d: FileDiff,
+    each?: (b: ColumnarBatch, r: number, mask: number, id: number) => Record<string, unknown> | undefined,
+  ): void {
+    const spec = UPDATE_SPECS[d.dataset]
+    if (!spec || d.updateRows === 0) return
+    const l = layoutOf(d.dataset)
+    let k = 0
+    parseLines(d.dataset, d.updates, (b) => {
+      for (let r = 0; r < b.rows; r++) {
+        const mask = d.updateMasks[k++]
+        const id = b.nums[r * l.numCols + l.keyNums[0]]
+        const extra = each?.(b, r, mask, id) ?? {}
+        const cols: string[] = []
+        const args: unknown[] = []
+        for (const [c, name] of Object.entries(spec.columns)) {
+          if ((mask & (1 << Number(c))) === 0) continue
+          cols.push(name)
+          args.push(this.valueOf(l, b, r, Number(c)))
+        }
+        for (const [name, v] of Object.entries(extra)) {
+          cols.push(name)
+          args.push(v)
+        }
+        if (cols.length === 0) continue
+        for (const [c] of spec.key) args.push(this.valueOf(l, b, r, c))
+        this.st(
+          `UPDATE ${spec.table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${spec.key.map(([, n]) => `${n} = ?`).join(' AND ')}`,
+        ).run(args)
+      }
+    })
+  }
+
+  /** Applies one file's diff: its deletes first, then rows changed in place, then its inserts. */
   apply(d: FileDiff): void {
     switch (d.dataset) {
       case 'title.ratings':
@@ -221,7 +328,11 @@ export class Applier {
     }
   }
 
+  /** Titles whose vote count changed (names.popularity sums them). */
+  private readonly votesChanged = new Set<number>()
+
   private ratings(d: FileDiff): void {
+    for (const id of d.votesChanged ?? []) this.votesChanged.add(id)
     // The rating columns of titles; names.popularity follows from name.basics' diff.
     if (!this.ctx.loaded.has('title.basics')) return
     const clear = this.st('UPDATE titles SET average_rating = NULL, num_votes = 0 WHERE id = ?')
@@ -229,13 +340,15 @@ export class Applier {
     const set = this.st('UPDATE titles SET average_rating = ?, num_votes = ? WHERE id = ?')
     const l = layoutOf('title.ratings')
     const s = slotsOf(l)
-    parseLines(d.dataset, d.inserts, (b) => {
+    const each = (b: ColumnarBatch) => {
       for (let r = 0; r < b.rows; r++) {
         const id = b.nums[r * l.numCols + s.tconst.num]
         const v = this.votesOf(id)
         set.run(v.avg, v.votes, id)
       }
-    })
+    }
+    parseLines(d.dataset, d.updates, each)
+    parseLines(d.dataset, d.inserts, each)
   }
 
   private titles(d: FileDiff): void {
@@ -251,10 +364,25 @@ export class Applier {
       this.titlesExisted.add(id)
       this.count('titles', -del.run(id).changes)
     }
+    const insGenre = this.st('INSERT OR IGNORE INTO title_genres (genre, title_id) VALUES (?, ?)')
+    const lt = layoutOf('title.basics')
+    const st = slotsOf(lt)
+    this.updates(d, (b, r, mask, id) => {
+      // A new primary or original title: a new FTS row.
+      if (mask & ((1 << 2) | (1 << 3))) this.ftsTitles.add(id)
+      if (mask & (1 << 8)) {
+        for (const g of distinct(find.get(id) as string | null)) {
+          this.count('title_genres', -delGenre.run(g, id).changes)
+        }
+        for (const g of distinct(textOf(b, lt, r, st.genres.text))) {
+          this.count('title_genres', insGenre.run(g, id).changes)
+        }
+      }
+      return undefined
+    })
     const ins =
       this.st(`INSERT INTO titles (id, title_type, primary_title, original_title, is_adult, start_year,
       end_year, runtime_minutes, genres, average_rating, num_votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    const insGenre = this.st('INSERT OR IGNORE INTO title_genres (genre, title_id) VALUES (?, ?)')
     const l = layoutOf('title.basics')
     const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {
@@ -307,9 +435,30 @@ export class Applier {
       this.namesFtsDeletes.push(id)
       this.count('names', -del.run(id).changes)
     }
+    const insProf = this.st('INSERT OR IGNORE INTO name_professions (profession, name_id) VALUES (?, ?)')
+    const ln = layoutOf('name.basics')
+    const sn = slotsOf(ln)
+    this.updates(d, (b, r, mask, id) => {
+      if (mask & (1 << 1)) {
+        this.namesFtsDeletes.push(id)
+        this.namesFtsInserts.set(id, textOf(b, ln, r, sn.primaryName.text))
+      }
+      if (mask & (1 << 4)) {
+        for (const p of distinct(find.get(id) as string | null)) {
+          this.count('name_professions', -delProf.run(p, id).changes)
+        }
+        for (const p of distinct(textOf(b, ln, r, sn.primaryProfession.text))) {
+          this.count('name_professions', insProf.run(p, id).changes)
+        }
+      }
+      // Popularity moves with the known-for titles, and with their votes.
+      const q = 2 * (r * ln.idListCols + sn.knownForTitles.ids)
+      let moved = (mask & (1 << 5)) !== 0
+      for (let i = b.idPos[q]; i < b.idPos[q + 1] && !moved; i++) moved = this.votesChanged.has(b.ids[i])
+      return moved ? { popularity: this.popularityOf(b, ln, r, sn.knownForTitles.ids) } : undefined
+    })
     const ins = this.st(`INSERT INTO names (id, primary_name, birth_year, death_year, primary_profession,
       known_for_titles, popularity) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-    const insProf = this.st('INSERT OR IGNORE INTO name_professions (profession, name_id) VALUES (?, ?)')
     const l = layoutOf('name.basics')
     const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {
@@ -345,6 +494,10 @@ export class Applier {
       this.count('akas', -del.run(d.deletes[i], d.deletes[i + 1]).changes)
       this.ftsTitles.add(d.deletes[i])
     }
+    this.updates(d, (_b, _r, mask, id) => {
+      if (mask & (1 << 2)) this.ftsTitles.add(id)
+      return undefined
+    })
     const ins = this.st(`INSERT INTO akas (title_id, ordering, title, region, language, types, attributes,
       is_original_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
     const l = layoutOf('title.akas')
@@ -372,6 +525,7 @@ export class Applier {
   private episodes(d: FileDiff): void {
     const del = this.st('DELETE FROM episodes WHERE id = ?')
     for (const id of d.deletes) this.count('episodes', -del.run(id).changes)
+    this.updates(d)
     const ins = this.st(
       'INSERT INTO episodes (id, parent_id, season_number, episode_number) VALUES (?, ?, ?, ?)',
     )
@@ -419,6 +573,7 @@ export class Applier {
     for (let i = 0; i < d.deletes.length; i += 2) {
       this.count('principals', -del.run(d.deletes[i], d.deletes[i + 1]).changes)
     }
+    this.updates(d)
     const ins = this.st(`INSERT INTO principals (title_id, ordering, name_id, category, job, characters)
       VALUES (?, ?, ?, ?, ?, ?)`)
     const l = layoutOf('title.principals')

@@ -26,12 +26,21 @@ export interface FileDiff {
   /** Keys of the rows to delete, flattened: `[id]` per row, or `[id, ordering]` for akas and principals. */
   deletes: Float64Array
   deleteRows: number
-  /** The lines of the rows to insert, each ending in `\n`, in file order. */
+  /** The lines of the rows to insert, each ending in `\n`, in key order. */
   inserts: Uint8Array
   insertRows: number
+  /**
+   * The new lines of rows whose key stays and some value changed, in key order, and for each a bit
+   * mask of the columns that differ (bit i: column i of the catalogue).
+   */
+  updates: Uint8Array
+  updateMasks: Uint32Array
+  updateRows: number
   counts: RowCounts
-  /** Data lines of the new file. */
-  read: number
+  /** Data lines of the new file, or null when identical stretches were skipped uncounted. */
+  read: number | null
+  /** Data lines in the new file's groups that were looked at, less the old file's. */
+  readDelta: number
   /** Bad lines among the groups that changed: in the old version, in the new one. */
   badOld: number
   badNew: number
@@ -52,6 +61,11 @@ export interface RatingsTable {
 }
 
 export interface DiffOptions {
+  /**
+   * The old file is known to be sorted (it was checked as a new file before): stretches equal in
+   * both files are then skipped without looking at their lines, as their order needs no check.
+   */
+  trustOld?: boolean
   /** name.basics: the new ratings and the ids whose votes changed, to find popularity changes. */
   popularity?: { ratings: RatingsTable; changed: Uint8Array }
   /** Stop with TooManyChangesError once the buffered change exceeds this many bytes. */
@@ -62,6 +76,44 @@ export interface DiffOptions {
 
 export class TooManyChangesError extends Error {
   override name = 'TooManyChangesError'
+}
+
+/**
+ * Datasets whose changed rows are updated in place (only the columns that changed, so indexes on
+ * other columns are left alone); title.crew's rows are a list per title, replaced whole.
+ */
+const UPDATED_IN_PLACE: ReadonlySet<DatasetName> = new Set([
+  'title.basics',
+  'title.akas',
+  'title.episode',
+  'title.principals',
+  'title.ratings',
+  'name.basics',
+])
+
+/** The columns (catalogue order, as bits) whose values differ between row r of two batches. */
+function changedColumns(layout: Layout, a: ColumnarBatch, b: ColumnarBatch): number {
+  let mask = 0
+  const slots = layout.slots
+  for (let c = 0; c < slots.length; c++) {
+    const slot = slots[c]
+    if (slot.num >= 0) {
+      const x = a.nums[slot.num]
+      const y = b.nums[slot.num]
+      if (x !== y && !(Number.isNaN(x) && Number.isNaN(y))) mask |= 1 << c
+      continue
+    }
+    const p = 2 * slot.text
+    const xs = a.textPos[p]
+    const ys = b.textPos[p]
+    if (xs < 0 || ys < 0) {
+      // One null, or both.
+      if (xs >= 0 || ys >= 0) mask |= 1 << c
+      continue
+    }
+    if (a.text.slice(xs, a.textPos[p + 1]) !== b.text.slice(ys, b.textPos[p + 1])) mask |= 1 << c
+  }
+  return mask
 }
 
 /** Datasets keyed by (id, ordering): a group holds several rows. */
@@ -328,8 +380,25 @@ export async function diffFile(
     insertRows++
   }
 
+  const updates = new Bytes()
+  const updateKeys = new Floats()
+  let updateRows = 0
+  const inPlace = UPDATED_IN_PLACE.has(dataset)
+  const upd = (o: Row, n: Row) => {
+    const mask = changedColumns(layout, o.batch, n.batch)
+    // Other bytes, same values (a line ending, say): nothing to write.
+    if (mask === 0) return
+    counts.changed++
+    updateKeys.push(n.batch.nums[idNum])
+    updateKeys.push(n.ord)
+    updateKeys.push(updates.n)
+    updateKeys.push(mask)
+    updates.append(b.buf, n.s, n.e)
+    updateRows++
+  }
+
   const checkSize = () => {
-    if (inserts.n + deletes.n * 8 > maxBytes) {
+    if (inserts.n + updates.n + deletes.n * 8 > maxBytes) {
       throw new TooManyChangesError(
         `${datasetSpec(dataset).file}: more than ${Math.round(maxBytes / 2 ** 20)} MB of changes`,
       )
@@ -345,9 +414,12 @@ export async function diffFile(
         counts.deleted++
         del(o)
       } else if (!sameBytes(a.buf, o.s, o.e, b.buf, n.s, n.e)) {
-        counts.changed++
-        del(o)
-        ins(b.buf, n)
+        if (inPlace) upd(o, n)
+        else {
+          counts.changed++
+          del(o)
+          ins(b.buf, n)
+        }
       }
       if (votesChanged && votesOf(o) !== votesOf(n)) votesChanged.push(o.batch.nums[idNum])
     }
@@ -400,6 +472,9 @@ export async function diffFile(
   }
 
   const pop = popularity ? new PopularityCheck(opts.popularity!) : null
+  // Names are looked at line by line when votes changed (their popularity may move).
+  const canSkip = opts.trustOld === true && (pop === null || opts.popularity!.changed.every((x) => x === 0))
+  let skipped = 0
   let lastProgress = 0
   try {
     for (;;) {
@@ -442,6 +517,7 @@ export async function diffFile(
         }
         a.consume()
         b.consume()
+        if (canSkip) skipped += skipEqual(a, b)
       } else if (cmp < 0) {
         compare(oldParser.rows(a.buf, a.start, a.end), [])
         a.consume()
@@ -460,10 +536,13 @@ export async function diffFile(
     dataset,
     deletes: sortKeys(deletes.done(), composite ? 2 : 1),
     deleteRows,
-    inserts: sortLines(inserts.done(), insertKeys.done()),
+    inserts: sortLines(inserts.done(), insertKeys.done(), 3).lines,
     insertRows,
+    ...sortedUpdates(updates.done(), updateKeys.done()),
+    updateRows,
     counts,
-    read: b.linesRead,
+    read: skipped > 0 ? null : b.linesRead,
+    readDelta: b.linesRead - a.linesRead,
     badOld: oldParser.bad,
     badNew: newParser.bad,
     votesChanged: votesChanged?.done(),
@@ -472,6 +551,66 @@ export async function diffFile(
     newBytes: b.bytesRead,
     ms: Math.round(performance.now() - started),
   }
+}
+
+const SKIP_MIN = 512
+
+/**
+ * With both cursors just past the same id: the length of the bytes equal in both that follow, as
+ * whole groups, skipped in both. Returns the bytes skipped (0 when there is nothing to skip).
+ */
+function skipEqual(a: GroupCursor, b: GroupCursor): number {
+  const ab = a.buf
+  const bb = b.buf
+  const as = a.pos
+  const bs = b.pos
+  const avail = Math.min(ab.length - as, bb.length - bs)
+  if (avail < SKIP_MIN) return 0
+  const same = (off: number, len: number) =>
+    ab.compare(bb, bs + off, bs + off + len, as + off, as + off + len) === 0
+  // Gallop, then halve: `n` bytes are equal.
+  let n = 0
+  let w = SKIP_MIN
+  while (n + w <= avail && same(n, w)) {
+    n += w
+    w = Math.min(w * 2, 1 << 20)
+  }
+  if (n === 0) return 0
+  while (w > 128) {
+    w >>= 1
+    if (n + w <= avail && same(n, w)) n += w
+  }
+  // The last whole line in the equal bytes, then back to the start of its group: everything
+  // before that is whole groups, equal in both files.
+  const end = bb.lastIndexOf(10, bs + n - 1)
+  if (end <= bs) return 0
+  let start = bb.lastIndexOf(10, end - 1) + 1
+  const keyEnd = (p: number) => {
+    const t = bb.indexOf(9, p)
+    return t < 0 || t > end ? p : t
+  }
+  const lastKeyEnd = keyEnd(start)
+  const len = lastKeyEnd - start
+  if (len === 0) return 0
+  while (start > bs) {
+    const prev = bb.lastIndexOf(10, start - 2) + 1
+    if (
+      prev < bs ||
+      keyEnd(prev) - prev !== len ||
+      bb.compare(bb, start, start + len, prev, prev + len) !== 0
+    )
+      break
+    start = prev
+  }
+  if (start <= bs) return 0
+  // The id the next group must follow: the last one skipped, a well-formed id.
+  const lastStart = bb.lastIndexOf(10, start - 2) + 1
+  const lastEnd = keyEnd(lastStart)
+  if (lastStart < bs || !b.isPlainId(bb, lastStart, lastEnd)) return 0
+  const skip = start - bs
+  a.skip(skip, bb, lastStart, lastEnd)
+  b.skip(skip, bb, lastStart, lastEnd)
+  return skip
 }
 
 /**
@@ -491,20 +630,39 @@ function sortKeys(keys: Float64Array, width: number): Float64Array {
   return out
 }
 
-/** The inserted lines in numeric key order; `keys` holds (id, ordering, start) per line. */
-function sortLines(lines: Uint8Array, keys: Float64Array): Uint8Array {
-  const n = keys.length / 3
+/**
+ * Lines in numeric key order; `keys` holds `width` numbers per line: id, ordering, start, and
+ * anything else (carried along in `order`).
+ */
+function sortLines(
+  lines: Uint8Array,
+  keys: Float64Array,
+  width: number,
+): { lines: Uint8Array; order: number[] } {
+  const n = keys.length / width
   const order = Array.from({ length: n }, (_, i) => i)
-  order.sort((x, y) => keys[x * 3] - keys[y * 3] || keys[x * 3 + 1] - keys[y * 3 + 1])
+  order.sort((x, y) => keys[x * width] - keys[y * width] || keys[x * width + 1] - keys[y * width + 1])
   const out = new Uint8Array(lines.length)
   let o = 0
   for (const i of order) {
-    const start = keys[i * 3 + 2]
-    const end = i + 1 < n ? keys[(i + 1) * 3 + 2] : lines.length
+    const start = keys[i * width + 2]
+    const end = i + 1 < n ? keys[(i + 1) * width + 2] : lines.length
     out.set(lines.subarray(start, end), o)
     o += end - start
   }
-  return out
+  return { lines: out, order }
+}
+
+function sortedUpdates(
+  lines: Uint8Array,
+  keys: Float64Array,
+): { updates: Uint8Array; updateMasks: Uint32Array } {
+  const sorted = sortLines(lines, keys, 4)
+  const masks = new Uint32Array(sorted.order.length)
+  sorted.order.forEach((i, k) => {
+    masks[k] = keys[i * 4 + 3]
+  })
+  return { updates: sorted.lines, updateMasks: masks }
 }
 
 /**

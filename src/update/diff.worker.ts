@@ -17,6 +17,8 @@ export interface DiffJob {
   oldFile: string
   newFile: string
   maxChangedBytes: number
+  /** The old file was checked to be sorted: equal stretches may be skipped unread. */
+  trustOld: boolean
   popularity?: { ratings: RatingsTable; changed: Uint8Array }
 }
 
@@ -48,13 +50,19 @@ async function run(job: DiffJob): Promise<void> {
   const [diff, ratings] = await Promise.all([
     diffFile(job.dataset, job.oldFile, job.newFile, {
       maxChangedBytes: job.maxChangedBytes,
+      trustOld: job.trustOld,
       popularity: job.popularity,
       onProgress: (p) =>
         parent.postMessage({ type: 'progress', dataset: job.dataset, ...p } satisfies DiffReport),
     }),
     job.dataset === 'title.ratings' ? readRatings(job.newFile) : undefined,
   ])
-  const transfer: ArrayBuffer[] = [diff.deletes.buffer, diff.inserts.buffer] as ArrayBuffer[]
+  const transfer: ArrayBuffer[] = [
+    diff.deletes.buffer,
+    diff.inserts.buffer,
+    diff.updates.buffer,
+    diff.updateMasks.buffer,
+  ] as ArrayBuffer[]
   if (diff.votesChanged) transfer.push(diff.votesChanged.buffer as ArrayBuffer)
   if (diff.popularity) transfer.push(diff.popularity.buffer as ArrayBuffer)
   if (ratings)

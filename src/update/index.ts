@@ -28,7 +28,7 @@ import { SCHEMA_VERSION } from '../db/sqlite/schema.js'
 import { type IngestProgress, type IngestSummary, ingest } from '../ingest/index.js'
 import type { FileSummary } from '../ingest/manifest.js'
 import { spawnWorker, workerUrl } from '../pool/worker-url.js'
-import { Applier } from './apply.js'
+import { Applier, type ApplyContext } from './apply.js'
 import type { FileDiff, RatingsTable, RowCounts } from './diff.js'
 import type { DiffJob, DiffReport } from './diff.worker.js'
 import {
@@ -346,6 +346,9 @@ const DIFF_ORDER: readonly DatasetName[] = [
   'title.episode',
 ]
 
+/** Changes held for one file at most: past this a full rebuild is both cheaper and leaner. */
+const MAX_CHANGED_BYTES = 256 << 20
+
 /** The apply order: ratings first (titles' rating columns and popularity read the new table). */
 const APPLY_FIRST: DatasetName = 'title.ratings'
 
@@ -413,10 +416,10 @@ async function refresh(
 
     const generation = generationId(startedAt)
     const changes: FileDiff[] = []
-    let ratings: RatingsTable = {
-      ids: new Float64Array(0),
-      votes: new Float64Array(0),
-      avg: new Float64Array(0),
+    // The new title.ratings, once its diff arrives (applied first: other rows read it).
+    const ctx: ApplyContext = {
+      loaded: new Set(datasets),
+      ratings: { ids: new Float64Array(0), votes: new Float64Array(0), avg: new Float64Array(0) },
     }
     let applier: Applier | null = null
     const pending: FileDiff[] = []
@@ -434,14 +437,17 @@ async function refresh(
       }
     }
     for await (const result of diffs) {
-      if (result.ratings) ratings = result.ratings
+      if (result.ratings) ctx.ratings = result.ratings
+      // Lines of the new file: counted, or the old count moved by the lines that changed.
+      const d = result.diff
+      d.read ??= (base.manifest!.files.find((f) => f.dataset === d.dataset)?.read ?? 0) + d.readDelta
       pending.push(result.diff)
       if (!applier) {
         await copying
         t = performance.now()
         db = openCopy(tmpPath, base.generation)
         db.exec('BEGIN')
-        applier = new Applier(db, { loaded: new Set(datasets), ratings })
+        applier = new Applier(db, ctx)
       }
       applyReady()
     }
@@ -504,7 +510,8 @@ async function refresh(
     await rename(tmpPath, dbPath)
 
     emit({ type: 'phase', phase: 'keep' })
-    await commitStaged(dbPath, staged, generation)
+    // Every new file was read through (or equal to a checked one where it was not): in order.
+    await commitStaged(dbPath, staged, generation, true)
     await pruneGenerations(dbPath, [generation])
     const durationMs = Math.round(performance.now() - started)
     manifest.durationMs = durationMs
@@ -542,7 +549,7 @@ function summaryFiles(changes: FileDiff[], dataDir: string): FileChange[] {
       dataset: c.dataset,
       file: datasetPath(dataDir, c.dataset),
       ...c.counts,
-      read: c.read,
+      read: c.read ?? 0,
       ms: c.ms,
     }))
     .sort((a, b) => DATASET_NAMES.indexOf(a.dataset) - DATASET_NAMES.indexOf(b.dataset))
@@ -635,7 +642,8 @@ async function* runDiffs(
         dataset,
         oldFile: fileOf(kept.files, dataset),
         newFile: fileOf(staged.files, dataset),
-        maxChangedBytes: Math.max(32 << 20, sizeOf(dataset) * 5 * maxRatio),
+        maxChangedBytes: Math.min(MAX_CHANGED_BYTES, Math.max(32 << 20, sizeOf(dataset) * 5 * maxRatio)),
+        trustOld: kept.sorted === true,
         popularity: dataset === 'name.basics' && ratingsCtx ? ratingsCtx : undefined,
       }
       started.set(dataset, performance.now())
@@ -765,7 +773,7 @@ function updateManifest(
       file: s.path,
       size: s.size,
       mtime: new Date(s.mtimeMs).toISOString(),
-      read: c.read,
+      read: c.read ?? f.read,
       kept: f.kept + c.counts.inserted - c.counts.deleted,
       skipped: Math.max(0, f.skipped + c.badNew - c.badOld),
       outOfOrder: 0,

@@ -24,6 +24,8 @@ export interface KeptSources {
   generation: string
   dir: string
   files: KeptFile[]
+  /** The files were checked to be in IMDb's order (a refresh read them all as new files). */
+  sorted?: boolean
 }
 
 export function generationsDir(dbPath: string): string {
@@ -110,10 +112,11 @@ export async function commitStaged(
   dbPath: string,
   staged: StagedFiles,
   generation: string,
+  sorted = false,
 ): Promise<KeptSources> {
   const dir = keptDir(dbPath, generation)
   const files = staged.files.map((f) => ({ ...f, path: f.path.slice(staged.dir.length + 1) }))
-  const meta = { db: resolve(dbPath), generation, files }
+  const meta = { db: resolve(dbPath), generation, files, sorted }
   await writeFile(join(staged.dir, 'source.json'), `${JSON.stringify(meta, null, 2)}\n`)
   await rm(dir, { recursive: true, force: true })
   await rename(staged.dir, dir)
