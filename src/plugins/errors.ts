@@ -24,7 +24,8 @@ function paramErrors(err: FastifyError): ParamError[] {
   })
 }
 
-function send(reply: FastifyReply, request: FastifyRequest, problem: Problem) {
+/** Answers `problem` as RFC 9457 problem+json carrying the request id. */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem) {
   if (problem.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter))
   return reply
     .code(problem.status)
@@ -45,12 +46,12 @@ async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
     if (err instanceof Problem) {
       if (err.status >= 500) request.log.warn({ code: err.code }, err.message)
-      return send(reply, request, err)
+      return sendProblem(reply, request, err)
     }
     if (err.validation) {
       const errors = paramErrors(err)
       const detail = errors.map((e) => `${e.in} parameter "${e.parameter}" ${e.reason}`).join('; ')
-      return send(
+      return sendProblem(
         reply,
         request,
         new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail, extensions: { errors } }),
@@ -58,14 +59,14 @@ async function errorsPlugin(app: FastifyInstance) {
     }
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
-      return send(
+      return sendProblem(
         reply,
         request,
         new Problem(status, err.code ?? 'BAD_REQUEST', titleOf(status), { detail: err.message }),
       )
     }
     request.log.error({ err }, 'unhandled error')
-    return send(
+    return sendProblem(
       reply,
       request,
       new Problem(500, 'INTERNAL', 'Internal Server Error', {
@@ -75,7 +76,7 @@ async function errorsPlugin(app: FastifyInstance) {
   })
 
   app.setNotFoundHandler((request, reply) =>
-    send(
+    sendProblem(
       reply,
       request,
       new Problem(404, 'ROUTE_NOT_FOUND', 'Not Found', {
