@@ -346,6 +346,9 @@ const DIFF_ORDER: readonly DatasetName[] = [
   'title.episode',
 ]
 
+/** The files FTS rows are made of. */
+const FTS_INPUTS: readonly DatasetName[] = ['title.basics', 'title.akas', 'name.basics']
+
 /** Changes held for one file at most: past this a full rebuild is both cheaper and leaner. */
 const MAX_CHANGED_BYTES = 256 << 20
 
@@ -423,10 +426,14 @@ async function refresh(
     }
     let applier: Applier | null = null
     const pending: FileDiff[] = []
+    // FTS rows depend on titles, akas and names only: written as soon as those are in, while the
+    // other diffs still run, rather than in a single-threaded tail.
+    const ftsInputs = FTS_INPUTS.filter((d) => datasets.includes(d))
+    let ftsDone = false
     const applyReady = () => {
-      // Ratings first when they are loaded: the other files' rows read the new ratings.
-      const first = datasets.includes(APPLY_FIRST) && !changes.some((c) => c.dataset === APPLY_FIRST)
       while (pending.length > 0) {
+        // Ratings first when they are loaded: the other files' rows read the new ratings.
+        const first = datasets.includes(APPLY_FIRST) && !changes.some((c) => c.dataset === APPLY_FIRST)
         const i = first ? pending.findIndex((d) => d.dataset === APPLY_FIRST) : 0
         if (i < 0) return
         const d = pending.splice(i, 1)[0]
@@ -434,6 +441,13 @@ async function refresh(
         applier!.apply(d)
         timings[`apply ${d.dataset}`] = Math.round(performance.now() - t0)
         changes.push(d)
+      }
+      if (!ftsDone && ftsInputs.every((f) => changes.some((c) => c.dataset === f))) {
+        ftsDone = true
+        emit({ type: 'phase', phase: 'fts' })
+        const t0 = performance.now()
+        applier!.finishFts()
+        timings.fts = Math.round(performance.now() - t0)
       }
     }
     for await (const result of diffs) {
@@ -454,7 +468,11 @@ async function refresh(
     if (!applier) throw new Fallback('nothing to diff')
     applyReady()
     timings.diff = Math.round(performance.now() - t0all)
-    if (changes.every((c) => c.insertRows === 0 && c.deleteRows === 0 && !c.popularity?.length)) {
+    if (
+      changes.every(
+        (c) => c.insertRows === 0 && c.deleteRows === 0 && c.updateRows === 0 && !c.popularity?.length,
+      )
+    ) {
       // New files, same rows: keep serving the current generation.
       db!.close()
       db = null
@@ -472,10 +490,12 @@ async function refresh(
       }
     }
 
-    emit({ type: 'phase', phase: 'fts' })
-    t = performance.now()
-    applier.finishFts()
-    timings.fts = Math.round(performance.now() - t)
+    if (!ftsDone) {
+      emit({ type: 'phase', phase: 'fts' })
+      t = performance.now()
+      applier.finishFts()
+      timings.fts = Math.round(performance.now() - t)
+    }
 
     emit({ type: 'phase', phase: 'commit' })
     t = performance.now()

@@ -157,6 +157,23 @@ describe('refresh of files with quirks (duplicates, bad lines, CRLF, 8-digit ids
     assert.deepEqual(counts['title.ratings'], [0, 1, 1])
   })
 
+  it('applies a change that only updates values in place (one rating: titles and popularity)', async () => {
+    const dir = join(root, 'quirks')
+    await quirksWith(join(dir, 'c'), {
+      'title.ratings': [['tt0211915\t8.3\t800000', 'tt0211915\t8.4\t800100']],
+    })
+    const db = join(dir, 'served', 'marquee.db')
+    await update({ dbPath: db, dataDir: join(dir, 'a') })
+    const s = await update({ dbPath: db, dataDir: join(dir, 'c') })
+    assert.equal(s.mode, 'incremental', s.reason ?? '')
+    assert.deepEqual(
+      s.files.filter((f) => f.inserted + f.changed + f.deleted > 0).map((f) => [f.dataset, f.changed]),
+      [['title.ratings', 1]],
+    )
+    await ingest({ dataDir: join(dir, 'c'), dbPath: join(dir, 'full-c.db') })
+    assertSameDatabase(db, join(dir, 'full-c.db'))
+  })
+
   it('falls back to a full rebuild, saying why, when a file is not in IMDb order', async () => {
     const dir = join(root, 'quirks')
     const unsorted = join(dir, 'unsorted')
