@@ -59,7 +59,11 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Keys resolve from the --api-keys file or from the user store (`marquee keys create`).
-  const usersService = new UsersService({ usersDbPath: config.usersDbPath })
+  const usersService = new UsersService({
+    usersDbPath: config.usersDbPath,
+    databaseUrl: config.databaseUrl,
+    schemaPrefix: config.databaseSchema,
+  })
   const users =
     opts.users ??
     anyResolver(
@@ -78,10 +82,15 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     queryTimeoutMs: config.queryTimeoutMs,
     inlineQueries: config.inlineQueries,
     inlinePointLookups: config.inlinePointLookups,
+    postgres: config.databaseUrl
+      ? { databaseUrl: config.databaseUrl, schemaPrefix: config.databaseSchema }
+      : null,
     ...opts.dataset,
   })
-  // Hot swaps: SIGHUP, POST /admin/reload, and a watch of the database file.
-  await app.register(reloadPlugin, { dbPath: config.dbPath, watchMs: config.watchDbMs })
+  // Hot swaps: SIGHUP, POST /admin/reload, and a watch of the database file. (On PostgreSQL the
+  // dataset plugin follows the generation pointer itself.)
+  if (!config.databaseUrl)
+    await app.register(reloadPlugin, { dbPath: config.dbPath, watchMs: config.watchDbMs })
   await app.register(usersPlugin, { service: usersService })
   // Before the routes: list routes with `config.export` get CSV and NDJSON exports.
   await app.register(exportPlugin, { queryTimeoutMs: config.queryTimeoutMs })
@@ -93,7 +102,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(searchRoutes)
   await app.register(datasetRoutes, { dataDir: config.dataDir })
   await app.register(sqlRoutes, {
-    enabled: config.sqlEnabled,
+    // The console runs SQLite SQL in a child process over the database file: not on PostgreSQL.
+    enabled: config.sqlEnabled && !config.databaseUrl,
     rowLimit: config.sqlRowLimit,
     queryTimeoutMs: config.queryTimeoutMs,
   })

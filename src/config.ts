@@ -39,6 +39,10 @@ export interface Config {
   readonly sqlEnabled: boolean
   /** Rows GET /sql returns at most (the answer says `truncated`). */
   readonly sqlRowLimit: number
+  /** PostgreSQL instead of SQLite, for the dataset and the user store; null: SQLite (dbPath, usersDbPath). */
+  readonly databaseUrl: string | null
+  /** PostgreSQL: the name of marquee's schemas (`<name>.current`, `<name>_g_<generation>`, `<name>_users`). */
+  readonly databaseSchema: string
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -222,6 +226,31 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
 ]
 
+/**
+ * Settings of the PostgreSQL backend. Parsed and offered on the command line like SETTINGS; kept in
+ * a table of their own until the README's generated configuration table lists them
+ * (scripts/settings-table.ts, checked by test/readme.test.ts), then they belong in SETTINGS.
+ */
+export const BACKEND_SETTINGS: readonly SettingSpec[] = [
+  {
+    key: 'databaseUrl',
+    flag: '--database-url',
+    env: 'MARQUEE_DATABASE_URL',
+    kind: 'string',
+    description: 'serve from PostgreSQL instead of SQLite: postgres://user:password@host:port/database',
+  },
+  {
+    key: 'databaseSchema',
+    flag: '--database-schema',
+    env: 'MARQUEE_DATABASE_SCHEMA',
+    kind: 'string',
+    description: "PostgreSQL: name of marquee's schemas, one namespace per installation (default marquee)",
+  },
+]
+
+/** Every setting: what loadConfig reads and the CLI offers. */
+export const ALL_SETTINGS: readonly SettingSpec[] = [...SETTINGS, ...BACKEND_SETTINGS]
+
 export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 8000,
@@ -244,6 +273,8 @@ export const DEFAULTS: Config = {
   watchDbMs: 2000,
   sqlEnabled: false,
   sqlRowLimit: 10_000,
+  databaseUrl: null,
+  databaseSchema: 'marquee',
 }
 
 export type ConfigInput = { [K in keyof Config]?: Config[K] | string }
@@ -294,13 +325,30 @@ function checkInt(spec: SettingSpec, n: number, name: string): number {
  */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const out: Record<string, unknown> = { ...DEFAULTS }
-  for (const spec of SETTINGS) {
+  /** How the user named each setting that was given (flag or variable), for error messages. */
+  const named = new Map<string, string>()
+  for (const spec of ALL_SETTINGS) {
     const given = input[spec.key]
     if (given !== undefined) {
       out[spec.key] = parseValue(spec, given, spec.flag)
+      named.set(spec.key, spec.flag)
     } else if (env[spec.env] !== undefined) {
       out[spec.key] = parseValue(spec, env[spec.env], spec.env)
+      named.set(spec.key, spec.env)
     }
+  }
+  const url = out.databaseUrl as string | null
+  if (url !== null && !/^postgres(?:ql)?:\/\//.test(url)) {
+    throw new ConfigError(
+      named.get('databaseUrl') ?? '--database-url',
+      'expected a PostgreSQL URL: postgres://user:password@host:port/database',
+    )
+  }
+  if (!/^[a-z_][a-z0-9_]{0,29}$/.test(out.databaseSchema as string)) {
+    throw new ConfigError(
+      named.get('databaseSchema') ?? '--database-schema',
+      `expected 1-30 lower-case letters, digits or _ (not starting with a digit), got "${out.databaseSchema}"`,
+    )
   }
   out.dataDirExplicit = input.dataDir !== undefined || env.MARQUEE_DATA !== undefined
   // The user store lives next to the dataset database unless placed explicitly.

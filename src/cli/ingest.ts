@@ -8,12 +8,31 @@ import { settingsFrom } from './options.js'
 
 export default async function ingestCommand(opts: Record<string, unknown>): Promise<number> {
   const config = loadConfig(settingsFrom(opts))
+  const only = opts.only as DatasetName[] | undefined
+  const strict = opts.strict === true
   try {
+    if (config.databaseUrl) {
+      // PostgreSQL: COPY into a new schema, swapped in; running servers follow within seconds.
+      const { ingestPostgres } = await import('../ingest/postgres/index.js')
+      const summary = await ingestPostgres({
+        dataDir: config.dataDir,
+        databaseUrl: config.databaseUrl,
+        schemaPrefix: config.databaseSchema,
+        only,
+        strict,
+        onProgress: createProgressRenderer(),
+      })
+      printSummary(summary)
+      process.stdout.write(
+        `database: PostgreSQL, ${config.databaseSchema}.current -> generation ${summary.generation}\n`,
+      )
+      return EXIT.OK
+    }
     const summary = await ingest({
       dataDir: config.dataDir,
       dbPath: config.dbPath,
-      only: opts.only as DatasetName[] | undefined,
-      strict: opts.strict === true,
+      only,
+      strict,
       onProgress: createProgressRenderer(),
     })
     printSummary(summary)

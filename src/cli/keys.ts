@@ -6,16 +6,21 @@ import { nowIso, type UserStore } from '../users/store.js'
 import { EXIT } from './exit-codes.js'
 import { settingsFrom } from './options.js'
 
-/** The user store of the command's settings (`--users-db`, MARQUEE_USERS_DB, or next to the dataset). */
+/**
+ * The user store of the command's settings (`--users-db`, MARQUEE_USERS_DB, or next to the dataset;
+ * or `--database-url`).
+ */
 async function withStore(
   opts: Record<string, unknown>,
   create: boolean,
   fn: (store: UserStore, file: string) => Promise<number>,
 ): Promise<number> {
-  const file = loadConfig(settingsFrom(opts)).usersDbPath
+  const config = loadConfig(settingsFrom(opts))
+  // With a database URL, the keys live in PostgreSQL (as the server's, selected by the same URL).
+  const file = config.databaseUrl ?? config.usersDbPath
   let store: UserStore
   try {
-    store = await openUserStore(file, { create, inline: true })
+    store = await openUserStore(file, { create, inline: true, schemaPrefix: config.databaseSchema })
   } catch (err) {
     process.stderr.write(`marquee keys: ${(err as Error).message}\n`)
     return EXIT.FAILURE

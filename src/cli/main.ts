@@ -43,14 +43,29 @@ function buildCli(): Command {
       'watchDbMs',
       'sqlEnabled',
       'sqlRowLimit',
+      'databaseUrl',
+      'databaseSchema',
     ],
-  ).action(run(() => import('./serve.js')))
+  )
+    .addOption(
+      new Option(
+        '--workers <n>',
+        'server processes sharing the port (node:cluster); a crashed one is replaced',
+      )
+        .argParser(parsePositiveInt)
+        .default(1),
+    )
+    .action((opts: Record<string, unknown>) =>
+      run(() => (Number(opts.workers) > 1 ? import('./cluster.js') : import('./serve.js')))(opts),
+    )
 
   addSettingOptions(
     program
       .command('ingest')
-      .description('Load the IMDb .tsv.gz files into a new SQLite database, swapped in atomically'),
-    ['dbPath', 'dataDir'],
+      .description(
+        'Load the IMDb .tsv.gz files into a new SQLite database (or PostgreSQL schema), swapped in atomically',
+      ),
+    ['dbPath', 'dataDir', 'databaseUrl', 'databaseSchema'],
   )
     .addOption(
       new Option('--only <names>', 'load only these files (comma-separated)').argParser(parseDatasetList),
@@ -116,10 +131,12 @@ function buildCli(): Command {
       .description('Create a key and print it once (only its SHA-256 is stored)')
       .requiredOption('--name <name>', 'who the key is for')
       .addOption(new Option('--role <role>', 'what the key may do').choices(ROLES).default('user')),
-    ['usersDbPath'],
+    ['usersDbPath', 'databaseUrl', 'databaseSchema'],
   ).action(run(() => import('./keys.js').then((m) => ({ default: m.create }))))
   addSettingOptions(keys.command('list').description('List the keys: id, name, role, created, revoked'), [
     'usersDbPath',
+    'databaseUrl',
+    'databaseSchema',
   ])
     .option('--json', 'print JSON')
     .action(run(() => import('./keys.js').then((m) => ({ default: m.list }))))
@@ -128,7 +145,7 @@ function buildCli(): Command {
       .command('revoke')
       .description('Revoke a key; running servers stop accepting it within seconds')
       .argument('<id>', 'the key id (see keys list)', parsePositiveInt),
-    ['usersDbPath'],
+    ['usersDbPath', 'databaseUrl', 'databaseSchema'],
   ).action((id: number, opts: Record<string, unknown>) =>
     run(() => import('./keys.js').then((m) => ({ default: m.revoke })))({ ...opts, id }),
   )

@@ -1,10 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { type ConfigInput, SETTINGS } from '../config.js'
+import { ALL_SETTINGS, type ConfigInput } from '../config.js'
 import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/catalogue.js'
 
 /** Adds the options of the named config settings to a command, documented with their env variable. */
 export function addSettingOptions(cmd: Command, keys: readonly string[]): Command {
-  for (const spec of SETTINGS.filter((s) => keys.includes(s.key))) {
+  for (const spec of ALL_SETTINGS.filter((s) => keys.includes(s.key))) {
     const flags = spec.kind === 'bool' ? spec.flag : `${spec.flag} <${spec.kind === 'int' ? 'n' : 'value'}>`
     cmd.addOption(new Option(flags, `${spec.description} [env ${spec.env}]`))
   }
@@ -14,7 +14,7 @@ export function addSettingOptions(cmd: Command, keys: readonly string[]): Comman
 /** The config overrides a command's parsed options carry (only what was given). */
 export function settingsFrom(opts: Record<string, unknown>): ConfigInput {
   const out: Record<string, unknown> = {}
-  for (const spec of SETTINGS) {
+  for (const spec of ALL_SETTINGS) {
     const value = opts[attributeOf(spec.flag)]
     if (value !== undefined) out[spec.key] = value
   }

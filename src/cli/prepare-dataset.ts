@@ -37,7 +37,10 @@ export async function buildFirstDataset(
   const source = datasetSource(config)
   if (source.sample && (await ensureSample(source.dir)))
     log.info({ dir: source.dir }, 'generated the bundled sample dataset')
-  log.info({ from: source.dir, db: config.dbPath }, 'building the dataset database')
+  log.info(
+    { from: source.dir, db: config.databaseUrl ? `postgres (${config.databaseSchema})` : config.dbPath },
+    'building the dataset database',
+  )
   const onProgress = (e: IngestProgress) => {
     if (e.type === 'file') {
       metrics?.ingestRows.set({ file: e.dataset }, e.rowsRead)
@@ -49,6 +52,16 @@ export async function buildFirstDataset(
     } else {
       log.info({ phase: e.phase }, 'ingest phase')
     }
+  }
+  if (config.databaseUrl) {
+    const { ingestPostgres } = await import('../ingest/postgres/index.js')
+    return ingestPostgres({
+      dataDir: source.dir,
+      databaseUrl: config.databaseUrl,
+      schemaPrefix: config.databaseSchema,
+      onProgress,
+      signal,
+    })
   }
   const summary = await ingest({ dataDir: source.dir, dbPath: config.dbPath, onProgress, signal })
   return summary

@@ -13,7 +13,7 @@ import { buildFirstDataset, datasetSource } from './prepare-dataset.js'
  */
 export default async function serve(opts: Record<string, unknown>): Promise<number> {
   const config = loadConfig(settingsFrom(opts))
-  if (!existsSync(config.dbPath)) {
+  if (!config.databaseUrl && !existsSync(config.dbPath)) {
     // With no database, fail before listening when the configured data cannot make one.
     try {
       datasetSource(config)

@@ -4,6 +4,8 @@ import path from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DatasetName } from '../datasets/catalogue.js'
+import { PostgresDataset } from '../db/postgres/dataset.js'
+import { postgresReload } from '../db/postgres/reload.js'
 import type { QueryArgs, QueryName, QueryResult } from '../db/queries/index.js'
 import { datasetMeta } from '../db/queries/meta.js'
 import { openDataset } from '../db/sqlite/connection.js'
@@ -96,6 +98,11 @@ export interface DatasetPluginOptions {
   inlinePointLookups?: boolean
   /** Modules adding queries to the registry, on the workers and inline (tests add slow queries). */
   extraQueryModules?: readonly string[]
+  /**
+   * Serve from PostgreSQL instead of the SQLite file: the generations are schemas, the served one
+   * named by `<schemaPrefix>.current`; queries run on a pg pool of `poolSize` connections.
+   */
+  postgres?: { databaseUrl: string; schemaPrefix: string } | null
 }
 
 export interface DatasetService {
@@ -203,6 +210,9 @@ class Service implements DatasetService {
     readonly inline: InlineExecutor | null,
     private dbPath: string,
     private readonly onLoad: (g: Generation) => void = () => {},
+    /** Reads the generation at a path (SQLite: the file's meta; PostgreSQL: the served schema). */
+    private readonly read: (dbPath: string) => Promise<Generation | null> = (p) =>
+      readGeneration(path.resolve(p)),
   ) {
     this.pointLookups = executor
   }
@@ -216,7 +226,7 @@ class Service implements DatasetService {
   }
 
   async load(dbPath = this.dbPath): Promise<Generation | null> {
-    const next = await readGeneration(path.resolve(dbPath))
+    const next = await this.read(dbPath)
     if (next === null) return null
     const previous = this.#current
     this.dbPath = dbPath
@@ -352,15 +362,40 @@ type WithHandle = FastifyRequest & {
 
 async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
   const extra = opts.extraQueryModules ?? []
-  const inline = await InlineExecutor.create(extra)
-  const pool = opts.inlineQueries ? null : new QueryPool({ size: opts.poolSize, extraQueryModules: extra })
-  const executor: QueryExecutor = pool ?? inline
-  // Replacement workers open the current generation's file while they boot.
-  const service = new Service(executor, inline, opts.dbPath, (g) => pool?.setWarmPath(g.dbPath))
-  if (opts.inlinePointLookups) service.pointLookups = inline
-  await service.load(opts.dbPath)
-  await pool?.warmUp()
-  app.decorate('dataset', service)
+  let executor: QueryExecutor
+  let inline: InlineExecutor | null = null
+  let service: Service
+  let postgres: PostgresDataset | null = null
+  if (opts.postgres) {
+    // No worker threads: pg is asynchronous, the main thread waits for nothing.
+    const pg = await PostgresDataset.open({
+      databaseUrl: opts.postgres.databaseUrl,
+      schemaPrefix: opts.postgres.schemaPrefix,
+      poolSize: opts.poolSize,
+      queryTimeoutMs: opts.queryTimeoutMs,
+      extraQueryModules: extra,
+    })
+    postgres = pg
+    executor = pg.executor
+    service = new Service(executor, null, '', undefined, async () => {
+      const g = await pg.read()
+      return g ? new Generation(g.generation, g.schema, g.manifest) : null
+    })
+    await service.load()
+    app.decorate('dataset', service)
+    // Swaps by `marquee ingest` on any machine: NOTIFY, a poll, SIGHUP and POST /admin/reload.
+    await app.register(postgresReload, { service, dataset: pg })
+  } else {
+    inline = await InlineExecutor.create(extra)
+    const pool = opts.inlineQueries ? null : new QueryPool({ size: opts.poolSize, extraQueryModules: extra })
+    executor = pool ?? inline
+    // Replacement workers open the current generation's file while they boot.
+    service = new Service(executor, inline, opts.dbPath, (g) => pool?.setWarmPath(g.dbPath))
+    if (opts.inlinePointLookups) service.pointLookups = inline
+    await service.load(opts.dbPath)
+    await pool?.warmUp()
+    app.decorate('dataset', service)
+  }
 
   const timeouts = app.hasDecorator('metrics') ? app.metrics.queryTimeouts : null
   if (app.hasDecorator('metrics')) {
@@ -418,7 +453,8 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
     const until = Date.now() + opts.queryTimeoutMs + 1000
     while (service.stats().handlesOpen > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
     await executor.close()
-    if (inline !== executor) await inline.close()
+    if (inline && inline !== executor) await inline.close()
+    await postgres?.close()
   })
 }
 

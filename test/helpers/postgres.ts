@@ -3,8 +3,15 @@ import { closeSync, openSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import { generationSchemas } from '../../src/db/postgres/generations.js'
-import { ident } from '../../src/db/postgres/schema.js'
+import { ensureControl, generationSchemas, swapGeneration } from '../../src/db/postgres/generations.js'
+import {
+  generationSchema,
+  ident,
+  primaryKeyIndex,
+  SECONDARY_INDEXES,
+  STAGING_TABLES,
+  TABLES,
+} from '../../src/db/postgres/schema.js'
 
 /**
  * The PostgreSQL server of the tests: `MARQUEE_TEST_DATABASE_URL`, by default the local
@@ -66,7 +73,7 @@ export async function testClient(): Promise<pg.Client> {
   return client
 }
 
-/** Drops the control schema and every generation schema of `prefix`. */
+/** Drops the control schema, every generation schema and the user schema of `prefix`. */
 export async function dropPrefix(prefix: string): Promise<void> {
   const client = await testClient()
   try {
@@ -74,6 +81,41 @@ export async function dropPrefix(prefix: string): Promise<void> {
       await client.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`)
     }
     await client.query(`DROP SCHEMA IF EXISTS ${ident(prefix)} CASCADE`)
+    await client.query(`DROP SCHEMA IF EXISTS ${ident(`${prefix}_users`)} CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * A generation of `prefix` built by hand (tests that need a synthetic dataset rather than the IMDb
+ * fixture): the schema with every table and index, filled by `fill`, then swapped in.
+ */
+export async function writeGeneration(
+  prefix: string,
+  generation: string,
+  fill: (client: pg.Client) => Promise<void>,
+): Promise<string> {
+  const client = await testClient()
+  const schema = generationSchema(prefix, generation)
+  try {
+    await ensureControl(client, prefix)
+    await client.query(`CREATE SCHEMA ${ident(schema)}`)
+    await client.query(`SET search_path = ${ident(schema)}`)
+    for (const t of [...TABLES, ...STAGING_TABLES])
+      await client.query(`CREATE TABLE ${t.name} (${t.columns})`)
+    await fill(client)
+    for (const t of TABLES) {
+      await client.query(primaryKeyIndex(t))
+      for (const sql of SECONDARY_INDEXES[t.name] ?? []) await client.query(sql)
+    }
+    await client.query(
+      `INSERT INTO meta (key, value) VALUES ('generation', $1), ('schema_version', '1') ON CONFLICT DO NOTHING`,
+      [generation],
+    )
+    for (const t of TABLES) await client.query(`ANALYZE ${t.name}`)
+    await swapGeneration(client, prefix, schema, generation)
+    return schema
   } finally {
     await client.end()
   }

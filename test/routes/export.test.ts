@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { csvCell, csvLine, exportBody, ndjsonEncoder, negotiateFormat } from '../../src/plugins/export.js'
 import { QueryPool } from '../../src/pool/pool.js'
-import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
+import { FIXTURE } from '../helpers/dataset.js'
+import { DIALECTS, dialectDataset, dialectOptions } from '../helpers/dialects.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 import { tt, type UsersFixture, usersFixture } from '../users/helpers.js'
@@ -134,129 +135,133 @@ describe('exports: formats and negotiation (units)', () => {
   })
 })
 
-describe('exports over the fixture dataset', () => {
-  let server: TestServer
-  let cleanup: () => Promise<void>
-  const get = (p: string, init?: RequestInit) => fetch(`${server.url}${p}`, init)
+for (const dialect of DIALECTS)
+  describe(`exports over the fixture dataset (${dialect})`, dialectOptions(dialect), () => {
+    let server: TestServer
+    let cleanup: () => Promise<void>
+    const get = (p: string, init?: RequestInit) => fetch(`${server.url}${p}`, init)
 
-  before(async () => {
-    const tmp = await tempDir()
-    cleanup = tmp.cleanup
-    const { dbPath } = await buildTestDataset(tmp.dir)
-    server = await startTestServer({ dbPath, maxEventLoopDelayMs: 0 })
-  })
-  after(async () => {
-    await server.close()
-    await cleanup()
-  })
+    before(async () => {
+      const tmp = await tempDir()
+      const ds = await dialectDataset(dialect, tmp.dir)
+      cleanup = async () => {
+        await ds.cleanup()
+        await tmp.cleanup()
+      }
+      server = await startTestServer({ ...ds.config, maxEventLoopDelayMs: 0 })
+    })
+    after(async () => {
+      await server.close()
+      await cleanup()
+    })
 
-  it('GET /titles: the NDJSON export is every JSON page concatenated, whatever the page size', async () => {
-    for (const query of ['sort=title', 'sort=year&order=asc&type=movie']) {
-      const pages = await allPages(server.url, `/titles?${query}&limit=30`)
-      assert.ok(pages.length > 50, query)
-      const res = await get(`/titles?${query}&format=ndjson&limit=3`)
+    it('GET /titles: the NDJSON export is every JSON page concatenated, whatever the page size', async () => {
+      for (const query of ['sort=title', 'sort=year&order=asc&type=movie']) {
+        const pages = await allPages(server.url, `/titles?${query}&limit=30`)
+        assert.ok(pages.length > 50, query)
+        const res = await get(`/titles?${query}&format=ndjson&limit=3`)
+        assert.equal(res.status, 200)
+        assert.equal(res.headers.get('content-type'), 'application/x-ndjson')
+        assert.match(res.headers.get('vary') ?? '', /Accept/i)
+        assert.deepEqual(ndjson(await res.text()), pages, query)
+      }
+    })
+
+    it('the CSV export holds the same rows: dotted nested columns, | lists, JSON for objects', async () => {
+      const pages = await allPages(server.url, `/names/${FIXTURE.coppola}/credits?limit=1`)
+      const res = await get(`/names/${FIXTURE.coppola}/credits`, { headers: { accept: 'text/csv' } })
       assert.equal(res.status, 200)
-      assert.equal(res.headers.get('content-type'), 'application/x-ndjson')
-      assert.match(res.headers.get('vary') ?? '', /Accept/i)
-      assert.deepEqual(ndjson(await res.text()), pages, query)
-    }
-  })
+      assert.match(res.headers.get('content-type') ?? '', /^text\/csv; charset=utf-8/)
+      assert.match(res.headers.get('content-disposition') ?? '', /filename="names-nm0000338-credits\.csv"/)
+      const [header, ...rows] = parseCsv(await res.text())
+      assert.deepEqual(header, [
+        'title.id',
+        'title.type',
+        'title.primaryTitle',
+        'title.originalTitle',
+        'title.isAdult',
+        'title.startYear',
+        'title.endYear',
+        'title.runtimeMinutes',
+        'title.genres',
+        'title.rating',
+        'title.votes',
+        'roles',
+      ])
+      assert.equal(rows.length, pages.length)
+      rows.forEach((row, i) => {
+        const item = pages[i]
+        assert.equal(row[0], item.title.id)
+        assert.equal(row[2], item.title.primaryTitle)
+        assert.equal(row[6], item.title.endYear === null ? '' : String(item.title.endYear))
+        assert.equal(row[8], item.title.genres.join('|'))
+        assert.deepEqual(JSON.parse(row[11]), item.roles)
+      })
+    })
 
-  it('the CSV export holds the same rows: dotted nested columns, | lists, JSON for objects', async () => {
-    const pages = await allPages(server.url, `/names/${FIXTURE.coppola}/credits?limit=1`)
-    const res = await get(`/names/${FIXTURE.coppola}/credits`, { headers: { accept: 'text/csv' } })
-    assert.equal(res.status, 200)
-    assert.match(res.headers.get('content-type') ?? '', /^text\/csv; charset=utf-8/)
-    assert.match(res.headers.get('content-disposition') ?? '', /filename="names-nm0000338-credits\.csv"/)
-    const [header, ...rows] = parseCsv(await res.text())
-    assert.deepEqual(header, [
-      'title.id',
-      'title.type',
-      'title.primaryTitle',
-      'title.originalTitle',
-      'title.isAdult',
-      'title.startYear',
-      'title.endYear',
-      'title.runtimeMinutes',
-      'title.genres',
-      'title.rating',
-      'title.votes',
-      'roles',
-    ])
-    assert.equal(rows.length, pages.length)
-    rows.forEach((row, i) => {
-      const item = pages[i]
-      assert.equal(row[0], item.title.id)
-      assert.equal(row[2], item.title.primaryTitle)
-      assert.equal(row[6], item.title.endYear === null ? '' : String(item.title.endYear))
-      assert.equal(row[8], item.title.genres.join('|'))
-      assert.deepEqual(JSON.parse(row[11]), item.roles)
+    it('sub-resource lists export too: credits and akas of a title', async () => {
+      const credits = (await json(await get(`/titles/${FIXTURE.godfather}/credits`))).credits
+      const csv = parseCsv(await (await get(`/titles/${FIXTURE.godfather}/credits?format=csv`)).text())
+      assert.deepEqual(csv[0], ['person.id', 'person.name', 'category', 'job', 'characters', 'ordering'])
+      assert.deepEqual(
+        csv.slice(1).map((r) => r[0]),
+        credits.map((c: Json) => c.person.id),
+      )
+      const akas = (await json(await get(`/titles/${FIXTURE.amelie}/akas`))).akas
+      const lines = ndjson(await (await get(`/titles/${FIXTURE.amelie}/akas?format=ndjson`)).text())
+      assert.deepEqual(lines, akas)
+    })
+
+    it('problems before the first byte stay problem+json: bad parameters, unknown ids, bad cursors', async () => {
+      for (const [p, status] of [
+        ['/titles?format=xml', 400],
+        ['/titles?format=csv&cursor=nope', 400],
+        [`/names/${FIXTURE.unknownName}/credits?format=csv`, 404],
+        [`/titles/${FIXTURE.unknownTitle}/akas?format=ndjson`, 404],
+      ] as const) {
+        const res = await get(p)
+        assert.equal(res.status, status, p)
+        assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/, p)
+      }
+    })
+
+    it('starts at a given cursor, ignores limit and facets, answers 304 and HEAD like the page', async () => {
+      const first = await json(await get('/titles?sort=title&limit=30&facets=genre'))
+      const rest = await allPages(server.url, first.next)
+      const res = await get(`${first.next}&format=ndjson&facets=genre`)
+      assert.deepEqual(ndjson(await res.text()), rest)
+      const etag = res.headers.get('etag')
+      assert.ok(etag)
+      const cached = await get('/titles?format=csv', { headers: { 'if-none-match': etag } })
+      assert.equal(cached.status, 304)
+      const head = await get('/titles?format=csv', { method: 'HEAD' })
+      assert.equal(head.status, 200)
+      assert.match(head.headers.get('content-type') ?? '', /^text\/csv/)
+      assert.equal(await head.text(), '')
+    })
+
+    it('documents format and the CSV and NDJSON media types on every exporting route', async () => {
+      const spec = await json(await get('/openapi.json'))
+      for (const p of [
+        '/titles',
+        '/names',
+        '/names/{nconst}/credits',
+        '/titles/{tconst}/credits',
+        '/titles/{tconst}/akas',
+        '/me/watchlist',
+        '/me/ratings',
+      ]) {
+        const op = spec.paths[p].get
+        const format = op.parameters.find((x: Json) => x.name === 'format' && x.in === 'query')
+        assert.deepEqual(format?.schema.enum, ['json', 'csv', 'ndjson'], p)
+        assert.deepEqual(
+          Object.keys(op.responses['200'].content).sort(),
+          ['application/json', 'application/x-ndjson', 'text/csv'],
+          p,
+        )
+      }
     })
   })
-
-  it('sub-resource lists export too: credits and akas of a title', async () => {
-    const credits = (await json(await get(`/titles/${FIXTURE.godfather}/credits`))).credits
-    const csv = parseCsv(await (await get(`/titles/${FIXTURE.godfather}/credits?format=csv`)).text())
-    assert.deepEqual(csv[0], ['person.id', 'person.name', 'category', 'job', 'characters', 'ordering'])
-    assert.deepEqual(
-      csv.slice(1).map((r) => r[0]),
-      credits.map((c: Json) => c.person.id),
-    )
-    const akas = (await json(await get(`/titles/${FIXTURE.amelie}/akas`))).akas
-    const lines = ndjson(await (await get(`/titles/${FIXTURE.amelie}/akas?format=ndjson`)).text())
-    assert.deepEqual(lines, akas)
-  })
-
-  it('problems before the first byte stay problem+json: bad parameters, unknown ids, bad cursors', async () => {
-    for (const [p, status] of [
-      ['/titles?format=xml', 400],
-      ['/titles?format=csv&cursor=nope', 400],
-      [`/names/${FIXTURE.unknownName}/credits?format=csv`, 404],
-      [`/titles/${FIXTURE.unknownTitle}/akas?format=ndjson`, 404],
-    ] as const) {
-      const res = await get(p)
-      assert.equal(res.status, status, p)
-      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/, p)
-    }
-  })
-
-  it('starts at a given cursor, ignores limit and facets, answers 304 and HEAD like the page', async () => {
-    const first = await json(await get('/titles?sort=title&limit=30&facets=genre'))
-    const rest = await allPages(server.url, first.next)
-    const res = await get(`${first.next}&format=ndjson&facets=genre`)
-    assert.deepEqual(ndjson(await res.text()), rest)
-    const etag = res.headers.get('etag')
-    assert.ok(etag)
-    const cached = await get('/titles?format=csv', { headers: { 'if-none-match': etag } })
-    assert.equal(cached.status, 304)
-    const head = await get('/titles?format=csv', { method: 'HEAD' })
-    assert.equal(head.status, 200)
-    assert.match(head.headers.get('content-type') ?? '', /^text\/csv/)
-    assert.equal(await head.text(), '')
-  })
-
-  it('documents format and the CSV and NDJSON media types on every exporting route', async () => {
-    const spec = await json(await get('/openapi.json'))
-    for (const p of [
-      '/titles',
-      '/names',
-      '/names/{nconst}/credits',
-      '/titles/{tconst}/credits',
-      '/titles/{tconst}/akas',
-      '/me/watchlist',
-      '/me/ratings',
-    ]) {
-      const op = spec.paths[p].get
-      const format = op.parameters.find((x: Json) => x.name === 'format' && x.in === 'query')
-      assert.deepEqual(format?.schema.enum, ['json', 'csv', 'ndjson'], p)
-      assert.deepEqual(
-        Object.keys(op.responses['200'].content).sort(),
-        ['application/json', 'application/x-ndjson', 'text/csv'],
-        p,
-      )
-    }
-  })
-})
 
 describe('exports of a large result', () => {
   const TITLES = 100_000

@@ -5,6 +5,8 @@ import { formatId } from '../../src/datasets/catalogue.js'
 import { FTS_TABLES, SECONDARY_INDEXES, TABLES } from '../../src/db/sqlite/schema.js'
 import { hashApiKey, newApiKey } from '../../src/users/api-keys.js'
 import type { UserStore } from '../../src/users/store.js'
+import type { Dialect } from '../helpers/dialects.js'
+import { dropPrefix, TEST_DATABASE_URL, uniquePrefix, writeGeneration } from '../helpers/postgres.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 
 /** Titles tt0000001 .. tt{n}: "Title i", a movie, rated (i % 10) + 0.5 by i voters. */
@@ -27,12 +29,27 @@ export function writeDataset(file: string, n: number): void {
   }
 }
 
+/** The same titles as writeDataset, as a PostgreSQL generation of `prefix`. */
+export async function writePostgresTitles(prefix: string, n: number): Promise<void> {
+  await writeGeneration(prefix, 'users-test', async (client) => {
+    await client.query(
+      `INSERT INTO titles (id, title_type, primary_title, original_title, is_adult, start_year, end_year,
+         runtime_minutes, genres, average_rating, num_votes)
+       SELECT i, 'movie', 'Title ' || i, NULL, 0, 1900 + i % 120, NULL, 90, 'Drama,Comedy', i % 10 + 0.5, i
+       FROM generate_series(1, $1::int) AS i`,
+      [n],
+    )
+  })
+}
+
 export const tt = (n: number) => formatId('tt', n)
 
 export interface UsersFixture {
   server: TestServer
   store: UserStore
   dir: string
+  /** Command-line settings naming the same user store (`marquee keys ... <storeArgs>`). */
+  storeArgs: string[]
   /** A new store user's key. */
   key(name?: string, role?: 'user' | 'analyst' | 'admin'): Promise<{ key: string; userId: number }>
   headers(key: string): Record<string, string>
@@ -45,19 +62,32 @@ export async function usersFixture(
   opts: Parameters<typeof startTestServer>[1] & {
     /** More settings, given the temp directory (to write files they name). */
     config?: (dir: string) => Promise<ConfigInput>
+    /** The backend of the dataset and the user store (default SQLite). */
+    dialect?: Dialect
   } = {},
 ): Promise<UsersFixture> {
   const { dir, cleanup } = await tempDir('marquee-users-')
   const dbPath = path.join(dir, 'marquee.db')
-  writeDataset(dbPath, titles)
+  const usersDbPath = path.join(dir, 'users.db')
+  let backend: ConfigInput = { dbPath, usersDbPath }
+  let storeArgs = ['--users-db', usersDbPath]
+  let dropBackend = async () => {}
+  if (opts.dialect === 'postgres') {
+    const prefix = uniquePrefix('users')
+    await writePostgresTitles(prefix, titles)
+    backend = { dbPath, databaseUrl: TEST_DATABASE_URL, databaseSchema: prefix }
+    storeArgs = ['--database-url', TEST_DATABASE_URL, '--database-schema', prefix]
+    dropBackend = () => dropPrefix(prefix)
+  } else writeDataset(dbPath, titles)
   const more = (await opts.config?.(dir)) ?? {}
-  const server = await startTestServer({ dbPath, usersDbPath: path.join(dir, 'users.db'), ...more }, opts)
+  const server = await startTestServer({ ...backend, ...more }, opts)
   const store = (await server.app.users.store({ create: true }))!
   let n = 0
   return {
     server,
     store,
     dir,
+    storeArgs,
     async key(name = `user${++n}`, role = 'user') {
       const key = newApiKey()
       const rec = await store.createKey({
@@ -71,6 +101,7 @@ export async function usersFixture(
     headers: (key) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' }),
     async close() {
       await server.close()
+      await dropBackend()
       await cleanup()
     },
   }

@@ -6,7 +6,7 @@
  * flight, and API servers that have not noticed the swap yet, keep using it) until the next swap.
  */
 
-import type pg from 'pg'
+import pg from 'pg'
 import { checkSchemaPrefix, controlDdl, ident, isGenerationSchema } from './schema.js'
 
 /** Anything that runs a query: a Client, a PoolClient or a Pool. */
@@ -51,6 +51,18 @@ export async function currentGeneration(db: Queryable, prefix: string): Promise<
     const code = (err as { code?: string }).code
     if (code === '42P01' || code === '3F000') return null
     throw err
+  }
+}
+
+/** The served generation of `prefix` at `url`, read on a connection of its own (start-up checks). */
+export async function servedGeneration(url: string, prefix: string): Promise<CurrentGeneration | null> {
+  const client = new pg.Client({ connectionString: url, application_name: 'marquee' })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    return await currentGeneration(client, prefix)
+  } finally {
+    await client.end().catch(() => {})
   }
 }
 

@@ -1,5 +1,6 @@
 import { type SqlBool, sql } from 'kysely'
 import { parseId } from '../../datasets/catalogue.js'
+import { ftsJoin, matchingIds, nocaseKey, nocaseValue } from './fts.js'
 import { type DB, interruptible, nm, parseCharacters, splitList } from './sql.js'
 import type { Keyset, Order } from './title-list.js'
 import { TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
@@ -100,11 +101,14 @@ export async function listNames(
   let rows: (NameRow & { relevance?: number })[]
   if (sort === 'relevance') {
     if (filter.match === undefined) throw new Error('relevance sort needs a text query')
-    const relevance = sql<number>`(-bm25(names_fts) + 0.5 * ln(1 + n.popularity))`
+    const fts = ftsJoin(db, 'names', 'n', filter.match)
+    const relevance = sql<number>`(${fts.relevance} + 0.5 * ln(1 + n.popularity))`
     const inner = q
-      .innerJoin(sql<{ rowid: number }>`names_fts`.as('f'), (j) => j.onRef(sql.ref('f.rowid'), '=', 'n.id'))
+      .innerJoin(sql<{ rowid: number; id: number }>`names_fts`.as('f'), (j) =>
+        j.onRef(sql.ref(fts.key), '=', sql.ref(fts.on)),
+      )
       .select(relevance.as('relevance'))
-      .where(sql<SqlBool>`names_fts MATCH ${filter.match}`)
+      .where(fts.where)
     let outer = db.selectFrom(inner.as('r')).selectAll()
     if (opts.after)
       outer = outer.where(sql<SqlBool>`(r.relevance, r.id) ${op} (${opts.after.key}, ${opts.after.id})`)
@@ -115,14 +119,13 @@ export async function listNames(
       .execute()) as unknown as (NameRow & { relevance: number })[]
   } else {
     if (filter.match !== undefined) {
-      q = q.where(
-        'n.id',
-        'in',
-        sql<number>`(SELECT rowid FROM names_fts WHERE names_fts MATCH ${filter.match})`,
-      )
+      q = q.where('n.id', 'in', matchingIds(db, 'names', filter.match))
     }
-    const key = sort === 'popularity' ? sql.ref('n.popularity') : sql`n.primary_name COLLATE NOCASE`
-    if (opts.after) q = q.where(sql<SqlBool>`(${key}, n.id) ${op} (${opts.after.key}, ${opts.after.id})`)
+    const key = sort === 'popularity' ? sql.ref('n.popularity') : nocaseKey(db, 'n.primary_name')
+    if (opts.after) {
+      const value = sort === 'name' ? nocaseValue(db, opts.after.key) : sql`${opts.after.key}`
+      q = q.where(sql<SqlBool>`(${key}, n.id) ${op} (${value}, ${opts.after.id})`)
+    }
     rows = await q
       .orderBy(key, order)
       .orderBy('n.id', order)

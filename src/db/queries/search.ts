@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { type SearchIndex, searchSql, type Vocab } from './search-sql.js'
 import { type DB, nm, tt } from './sql.js'
 import { edits1, fold, ftsPrefixExpression, queryTokens, tokenize } from './text.js'
 
@@ -75,32 +76,11 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
  */
 const SYLLABIC = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]$/u
 
-type Vocab = 'titles_vocab' | 'names_vocab'
-
-const prepared = new WeakSet<DB>()
-
-/** fts5vocab tables over the FTS indexes, in the connection's temp schema (the main file is read-only). */
-async function ensureVocab(db: DB): Promise<void> {
-  if (prepared.has(db)) return
-  await sql`CREATE VIRTUAL TABLE IF NOT EXISTS temp.titles_vocab USING fts5vocab(main, titles_fts, 'row')`.execute(
-    db,
-  )
-  await sql`CREATE VIRTUAL TABLE IF NOT EXISTS temp.names_vocab USING fts5vocab(main, names_fts, 'row')`.execute(
-    db,
-  )
-  prepared.add(db)
-}
-
-/** Which of `candidates` are words of the vocabulary (one lookup per candidate, in one statement). */
-async function knownWords(db: DB, vocab: Vocab, candidates: readonly string[]): Promise<string[]> {
-  if (candidates.length === 0) return []
-  const rows = await sql<{
-    term: string
-  }>`SELECT term FROM ${sql.table(`temp.${vocab}`)} WHERE term IN (SELECT value FROM json_each(${JSON.stringify(candidates)}))`.execute(
-    db,
-  )
-  return rows.rows.map((r) => r.term)
-}
+/** The dialect's statements for the vocabulary lookups below. */
+const knownWords = (db: DB, vocab: Vocab, candidates: readonly string[]) =>
+  searchSql(db).knownWords(db, vocab, candidates)
+const vocabularyWords = (db: DB, vocab: Vocab, prefix: string, limit: number) =>
+  searchSql(db).vocabularyWords(db, vocab, prefix, limit)
 
 /**
  * Typo alternatives for each word (itself included): the vocabulary words of either index within
@@ -144,25 +124,12 @@ async function corrections(db: DB, tokens: readonly string[]): Promise<string[][
   return groups
 }
 
-/** One full-text index and the table its rowids point into. */
-interface SearchIndex {
-  fts: 'titles_fts' | 'names_fts'
-  vocab: Vocab
-  table: 'titles' | 'names'
-  /** The popularity column, and its index: titles_by_votes, names_by_popularity. */
-  popularity: 'num_votes' | 'popularity'
-  /** The display text, and its NOCASE index: titles_by_title, names_by_name. */
-  text: 'primary_title' | 'primary_name'
-  bm25: string
-}
-
 const TITLES: SearchIndex = {
   fts: 'titles_fts',
   vocab: 'titles_vocab',
   table: 'titles',
   popularity: 'num_votes',
   text: 'primary_title',
-  bm25: 'bm25(titles_fts, 4.0, 2.0, 1.0)',
 }
 
 const NAMES: SearchIndex = {
@@ -171,7 +138,6 @@ const NAMES: SearchIndex = {
   table: 'names',
   popularity: 'popularity',
   text: 'primary_name',
-  bm25: 'bm25(names_fts)',
 }
 
 /** Up to this many matches, ranking them all by bm25 too is cheap (~6 µs a match). */
@@ -197,72 +163,42 @@ async function candidateIds(
   groups: string[][],
   typed: string,
 ): Promise<number[]> {
-  const fts = sql.table(index.fts)
-  const table = sql.table(index.table)
-  const pop = sql.ref(`t.${index.popularity}`)
-  const bm25 = sql.raw(index.bm25)
+  const dialect = searchSql(db)
   const match = ftsPrefixExpression(groups, true)
   const ids = new Set<number>()
   // Counting matches costs ~50 ns each: cheap next to ranking them (a popularity lookup and bm25).
-  const counted = await sql<{
-    n: number
-  }>`SELECT count(*) AS n FROM (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ${match} LIMIT ${MEDIUM + 1})`.execute(
-    db,
-  )
-  const n = Number(counted.rows[0]?.n ?? 0)
+  const n = await dialect.countMatches(db, index, match, MEDIUM + 1)
   if (n === 0) return []
   if (n <= NARROW) {
     // One more pass yields every match with its text rank and popularity.
-    const rows = (
-      await sql<{ id: number; bm: number; p: number }>`SELECT t.id AS id, ${bm25} AS bm, ${pop} AS p
-        FROM ${fts} JOIN ${table} t ON t.id = ${fts}.rowid WHERE ${fts} MATCH ${match}`.execute(db)
-    ).rows
+    const rows = await dialect.scoredMatches(db, index, match)
     for (const r of [...rows].sort((a, b) => b.p - a.p).slice(0, CANDIDATES)) ids.add(r.id)
     for (const r of [...rows].sort((a, b) => a.bm - b.bm).slice(0, CANDIDATES / 2)) ids.add(r.id)
     return [...ids]
   }
-  const joinAll = () =>
-    sql<{
-      id: number
-    }>`SELECT t.id AS id FROM ${fts} JOIN ${table} t ON t.id = ${fts}.rowid WHERE ${fts} MATCH ${match} ORDER BY ${pop} DESC LIMIT ${CANDIDATES}`.execute(
-      db,
-    )
   const probe = n > MEDIUM ? await probeExpression(db, index, groups) : null
-  let popular: { id: number }[] = []
-  if (probe !== null) {
-    const head = await sql<{
-      id: number
-    }>`SELECT h.id AS id FROM (SELECT t.id AS id, ${pop} AS p FROM ${table} t ORDER BY ${pop} DESC LIMIT ${HEAD}) h
-      WHERE EXISTS (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ${probe} AND ${fts}.rowid = h.id)
-      ORDER BY h.p DESC LIMIT ${CANDIDATES}`.execute(db)
-    popular = head.rows
-  }
+  let popular: number[] = []
+  if (probe !== null) popular = await dialect.probeHead(db, index, probe, HEAD, CANDIDATES)
   // The head holds too few matches: the matches are mostly unpopular, rank them all.
-  if (popular.length < CANDIDATES / 4) popular = (await joinAll()).rows
-  for (const r of popular) ids.add(r.id)
+  if (popular.length < CANDIDATES / 4) popular = await dialect.popularMatches(db, index, match, CANDIDATES)
+  for (const id of popular) ids.add(id)
   const lower = typed.trim()
   if (lower.length > 0) {
-    const text = sql.ref(`t.${index.text}`)
     // Exactly what was typed (a broad query may be a whole, much repeated title: "The Love"), the
     // most popular first; then what starts with it.
     const same = await exactText(db, index, lower)
-    const starts = await sql<{ id: number }>`SELECT t.id AS id FROM ${table} t
-      WHERE ${text} > ${lower} COLLATE NOCASE AND ${text} < ${`${lower}\uffff`} COLLATE NOCASE
-      ORDER BY ${text} COLLATE NOCASE LIMIT ${CANDIDATES / 2}`.execute(db)
+    const starts = await dialect.startsWith(db, index, lower, CANDIDATES / 2)
     for (const id of same) ids.add(id)
-    for (const r of starts.rows) ids.add(r.id)
+    for (const id of starts) ids.add(id)
   }
   return [...ids]
 }
 
-/** The rows whose display text is `typed` (NOCASE index), the most popular first. */
+/** The rows whose display text is `typed` (case-insensitive index), the most popular first. */
 async function exactText(db: DB, index: SearchIndex, typed: string): Promise<number[]> {
   const text = typed.trim()
   if (text.length === 0) return []
-  const rows = await sql<{ id: number }>`SELECT t.id AS id FROM ${sql.table(index.table)} t
-    WHERE ${sql.ref(`t.${index.text}`)} = ${text} COLLATE NOCASE
-    ORDER BY ${sql.ref(`t.${index.popularity}`)} DESC LIMIT ${CANDIDATES / 2}`.execute(db)
-  return rows.rows.map((r) => r.id)
+  return searchSql(db).exactText(db, index, text, CANDIDATES / 2)
 }
 
 /**
@@ -294,15 +230,6 @@ async function probeExpression(db: DB, index: SearchIndex, groups: string[][]): 
     parts.push(terms.length === 1 ? terms[0] : `(${terms.join(' OR ')})`)
   }
   return parts.join(' AND ')
-}
-
-async function vocabularyWords(db: DB, vocab: Vocab, prefix: string, limit: number): Promise<string[]> {
-  const rows = await sql<{
-    term: string
-  }>`SELECT term FROM ${sql.table(`temp.${vocab}`)} WHERE term >= ${prefix} AND term < ${`${prefix}\uffff`} LIMIT ${limit}`.execute(
-    db,
-  )
-  return rows.rows.map((r) => r.term)
 }
 
 /**
@@ -428,7 +355,7 @@ const popularity = (n: number) => POPULARITY * Math.log10(1 + Math.max(0, n))
 export async function search(db: DB, text: string, opts: { limit: number }): Promise<SearchResult> {
   const tokens = queryTokens(text)
   if (tokens.length === 0) return { query: text, words: [], corrected: false, results: [] }
-  await ensureVocab(db)
+  await searchSql(db).prepare(db)
   // A single letter still being typed (the last word) is too broad for the index (no prefix index
   // serves one letter): it filters the candidates the other words found, or, alone, the most popular
   // rows. An earlier single letter is a finished word, matched whole.

@@ -1,7 +1,8 @@
 import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
 import { isBudgetExceeded, withBudget } from '../sqlite/connection.js'
 import type { DatasetDB } from '../types.js'
-import { type DB, interruptible } from './sql.js'
+import { ftsJoin, matchingIds, nocaseKey, nocaseValue } from './fts.js'
+import { type DB, interruptible, isSqlite } from './sql.js'
 import { TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
 
 export const TITLE_SORTS = ['relevance', 'votes', 'rating', 'year', 'title'] as const
@@ -53,12 +54,14 @@ type TitlesQB = SelectQueryBuilder<DatasetDB & { t: DatasetDB['titles'] }, 't', 
  * (`walk` undefined) leave the planner free: there the filter's index is the right driver.
  */
 function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, walk?: TitleSort): TitlesQB {
+  // `+column` is SQLite's way to keep a filter off an index; PostgreSQL's planner needs no such hint.
+  const hint = isSqlite(db)
   const col = (name: string, servedBy: TitleSort) =>
-    walk !== undefined && walk !== servedBy ? sql.raw(`+t.${name}`) : sql.ref(`t.${name}`)
+    hint && walk !== undefined && walk !== servedBy ? sql.raw(`+t.${name}`) : sql.ref(`t.${name}`)
   // First, so SQLite evaluates it on every row the scan visits (see interruptible()).
   let q = qb.where(interruptible(db, sql.ref('t.id')))
   if (withMatch && f.match !== undefined) {
-    q = q.where('t.id', 'in', sql<number>`(SELECT rowid FROM titles_fts WHERE titles_fts MATCH ${f.match})`)
+    q = q.where('t.id', 'in', matchingIds(db, 'titles', f.match))
   }
   if (f.types && f.types.length > 0) {
     // One type with the votes sort is a prefix of titles_by_type_votes: keep it indexable.
@@ -85,14 +88,15 @@ function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, w
   if (f.yearTo !== undefined) q = q.where(col('start_year', 'year'), '<=', f.yearTo)
   if (f.minRating !== undefined) q = q.where(col('average_rating', 'rating'), '>=', f.minRating)
   if (f.minVotes !== undefined) q = q.where(col('num_votes', 'votes'), '>=', f.minVotes)
-  if (f.runtimeMin !== undefined) q = q.where(sql.raw('+t.runtime_minutes'), '>=', f.runtimeMin)
-  if (f.runtimeMax !== undefined) q = q.where(sql.raw('+t.runtime_minutes'), '<=', f.runtimeMax)
+  const runtime = hint ? sql.raw('+t.runtime_minutes') : sql.ref('t.runtime_minutes')
+  if (f.runtimeMin !== undefined) q = q.where(runtime, '>=', f.runtimeMin)
+  if (f.runtimeMax !== undefined) q = q.where(runtime, '<=', f.runtimeMax)
   if (!f.adult) q = q.where('t.is_adult', '=', 0)
   return q
 }
 
 /** The sort column of a non-relevance sort; NOCASE for titles so the titles_by_title index serves it. */
-function sortKey(sort: Exclude<TitleSort, 'relevance'>): Expression<unknown> {
+function sortKey(db: DB, sort: Exclude<TitleSort, 'relevance'>): Expression<unknown> {
   switch (sort) {
     case 'votes':
       return sql.ref('t.num_votes')
@@ -101,7 +105,7 @@ function sortKey(sort: Exclude<TitleSort, 'relevance'>): Expression<unknown> {
     case 'year':
       return sql.ref('t.start_year')
     case 'title':
-      return sql`t.primary_title COLLATE NOCASE`
+      return nocaseKey(db, 't.primary_title')
   }
 }
 
@@ -120,15 +124,19 @@ function keyOf(sort: TitleSort, r: TitleRow & { relevance?: number }): number | 
   }
 }
 
-/** `(key, id) > (k, i)` or `<`: a row-value comparison SQLite turns into an index range. */
+/**
+ * `(key, id) > (k, i)` or `<`: a row-value comparison the database turns into an index range.
+ * `value` adapts the key value to the key (a case-insensitive key lowers it on PostgreSQL).
+ */
 function after(
   key: Expression<unknown>,
   idRef: Expression<unknown>,
   order: Order,
   k: Keyset,
+  value: (v: unknown) => Expression<unknown> = (v) => sql`${v}`,
 ): Expression<SqlBool> {
   const op = order === 'asc' ? sql.raw('>') : sql.raw('<')
-  return sql<SqlBool>`(${key}, ${idRef}) ${op} (${k.key}, ${k.id})`
+  return sql<SqlBool>`(${key}, ${idRef}) ${op} (${value(k.key)}, ${k.id})`
 }
 
 /**
@@ -145,16 +153,17 @@ export async function listTitles(
   let rows: (TitleRow & { relevance?: number })[]
   if (sort === 'relevance') {
     if (filter.match === undefined) throw new Error('relevance sort needs a text query')
-    const relevance = sql<number>`(-bm25(titles_fts, 4.0, 2.0, 1.0) + ${sql.lit(POPULARITY_WEIGHT)} * ln(1 + t.num_votes))`
+    const fts = ftsJoin(db, 'titles', 't', filter.match)
+    const relevance = sql<number>`(${fts.relevance} + ${sql.lit(POPULARITY_WEIGHT)} * ln(1 + t.num_votes))`
     const inner = applyFilter(
       db,
       db
         .selectFrom('titles as t')
-        .innerJoin(sql<{ rowid: number }>`titles_fts`.as('f'), (j) =>
-          j.onRef(sql.ref('f.rowid'), '=', 't.id'),
+        .innerJoin(sql<{ rowid: number; id: number }>`titles_fts`.as('f'), (j) =>
+          j.onRef(sql.ref(fts.key), '=', sql.ref(fts.on)),
         )
         .select([...TITLE_COLUMNS, relevance.as('relevance')])
-        .where(sql<SqlBool>`titles_fts MATCH ${filter.match}`) as unknown as TitlesQB,
+        .where(fts.where) as unknown as TitlesQB,
       filter,
       false,
     )
@@ -166,7 +175,7 @@ export async function listTitles(
       .limit(limit + 1)
       .execute()) as unknown as (TitleRow & { relevance: number })[]
   } else {
-    const key = sortKey(sort)
+    const key = sortKey(db, sort)
     let q = applyFilter(
       db,
       db.selectFrom('titles as t').select(TITLE_COLUMNS) as unknown as TitlesQB,
@@ -176,7 +185,10 @@ export async function listTitles(
     )
     if (sort === 'rating') q = q.where('t.average_rating', 'is not', null)
     if (sort === 'year') q = q.where('t.start_year', 'is not', null)
-    if (opts.after) q = q.where(after(key, sql.ref('t.id'), order, opts.after))
+    if (opts.after) {
+      const value = sort === 'title' ? (v: unknown) => nocaseValue(db, v) : undefined
+      q = q.where(after(key, sql.ref('t.id'), order, opts.after, value))
+    }
     rows = (await q
       .orderBy(key, order)
       .orderBy('t.id', order)

@@ -1,4 +1,5 @@
 import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
 import { createPool } from '../../db/postgres/connection.js'
 import { checkSchemaPrefix, DEFAULT_SCHEMA_PREFIX } from '../../db/postgres/schema.js'
 import { KyselyUserStore } from '../kysely-store.js'
@@ -43,6 +44,22 @@ export async function openPostgresUserStore(
     throw err
   }
   return new KyselyUserStore({ reader, writer, maxWriters: opts.writers ?? 4 })
+}
+
+/** Whether the user schema was created (by `marquee keys create` or a first personal write). */
+export async function usersSchemaExists(url: string, schemaPrefix?: string): Promise<boolean> {
+  const schema = usersSchema(schemaPrefix ?? DEFAULT_SCHEMA_PREFIX)
+  const client = new pg.Client({ connectionString: url, application_name: 'marquee-users' })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
+      `${schema}.kysely_migration`,
+    ])
+    return rows[0]?.t != null
+  } finally {
+    await client.end().catch(() => {})
+  }
 }
 
 export const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')

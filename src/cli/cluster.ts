@@ -1,0 +1,162 @@
+import cluster, { type Worker } from 'node:cluster'
+import { existsSync } from 'node:fs'
+import { pino } from 'pino'
+import { type Config, loadConfig } from '../config.js'
+import { servedGeneration } from '../db/postgres/generations.js'
+import { loggerOptions } from '../logger.js'
+import { handleSignals, startServer } from '../server.js'
+import { reportFailure } from './errors.js'
+import { EXIT } from './exit-codes.js'
+import { settingsFrom } from './options.js'
+import { buildFirstDataset, datasetSource } from './prepare-dataset.js'
+
+/**
+ * `marquee serve --workers N`: N server processes on one port (node:cluster: the primary accepts
+ * connections and hands them to the workers in turn). Each worker is a whole marquee server with
+ * its own connections (SQLite worker threads, or a PostgreSQL pool), so a crash takes down one
+ * worker and the port keeps answering from the others.
+ *
+ * The primary serves nothing itself:
+ * - it builds the first dataset when there is none (the workers answer /health at once, and 503
+ *   on /ready until the primary tells them the dataset is ready);
+ * - it replaces a worker that exits without being asked to, after a delay that doubles while
+ *   workers keep dying young (a crash loop must not spin the CPU), up to 30 s;
+ * - on SIGTERM or SIGINT it asks every worker to shut down gracefully (each finishes its in-flight
+ *   requests within --shutdown-timeout), waits for them, and exits 0 when all stopped cleanly.
+ */
+
+/** Messages from the primary to its workers. */
+type PrimaryMessage = { type: 'dataset-ready' }
+
+/** A worker younger than this when it dies counts as crashing at start. */
+const YOUNG_MS = 5000
+const MAX_RESTART_DELAY_MS = 30_000
+
+export default async function serveCluster(opts: Record<string, unknown>): Promise<number> {
+  const config = loadConfig(settingsFrom(opts))
+  return cluster.isPrimary ? primary(config, Number(opts.workers)) : worker(config)
+}
+
+async function primary(config: Config, count: number): Promise<number> {
+  const log = pino(loggerOptions(config.logLevel))
+  let needsDataset: boolean
+  try {
+    needsDataset = config.databaseUrl
+      ? (await servedGeneration(config.databaseUrl, config.databaseSchema)) === null
+      : !existsSync(config.dbPath)
+  } catch (err) {
+    return reportFailure('serve', err)
+  }
+  if (needsDataset) {
+    // With no database, fail before forking when the configured data cannot make one.
+    try {
+      datasetSource(config)
+    } catch (err) {
+      return reportFailure('serve', err)
+    }
+  }
+
+  let stopping = false
+  let restartDelay = 500
+  const started = new Map<Worker, number>()
+  const fork = () => {
+    const w = cluster.fork()
+    started.set(w, Date.now())
+    w.on('online', () => log.info({ worker: w.id, pid: w.process.pid }, 'worker started'))
+    return w
+  }
+  cluster.on('exit', (w, code, signal) => {
+    const age = Date.now() - (started.get(w) ?? 0)
+    started.delete(w)
+    if (stopping) {
+      log.info({ worker: w.id, pid: w.process.pid, code, signal }, 'worker stopped')
+      return
+    }
+    restartDelay = age < YOUNG_MS ? Math.min(restartDelay * 2, MAX_RESTART_DELAY_MS) : 500
+    log.warn(
+      { worker: w.id, pid: w.process.pid, code, signal, restartInMs: restartDelay },
+      'worker died; replacing it',
+    )
+    setTimeout(() => {
+      if (!stopping) fork()
+    }, restartDelay).unref()
+  })
+  for (let i = 0; i < count; i++) fork()
+  cluster.once('listening', (_w, address) => {
+    const host = address.address ?? config.host
+    log.info(
+      { workers: count, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` },
+      `marquee serving on http://${host}:${address.port} with ${count} workers`,
+    )
+  })
+
+  const building = new AbortController()
+  if (needsDataset) {
+    buildFirstDataset(config, log, undefined, building.signal)
+      .then((summary) => {
+        log.info({ generation: summary.generation, ms: summary.durationMs }, 'dataset ready')
+        for (const w of Object.values(cluster.workers ?? {}))
+          w?.send({ type: 'dataset-ready' } satisfies PrimaryMessage)
+      })
+      .catch((err) => {
+        if (!building.signal.aborted) log.error({ err }, 'could not build the dataset; /ready stays 503')
+      })
+    // A worker started after the build (a replacement) opens the database by itself.
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return
+      stopping = true
+      building.abort()
+      log.info({ signal }, 'shutting down: workers finish their in-flight requests')
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+      let clean = true
+      let left = workers.length
+      if (left === 0) return resolve(EXIT.OK)
+      // Beyond the workers' own shutdown timeout, they are killed.
+      const force = setTimeout(() => {
+        clean = false
+        for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL')
+      }, config.shutdownTimeoutMs + 5000)
+      for (const w of workers) {
+        w.once('exit', (code) => {
+          if (code !== 0) clean = false
+          if (--left === 0) {
+            clearTimeout(force)
+            resolve(clean ? EXIT.OK : EXIT.FAILURE)
+          }
+        })
+        w.process.kill('SIGTERM')
+      }
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    // SIGHUP: every worker loads a newer generation now (as `marquee serve` does).
+    process.on('SIGHUP', () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP')
+    })
+  })
+}
+
+/** One server process: serves until SIGTERM/SIGINT, loads the dataset when the primary built it. */
+async function worker(config: Config): Promise<number> {
+  const server = await startServer(config)
+  const exit = new Promise<number>((resolve) => handleSignals(server, resolve))
+  process.on('message', (m: PrimaryMessage) => {
+    if (m?.type !== 'dataset-ready') return
+    server.app.dataset
+      .load(config.dbPath)
+      .catch((err) => server.app.log.error({ err }, 'could not load the dataset'))
+  })
+  // The primary went away without stopping us (killed): stop too rather than serve unsupervised.
+  const orphaned = () => {
+    server.close().then(() => process.exit(EXIT.FAILURE))
+  }
+  process.once('disconnect', orphaned)
+  const code = (await exit) === 0 ? EXIT.OK : EXIT.FAILURE
+  // The IPC channel would keep this process alive: leave once the last log line is out.
+  process.removeListener('disconnect', orphaned)
+  setImmediate(() => process.exit(code))
+  return code
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type pg from 'pg'
+import { ingestPostgres } from '../../src/ingest/postgres/index.js'
+import { FIXTURE } from '../helpers/dataset.js'
+import { type DialectDataset, dialectDataset } from '../helpers/dialects.js'
+import { postgresAvailable, TEST_DATABASE_URL, testClient } from '../helpers/postgres.js'
+import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+
+const available = await postgresAvailable()
+const SLOW = new URL('../pool/slow-queries.ts', import.meta.url).href
+
+/** What only PostgreSQL serving has: deadlines that cancel on the server, swaps by NOTIFY. */
+describe('serving from PostgreSQL', { skip: !available }, () => {
+  let ds: DialectDataset
+  let quick: TestServer
+  let patient: TestServer
+  let client: pg.Client
+  let cleanup: () => Promise<void>
+
+  const probe = (app: TestServer['app']) => {
+    app.get('/probe/spin', async (request) => {
+      const h = await request.dataset()
+      return { n: await h.queryByName('spin', []) }
+    })
+  }
+
+  before(async () => {
+    const tmp = await tempDir()
+    ds = await dialectDataset('postgres', tmp.dir, { name: 'serve' })
+    const opts = { dataset: { extraQueryModules: [SLOW] }, setup: probe }
+    ;[quick, patient] = await Promise.all([
+      startTestServer({ ...ds.config, queryTimeoutMs: 300, maxEventLoopDelayMs: 0 }, opts),
+      startTestServer({ ...ds.config, queryTimeoutMs: 20_000, maxEventLoopDelayMs: 0 }, opts),
+    ])
+    client = await testClient()
+    cleanup = async () => {
+      await client.end()
+      await Promise.all([quick.close(), patient.close()])
+      await ds.cleanup()
+      await tmp.cleanup()
+    }
+  })
+  after(() => cleanup())
+
+  /** Statements of the API's pool still running the endless query. */
+  const spinning = async () =>
+    Number(
+      (
+        await client.query(
+          `SELECT count(*) AS n FROM pg_stat_activity
+           WHERE application_name = 'marquee-api' AND state = 'active' AND query LIKE '%RECURSIVE c(x)%'`,
+        )
+      ).rows[0].n,
+    )
+
+  async function settles(what: string): Promise<void> {
+    const t0 = Date.now()
+    while ((await spinning()) > 0) {
+      assert.ok(Date.now() - t0 < 2000, `${what}: the statement is still running on the server`)
+      await sleep(50)
+    }
+  }
+
+  it('runs the query functions on the main thread over a pg pool', async () => {
+    const res = await fetch(`${quick.url}/titles/${FIXTURE.godfather}`)
+    assert.equal(res.status, 200)
+    const stats = quick.app.dataset.stats().executor
+    assert.equal(stats.workersCreated, 0, 'no worker threads')
+    assert.ok(stats.threads >= 1, 'pooled connections')
+  })
+
+  it('a query past its deadline answers 503 and is cancelled on the server', async () => {
+    const started = Date.now()
+    const res = await fetch(`${quick.url}/probe/spin`, { headers: { 'x-request-id': 'pg-slow-1' } })
+    assert.equal(res.status, 503)
+    const body = (await res.json()) as { code: string; instance: string }
+    assert.equal(body.code, 'QUERY_TIMEOUT')
+    assert.equal(body.instance, 'pg-slow-1')
+    assert.ok(Date.now() - started < 2000, `answered at the deadline (${Date.now() - started} ms)`)
+    await settles('after the deadline')
+    // The pool is healthy afterwards.
+    assert.equal((await fetch(`${quick.url}/titles/${FIXTURE.godfather}`)).status, 200)
+  })
+
+  it('a client that goes away cancels its query long before the deadline', async () => {
+    const controller = new AbortController()
+    const request = fetch(`${patient.url}/probe/spin`, { signal: controller.signal }).catch((e: Error) => e)
+    const t0 = Date.now()
+    while ((await spinning()) === 0) {
+      assert.ok(Date.now() - t0 < 3000, 'the query started')
+      await sleep(20)
+    }
+    controller.abort()
+    assert.ok((await request) instanceof Error)
+    await settles('after the client left')
+    assert.equal((await fetch(`${patient.url}/titles/${FIXTURE.godfather}`)).status, 200)
+  })
+
+  it('follows a swap made by another ingest, without a restart', async () => {
+    const ready = async (server: TestServer) =>
+      ((await (await fetch(`${server.url}/ready`)).json()) as { generation: string }).generation
+    const before = await ready(patient)
+    const next = await ingestPostgres({
+      dataDir: ds.dataDir,
+      databaseUrl: TEST_DATABASE_URL,
+      schemaPrefix: ds.config.databaseSchema as string,
+    })
+    assert.notEqual(next.generation, before)
+    const t0 = Date.now()
+    for (const server of [quick, patient]) {
+      while ((await ready(server)) !== next.generation) {
+        assert.ok(Date.now() - t0 < 3000, 'the new generation was loaded within seconds (NOTIFY)')
+        await sleep(25)
+      }
+    }
+    const res = await fetch(`${patient.url}/titles/${FIXTURE.amelie}`)
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('etag')?.startsWith(`"${next.generation}`), true)
+  })
+
+  it('does not offer the SQLite SQL console', async () => {
+    const res = await fetch(`${quick.url}/sql?q=select%201`)
+    assert.equal(res.status, 404)
+  })
+})
