@@ -5,13 +5,20 @@ import { Type } from 'typebox'
 import type { DatasetName } from '../datasets/catalogue.js'
 import type { QueryArgs, QueryName, QueryResult } from '../db/queries/index.js'
 import { noDataset, Problem, queryTimeout } from '../errors.js'
-import { DeadlineReason, PoolBusyError, QueryAbortedError, QueryDeadlineError } from '../pool/task.js'
+import {
+  DeadlineReason,
+  PoolBusyError,
+  QueryAbortedError,
+  QueryDeadlineError,
+  WorkerCrashedError,
+} from '../pool/task.js'
 import {
   type DatasetHandle,
   type DatasetService,
   datasetNotLoaded,
   type Generation,
   poolBusy,
+  workerCrashed,
 } from './dataset.js'
 
 /**
@@ -354,6 +361,7 @@ class PageHandle implements DatasetHandle {
         throw queryTimeout(this.timeoutMs)
       }
       if (err instanceof PoolBusyError) throw poolBusy()
+      if (err instanceof WorkerCrashedError) throw workerCrashed(err)
       if (err instanceof QueryAbortedError) {
         throw new Problem(503, 'REQUEST_ABORTED', 'Service Unavailable', {
           detail: 'The request was aborted.',
