@@ -20,7 +20,8 @@
  *
  * Options: --minutes N (default 10), --connections N (default 64); BENCH_TITLES (default 1000000).
  * The load generator shares the machine's cores with the server: figures are for comparing runs
- * on the same machine. Files: .cache/soak/ (the served copy, users.db, server.log).
+ * on the same machine. Files: .cache/soak/ (server.log and users.db are kept; the served copy is
+ * removed at the end).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
@@ -606,7 +607,10 @@ async function main() {
   server.proc.kill('SIGTERM')
   const exitCode = await server.exited
   log(`\nserver exit code after SIGTERM: ${exitCode}`)
+  // The served copies are 1.3 GB each: keep only the log and the users database.
   await rm(`${served}.next`, { force: true })
+  await rm(served, { force: true })
+  await rm(path.join(dir, '.marquee-live'), { recursive: true, force: true })
 
   const failed = unexpected.length > 0 || clientSide5xx > 0 || exitCode !== 0
   log(
