@@ -126,6 +126,10 @@ async function main(): Promise<void> {
       )
     }
     const t = us.timings
+    const arrivals = Object.entries(t)
+      .filter(([k]) => k.endsWith(' done at'))
+      .sort((x, y) => x[1] - y[1])
+    console.log(`  diffs done at: ${arrivals.map(([k, v]) => `${k.slice(5, -8)} ${sec(v)}`).join(', ')}`)
     const applies = Object.entries(t).filter(([k]) => k.startsWith('apply '))
     console.log(
       `  copy ${sec(t.copy)} (alongside the diffs), diffs until the last one ${sec(t.diff)}, ` +

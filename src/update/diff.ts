@@ -472,8 +472,7 @@ export async function diffFile(
   }
 
   const pop = popularity ? new PopularityCheck(opts.popularity!) : null
-  // Names are looked at line by line when votes changed (their popularity may move).
-  const canSkip = opts.trustOld === true && (pop === null || opts.popularity!.changed.every((x) => x === 0))
+  const canSkip = opts.trustOld === true
   let skipped = 0
   let lastProgress = 0
   try {
@@ -517,7 +516,13 @@ export async function diffFile(
         }
         a.consume()
         b.consume()
-        if (canSkip) skipped += skipEqual(a, b)
+        if (canSkip) {
+          const from = b.pos
+          const n = skipEqual(a, b)
+          // People in the skipped stretch may still have a new popularity.
+          if (n > 0 && pop) pop.region(b.buf, from, from + n, newParser, popularity!)
+          skipped += n
+        }
       } else if (cmp < 0) {
         compare(oldParser.rows(a.buf, a.start, a.end), [])
         a.consume()
@@ -685,12 +690,26 @@ class PopularityCheck {
 
   /** Checks the current (unchanged) group of the new file; records `[id, popularity]` on a hit. */
   check(b: GroupCursor, parser: GroupParser, out: Floats): void {
-    const buf = b.buf
-    let s = b.start
-    let e = b.end
-    if (b.lines > 1) {
+    this.group(b.buf, b.start, b.end, b.lines, parser, out)
+  }
+
+  /**
+   * The group `buf[start..end)` (`lines` lines): when its stored row lists a title whose votes
+   * changed, records `[id, popularity]`.
+   */
+  private group(
+    buf: Buffer,
+    start: number,
+    end: number,
+    lines: number,
+    parser: GroupParser,
+    out: Floats,
+  ): void {
+    let s = start
+    let e = end
+    if (lines > 1) {
       // Duplicates: the ingest stores the first row it accepts.
-      const rows = parser.rows(buf, b.start, b.end)
+      const rows = parser.rows(buf, start, end)
       if (rows.length === 0) return
       s = rows[0].s
       e = rows[0].e
@@ -721,9 +740,62 @@ class PopularityCheck {
         from = i + 1
       }
     }
-    out.push(parseIdBytes(buf, s, b.keyEnd, 110, 109))
+    const keyEnd = buf.indexOf(9, s)
+    out.push(parseIdBytes(buf, s, keyEnd < 0 || keyEnd > e ? e : keyEnd, 110, 109))
     out.push(sum)
   }
+
+  /**
+   * Whole groups skipped unread (equal in both files): a byte scan for title ids (`tt` and digits
+   * after a tab or a comma: only known-for titles look like that) whose votes changed, and a look
+   * at the groups they are in.
+   */
+  region(buf: Buffer, start: number, end: number, parser: GroupParser, out: Floats): void {
+    let i = start + 1
+    while (i < end - 2) {
+      if (buf[i] !== 116 || buf[i + 1] !== 116 || (buf[i - 1] !== 9 && buf[i - 1] !== 44)) {
+        i++
+        continue
+      }
+      let k = i + 2
+      let id = 0
+      while (k < end && buf[k] >= 48 && buf[k] <= 57) id = id * 10 + (buf[k++] - 48)
+      if (k === i + 2 || !this.hit(id)) {
+        i = k
+        continue
+      }
+      // The group of that line: the lines around it with the same id.
+      const ls = buf.lastIndexOf(10, i) + 1
+      const key = buf.indexOf(9, ls)
+      const keyLen = key - ls
+      let gs = ls
+      while (gs > start) {
+        const prev = buf.lastIndexOf(10, gs - 2) + 1
+        if (buf[prev + keyLen] !== 9 || buf.compare(buf, ls, key, prev, prev + keyLen) !== 0) break
+        gs = prev
+      }
+      let ge = buf.indexOf(10, i) + 1
+      let lines = 1 + (ls - gs > 0 ? countLines(buf, gs, ls) : 0)
+      while (
+        ge > 0 &&
+        ge < end &&
+        buf[ge + keyLen] === 9 &&
+        buf.compare(buf, ls, key, ge, ge + keyLen) === 0
+      ) {
+        ge = buf.indexOf(10, ge) + 1
+        lines++
+      }
+      if (ge <= 0) ge = end
+      this.group(buf, gs, ge, lines, parser, out)
+      i = ge + 1
+    }
+  }
+}
+
+function countLines(buf: Buffer, s: number, e: number): number {
+  let n = 0
+  for (let i = s; i < e; i++) if (buf[i] === 10) n++
+  return n
 }
 
 /** Binary search in ascending ids; -1 when absent. */

@@ -15,7 +15,7 @@
  */
 
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, constants as fsConstants } from 'node:fs'
 import { copyFile, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
@@ -335,12 +335,16 @@ async function rebuild(
   }
 }
 
-/** Diff jobs, the biggest files first; name.basics waits for title.ratings (popularity). */
+/**
+ * Diff jobs in the order the threads take them: title.principals (about 40% of the work) on one,
+ * the others on the other in about the same time; name.basics waits for title.ratings
+ * (popularity), by then done.
+ */
 const DIFF_ORDER: readonly DatasetName[] = [
-  'title.ratings',
   'title.principals',
-  'name.basics',
+  'title.ratings',
   'title.akas',
+  'name.basics',
   'title.basics',
   'title.crew',
   'title.episode',
@@ -454,6 +458,8 @@ async function refresh(
       if (result.ratings) ctx.ratings = result.ratings
       // Lines of the new file: counted, or the old count moved by the lines that changed.
       const d = result.diff
+      // When each diff arrived (ms from the start): what the refresh waited for.
+      timings[`diff ${d.dataset} done at`] = Math.round(performance.now() - t0all)
       d.read ??= (base.manifest!.files.find((f) => f.dataset === d.dataset)?.read ?? 0) + d.readDelta
       pending.push(result.diff)
       if (!applier) {
@@ -588,7 +594,8 @@ async function copyDatabase(src: string, dest: string): Promise<void> {
     }
     return
   }
-  await copyFile(src, dest)
+  // A reflink where the file system has them (btrfs, xfs): instant, no space used until written.
+  await copyFile(src, dest, fsConstants.COPYFILE_FICLONE)
 }
 
 /** Opens the copy for writing, as the ingest writes: no journal (the copy is thrown away on failure). */
