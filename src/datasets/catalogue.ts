@@ -165,3 +165,35 @@ export function formatId(prefix: 'tt' | 'nm', n: number): string {
 
 export const TCONST_PATTERN = '^tt\\d{7,}$'
 export const NCONST_PATTERN = '^nm\\d{7,}$'
+
+/** IMDb's genres, in the alphabetical order IMDb lists them within a title. */
+export const GENRES = [
+  'Action',
+  'Adult',
+  'Adventure',
+  'Animation',
+  'Biography',
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Family',
+  'Fantasy',
+  'Film-Noir',
+  'Game-Show',
+  'History',
+  'Horror',
+  'Music',
+  'Musical',
+  'Mystery',
+  'News',
+  'Reality-TV',
+  'Romance',
+  'Sci-Fi',
+  'Short',
+  'Sport',
+  'Talk-Show',
+  'Thriller',
+  'War',
+  'Western',
+] as const

@@ -1,3 +1,4 @@
+import { GENRES } from '../catalogue.js'
 /**
  * Word lists and IMDb's enumerated values for the sample generator. Lists that feed Zipf draws are
  * ordered most frequent first. Nothing here may contain a tab, a newline or the `\x02` byte.
@@ -24,37 +25,7 @@ export const TYPE_INDEX: Readonly<Record<TitleType, number>> = Object.fromEntrie
   TITLE_TYPE_NAMES.map((t, i) => [t, i]),
 ) as Record<TitleType, number>
 
-/** IMDb's genres, in the alphabetical order IMDb lists them within a title. */
-export const GENRES = [
-  'Action',
-  'Adult',
-  'Adventure',
-  'Animation',
-  'Biography',
-  'Comedy',
-  'Crime',
-  'Documentary',
-  'Drama',
-  'Family',
-  'Fantasy',
-  'Film-Noir',
-  'Game-Show',
-  'History',
-  'Horror',
-  'Music',
-  'Musical',
-  'Mystery',
-  'News',
-  'Reality-TV',
-  'Romance',
-  'Sci-Fi',
-  'Short',
-  'Sport',
-  'Talk-Show',
-  'Thriller',
-  'War',
-  'Western',
-] as const
+export { GENRES }
 
 export type Genre = (typeof GENRES)[number]
 export const GENRE_BIT: Readonly<Record<Genre, number>> = Object.fromEntries(

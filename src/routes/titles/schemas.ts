@@ -20,36 +20,7 @@ export const TITLE_TYPES = [
   'videoGame',
 ] as const
 
-export const GENRES = [
-  'Action',
-  'Adult',
-  'Adventure',
-  'Animation',
-  'Biography',
-  'Comedy',
-  'Crime',
-  'Documentary',
-  'Drama',
-  'Family',
-  'Fantasy',
-  'Film-Noir',
-  'Game-Show',
-  'History',
-  'Horror',
-  'Music',
-  'Musical',
-  'Mystery',
-  'News',
-  'Reality-TV',
-  'Romance',
-  'Sci-Fi',
-  'Short',
-  'Sport',
-  'Talk-Show',
-  'Thriller',
-  'War',
-  'Western',
-] as const
+export { GENRES } from '../../datasets/catalogue.js'
 
 // maxLength 12: ten digits, two more than IMDb uses today, well inside a safe integer (parseId).
 export const Tconst = Type.String({
