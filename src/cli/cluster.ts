@@ -62,19 +62,19 @@ async function primary(config: Config, count: number): Promise<number> {
   const fork = () => {
     const w = cluster.fork()
     started.set(w, Date.now())
-    w.on('online', () => log.info({ worker: w.id, pid: w.process.pid }, 'worker started'))
+    w.on('online', () => log.info({ worker: w.id, workerPid: w.process.pid }, 'worker started'))
     return w
   }
   cluster.on('exit', (w, code, signal) => {
     const age = Date.now() - (started.get(w) ?? 0)
     started.delete(w)
     if (stopping) {
-      log.info({ worker: w.id, pid: w.process.pid, code, signal }, 'worker stopped')
+      log.info({ worker: w.id, workerPid: w.process.pid, code, signal }, 'worker stopped')
       return
     }
     restartDelay = age < YOUNG_MS ? Math.min(restartDelay * 2, MAX_RESTART_DELAY_MS) : 500
     log.warn(
-      { worker: w.id, pid: w.process.pid, code, signal, restartInMs: restartDelay },
+      { worker: w.id, workerPid: w.process.pid, code, signal, restartInMs: restartDelay },
       'worker died; replacing it',
     )
     setTimeout(() => {
@@ -82,13 +82,18 @@ async function primary(config: Config, count: number): Promise<number> {
     }, restartDelay).unref()
   })
   for (let i = 0; i < count; i++) fork()
-  cluster.once('listening', (_w, address) => {
+  // Logged once every first worker listens (the port answers from the first one on).
+  let listening = 0
+  const serving = new WeakSet<Worker>()
+  cluster.on('listening', (w) => serving.add(w))
+  const onListening = (_w: Worker, address: { address: string | null; port: number }) => {
+    if (++listening < count) return
+    cluster.removeListener('listening', onListening)
     const host = address.address ?? config.host
-    log.info(
-      { workers: count, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` },
-      `marquee serving on http://${host}:${address.port} with ${count} workers`,
-    )
-  })
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+    log.info({ workers: count, url }, `marquee serving on ${url} with ${count} workers`)
+  }
+  cluster.on('listening', onListening)
 
   const building = new AbortController()
   if (needsDataset) {
@@ -120,8 +125,10 @@ async function primary(config: Config, count: number): Promise<number> {
         for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL')
       }, config.shutdownTimeoutMs + 5000)
       for (const w of workers) {
-        w.once('exit', (code) => {
-          if (code !== 0) clean = false
+        w.once('exit', (code, signal) => {
+          // Killed by our SIGTERM before it listened (still loading, before any handler): nothing lost.
+          const unstarted = signal === 'SIGTERM' && !serving.has(w)
+          if (code !== 0 && !unstarted) clean = false
           if (--left === 0) {
             clearTimeout(force)
             resolve(clean ? EXIT.OK : EXIT.FAILURE)
@@ -141,14 +148,30 @@ async function primary(config: Config, count: number): Promise<number> {
 
 /** One server process: serves until SIGTERM/SIGINT, loads the dataset when the primary built it. */
 async function worker(config: Config): Promise<number> {
-  const server = await startServer(config)
-  const exit = new Promise<number>((resolve) => handleSignals(server, resolve))
+  // Listen to the primary from the start: its message may come while the server starts.
+  let pending: string | null = null
+  let reload = (reason: string) => {
+    pending = reason
+  }
   process.on('message', (m: PrimaryMessage) => {
-    if (m?.type !== 'dataset-ready') return
-    server.app.dataset
-      .load(config.dbPath)
-      .catch((err) => server.app.log.error({ err }, 'could not load the dataset'))
+    if (m?.type === 'dataset-ready') reload('built')
   })
+  // The primary forwards SIGHUP: load a newer generation now, as `marquee serve` does.
+  process.on('SIGHUP', () => reload('SIGHUP'))
+  // Stopped while starting (nothing accepted yet): leave at once, cleanly.
+  const early = () => process.exit(EXIT.OK)
+  process.once('SIGTERM', early)
+  process.once('SIGINT', early)
+  const server = await startServer(config)
+  process.removeListener('SIGTERM', early)
+  process.removeListener('SIGINT', early)
+  const exit = new Promise<number>((resolve) => handleSignals(server, resolve))
+  reload = (reason: string) => {
+    server.app.datasetReload
+      .reload(reason)
+      .catch((err) => server.app.log.error({ err }, `${reason}: reload failed`))
+  }
+  if (pending) reload(pending)
   // The primary went away without stopping us (killed): stop too rather than serve unsupervised.
   const orphaned = () => {
     server.close().then(() => process.exit(EXIT.FAILURE))
