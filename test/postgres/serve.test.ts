@@ -80,8 +80,14 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
     assert.equal(body.instance, 'pg-slow-1')
     assert.ok(Date.now() - started < 2000, `answered at the deadline (${Date.now() - started} ms)`)
     await settles('after the deadline')
-    // The pool is healthy afterwards.
-    assert.equal((await fetch(`${quick.url}/titles/${FIXTURE.godfather}`)).status, 200)
+    // The pool is healthy afterwards (a few tries: this server's deadline is short, and a busy CI
+    // machine can push one plain lookup past it).
+    let status = 0
+    for (let i = 0; i < 5 && status !== 200; i++) {
+      if (i > 0) await sleep(200)
+      status = (await fetch(`${quick.url}/titles/${FIXTURE.godfather}`)).status
+    }
+    assert.equal(status, 200)
   })
 
   it('a client that goes away cancels its query long before the deadline', async () => {
