@@ -107,7 +107,13 @@ async function reloadPlugin(app: FastifyInstance, opts: ReloadPluginOptions) {
   /** The file version last looked at (loaded or found to hold the served generation). */
   let seen: string | null = null
 
-  await mkdir(dir, { recursive: true })
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err) {
+    // A read-only directory, say: serve the plain path (see pin()).
+    linksWork = false
+    app.log.warn({ err, dir }, 'cannot create the directory of per-generation links')
+  }
   // Links of processes that are gone.
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const m = /\.(\d+)\.\d+$/.exec(name)

@@ -275,28 +275,36 @@ export class Applier {
     const spec = UPDATE_SPECS[d.dataset]
     if (!spec || d.updateRows === 0) return
     const l = layoutOf(d.dataset)
+    const columns = Object.entries(spec.columns).map(([c, name]) => [Number(c), name] as const)
+    // One statement per set of changed columns (and extra ones), built once.
+    const byMask = new Map<string, { stmt: Database.Statement; cols: number[] }>()
     let k = 0
     parseLines(d.dataset, d.updates, (b) => {
       for (let r = 0; r < b.rows; r++) {
         const mask = d.updateMasks[k++]
         const id = b.nums[r * l.numCols + l.keyNums[0]]
-        const extra = each?.(b, r, mask, id) ?? {}
-        const cols: string[] = []
+        const extra = each?.(b, r, mask, id)
+        const extraNames = extra ? Object.keys(extra) : []
+        const key = extraNames.length > 0 ? `${mask}:${extraNames.join(',')}` : String(mask)
+        let plan = byMask.get(key)
+        if (!plan) {
+          const cols = columns.filter(([c]) => (mask & (1 << c)) !== 0)
+          const set = [...cols.map(([, name]) => name), ...extraNames]
+          if (set.length === 0) continue
+          const where = spec.key.map(([, n]) => `${n} = ?`).join(' AND ')
+          plan = {
+            stmt: this.db.prepare(
+              `UPDATE ${spec.table} SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE ${where}`,
+            ),
+            cols: cols.map(([c]) => c),
+          }
+          byMask.set(key, plan)
+        }
         const args: unknown[] = []
-        for (const [c, name] of Object.entries(spec.columns)) {
-          if ((mask & (1 << Number(c))) === 0) continue
-          cols.push(name)
-          args.push(this.valueOf(l, b, r, Number(c)))
-        }
-        for (const [name, v] of Object.entries(extra)) {
-          cols.push(name)
-          args.push(v)
-        }
-        if (cols.length === 0) continue
+        for (const c of plan.cols) args.push(this.valueOf(l, b, r, c))
+        for (const name of extraNames) args.push(extra![name])
         for (const [c] of spec.key) args.push(this.valueOf(l, b, r, c))
-        this.st(
-          `UPDATE ${spec.table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${spec.key.map(([, n]) => `${n} = ?`).join(' AND ')}`,
-        ).run(args)
+        plan.stmt.run(args)
       }
     })
   }

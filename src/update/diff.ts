@@ -51,6 +51,8 @@ export interface FileDiff {
   oldBytes: number
   newBytes: number
   ms: number
+  /** A chunk handed over while the diff went on (its counts are in the final result's). */
+  partial?: boolean
 }
 
 /** title.ratings as the ingest holds it: ids ascending, first row of an id kept. */
@@ -71,6 +73,12 @@ export interface DiffOptions {
   /** Stop with TooManyChangesError once the buffered change exceeds this many bytes. */
   maxChangedBytes?: number
   onProgress?: (p: { oldBytes: number; newBytes: number }) => void
+  /**
+   * Receives the changes in chunks of about `chunkRows` rows as they are found (disjoint keys, in
+   * file order), so that they can be applied while the diff goes on; the result holds the rest.
+   */
+  onChunk?: (part: FileDiff) => void
+  chunkRows?: number
   signal?: AbortSignal
 }
 
@@ -349,13 +357,15 @@ export async function diffFile(
   const composite = COMPOSITE.has(dataset)
   const oldParser = new GroupParser(oldFile, dataset)
   const newParser = new GroupParser(newFile, dataset)
-  const deletes = new Floats()
-  const inserts = new Bytes()
+  let deletes = new Floats()
+  let inserts = new Bytes()
   const votesChanged = dataset === 'title.ratings' ? new Floats() : null
-  const popularity = opts.popularity && dataset === 'name.basics' ? new Floats() : null
+  let popularity = opts.popularity && dataset === 'name.basics' ? new Floats() : null
   const counts: RowCounts = { inserted: 0, changed: 0, deleted: 0 }
   let deleteRows = 0
   let insertRows = 0
+  /** Bytes of changes handed over in chunks so far. */
+  let flushed = 0
   const maxBytes = opts.maxChangedBytes ?? Number.POSITIVE_INFINITY
   const votesSlot =
     dataset === 'title.ratings' ? layout.slots.find((s) => s.column.name === 'numVotes')!.num : -1
@@ -371,7 +381,7 @@ export async function diffFile(
     deleteRows++
   }
   // Where each inserted line starts, and its key, to hand the lines over in numeric key order.
-  const insertKeys = new Floats()
+  let insertKeys = new Floats()
   const ins = (buf: Buffer, row: Row) => {
     insertKeys.push(row.batch.nums[idNum])
     insertKeys.push(row.ord)
@@ -380,8 +390,8 @@ export async function diffFile(
     insertRows++
   }
 
-  const updates = new Bytes()
-  const updateKeys = new Floats()
+  let updates = new Bytes()
+  let updateKeys = new Floats()
   let updateRows = 0
   const inPlace = UPDATED_IN_PLACE.has(dataset)
   const upd = (o: Row, n: Row) => {
@@ -397,8 +407,52 @@ export async function diffFile(
     updateRows++
   }
 
+  /** The changes gathered since the last chunk, sorted, as a diff of their own. */
+  const take = (): Omit<
+    FileDiff,
+    'counts' | 'read' | 'readDelta' | 'badOld' | 'badNew' | 'oldBytes' | 'newBytes' | 'ms'
+  > => {
+    const part = {
+      dataset,
+      deletes: sortKeys(deletes.done(), composite ? 2 : 1),
+      deleteRows,
+      inserts: sortLines(inserts.done(), insertKeys.done(), 3).lines,
+      insertRows,
+      ...sortedUpdates(updates.done(), updateKeys.done()),
+      updateRows,
+      popularity: popularity ? sortKeys(popularity.done(), 2) : undefined,
+    }
+    flushed += inserts.n + updates.n + deletes.n * 8
+    deletes = new Floats()
+    inserts = new Bytes()
+    insertKeys = new Floats()
+    updates = new Bytes()
+    updateKeys = new Floats()
+    if (popularity) popularity = new Floats()
+    deleteRows = 0
+    insertRows = 0
+    updateRows = 0
+    return part
+  }
+  const chunkRows = opts.onChunk ? (opts.chunkRows ?? 16384) : Number.POSITIVE_INFINITY
+
   const checkSize = () => {
-    if (inserts.n + updates.n + deletes.n * 8 > maxBytes) {
+    if (deleteRows + insertRows + updateRows + (popularity ? popularity.n / 2 : 0) >= chunkRows) {
+      const part = take()
+      opts.onChunk!({
+        ...part,
+        counts: { inserted: 0, changed: 0, deleted: 0 },
+        read: null,
+        readDelta: 0,
+        badOld: 0,
+        badNew: 0,
+        oldBytes: a.bytesRead,
+        newBytes: b.bytesRead,
+        ms: 0,
+        partial: true,
+      })
+    }
+    if (flushed + inserts.n + updates.n + deletes.n * 8 > maxBytes) {
       throw new TooManyChangesError(
         `${datasetSpec(dataset).file}: more than ${Math.round(maxBytes / 2 ** 20)} MB of changes`,
       )
@@ -520,7 +574,10 @@ export async function diffFile(
           const from = b.pos
           const n = skipEqual(a, b)
           // People in the skipped stretch may still have a new popularity.
-          if (n > 0 && pop) pop.region(b.buf, from, from + n, newParser, popularity!)
+          if (n > 0 && pop) {
+            pop.region(b.buf, from, from + n, newParser, popularity!)
+            checkSize()
+          }
           skipped += n
         }
       } else if (cmp < 0) {
@@ -538,20 +595,13 @@ export async function diffFile(
     b.destroy()
   }
   return {
-    dataset,
-    deletes: sortKeys(deletes.done(), composite ? 2 : 1),
-    deleteRows,
-    inserts: sortLines(inserts.done(), insertKeys.done(), 3).lines,
-    insertRows,
-    ...sortedUpdates(updates.done(), updateKeys.done()),
-    updateRows,
+    ...take(),
     counts,
     read: skipped > 0 ? null : b.linesRead,
     readDelta: b.linesRead - a.linesRead,
     badOld: oldParser.bad,
     badNew: newParser.bad,
     votesChanged: votesChanged?.done(),
-    popularity: popularity ? sortKeys(popularity.done(), 2) : undefined,
     oldBytes: a.bytesRead,
     newBytes: b.bytesRead,
     ms: Math.round(performance.now() - started),
@@ -571,51 +621,49 @@ function skipEqual(a: GroupCursor, b: GroupCursor): number {
   const bs = b.pos
   const avail = Math.min(ab.length - as, bb.length - bs)
   if (avail < SKIP_MIN) return 0
-  const same = (off: number, len: number) =>
-    ab.compare(bb, bs + off, bs + off + len, as + off, as + off + len) === 0
   // Gallop, then halve: `n` bytes are equal.
   let n = 0
   let w = SKIP_MIN
-  while (n + w <= avail && same(n, w)) {
+  while (n + w <= avail && equalAt(ab, as + n, bb, bs + n, w)) {
     n += w
     w = Math.min(w * 2, 1 << 20)
   }
   if (n === 0) return 0
   while (w > 128) {
     w >>= 1
-    if (n + w <= avail && same(n, w)) n += w
+    if (n + w <= avail && equalAt(ab, as + n, bb, bs + n, w)) n += w
   }
   // The last whole line in the equal bytes, then back to the start of its group: everything
   // before that is whole groups, equal in both files.
   const end = bb.lastIndexOf(10, bs + n - 1)
   if (end <= bs) return 0
   let start = bb.lastIndexOf(10, end - 1) + 1
-  const keyEnd = (p: number) => {
-    const t = bb.indexOf(9, p)
-    return t < 0 || t > end ? p : t
-  }
-  const lastKeyEnd = keyEnd(start)
-  const len = lastKeyEnd - start
+  const len = keyEndIn(bb, start, end) - start
   if (len === 0) return 0
   while (start > bs) {
     const prev = bb.lastIndexOf(10, start - 2) + 1
-    if (
-      prev < bs ||
-      keyEnd(prev) - prev !== len ||
-      bb.compare(bb, start, start + len, prev, prev + len) !== 0
-    )
-      break
+    if (prev < bs || keyEndIn(bb, prev, end) - prev !== len || !equalAt(bb, start, bb, prev, len)) break
     start = prev
   }
   if (start <= bs) return 0
   // The id the next group must follow: the last one skipped, a well-formed id.
   const lastStart = bb.lastIndexOf(10, start - 2) + 1
-  const lastEnd = keyEnd(lastStart)
+  const lastEnd = keyEndIn(bb, lastStart, end)
   if (lastStart < bs || !b.isPlainId(bb, lastStart, lastEnd)) return 0
   const skip = start - bs
   a.skip(skip, bb, lastStart, lastEnd)
   b.skip(skip, bb, lastStart, lastEnd)
   return skip
+}
+
+function equalAt(a: Buffer, as: number, b: Buffer, bs: number, len: number): boolean {
+  return a.compare(b, bs, bs + len, as, as + len) === 0
+}
+
+/** The end of the first field of the line at p (p itself when there is no tab before `limit`). */
+function keyEndIn(buf: Buffer, p: number, limit: number): number {
+  const t = buf.indexOf(9, p)
+  return t < 0 || t > limit ? p : t
 }
 
 /**
@@ -631,7 +679,10 @@ function sortKeys(keys: Float64Array, width: number): Float64Array {
       keys[x * width] - keys[y * width] || (width > 1 ? keys[x * width + 1] - keys[y * width + 1] : 0),
   )
   const out = new Float64Array(keys.length)
-  for (let i = 0; i < n; i++) out.set(keys.subarray(order[i] * width, order[i] * width + width), i * width)
+  for (let i = 0; i < n; i++) {
+    const from = order[i] * width
+    for (let j = 0; j < width; j++) out[i * width + j] = keys[from + j]
+  }
   return out
 }
 
@@ -650,10 +701,8 @@ function sortLines(
   const out = new Uint8Array(lines.length)
   let o = 0
   for (const i of order) {
-    const start = keys[i * width + 2]
     const end = i + 1 < n ? keys[(i + 1) * width + 2] : lines.length
-    out.set(lines.subarray(start, end), o)
-    o += end - start
+    for (let p = keys[i * width + 2]; p < end; p++) out[o++] = lines[p]
   }
   return { lines: out, order }
 }
@@ -753,8 +802,10 @@ class PopularityCheck {
   region(buf: Buffer, start: number, end: number, parser: GroupParser, out: Floats): void {
     let i = start + 1
     while (i < end - 2) {
-      if (buf[i] !== 116 || buf[i + 1] !== 116 || (buf[i - 1] !== 9 && buf[i - 1] !== 44)) {
-        i++
+      i = buf.indexOf(TT, i)
+      if (i < 0 || i >= end - 2) return
+      if (buf[i - 1] !== 9 && buf[i - 1] !== 44) {
+        i += 2
         continue
       }
       let k = i + 2
@@ -791,6 +842,8 @@ class PopularityCheck {
     }
   }
 }
+
+const TT = Buffer.from('tt')
 
 function countLines(buf: Buffer, s: number, e: number): number {
   let n = 0

@@ -19,11 +19,13 @@ export interface DiffJob {
   maxChangedBytes: number
   /** The old file was checked to be sorted: equal stretches may be skipped unread. */
   trustOld: boolean
+  chunkRows?: number
   popularity?: { ratings: RatingsTable; changed: Uint8Array }
 }
 
 export type DiffReport =
   | { type: 'progress'; dataset: DatasetName; oldBytes: number; newBytes: number }
+  | { type: 'chunk'; diff: FileDiff }
   | { type: 'done'; diff: FileDiff; ratings?: RatingsTable }
   | {
       type: 'failed'
@@ -51,21 +53,29 @@ async function run(job: DiffJob): Promise<void> {
     diffFile(job.dataset, job.oldFile, job.newFile, {
       maxChangedBytes: job.maxChangedBytes,
       trustOld: job.trustOld,
+      chunkRows: job.chunkRows,
+      // Changes go out in chunks, applied while the diff goes on (title.ratings comes whole: the
+      // other files' rows read the new ratings).
+      onChunk:
+        job.dataset === 'title.ratings'
+          ? undefined
+          : (part) => parent.postMessage({ type: 'chunk', diff: part } satisfies DiffReport, buffersOf(part)),
       popularity: job.popularity,
       onProgress: (p) =>
         parent.postMessage({ type: 'progress', dataset: job.dataset, ...p } satisfies DiffReport),
     }),
     job.dataset === 'title.ratings' ? readRatings(job.newFile) : undefined,
   ])
-  const transfer: ArrayBuffer[] = [
-    diff.deletes.buffer,
-    diff.inserts.buffer,
-    diff.updates.buffer,
-    diff.updateMasks.buffer,
-  ] as ArrayBuffer[]
+  const transfer = buffersOf(diff)
   if (diff.votesChanged) transfer.push(diff.votesChanged.buffer as ArrayBuffer)
-  if (diff.popularity) transfer.push(diff.popularity.buffer as ArrayBuffer)
   if (ratings)
     transfer.push(...([ratings.ids.buffer, ratings.votes.buffer, ratings.avg.buffer] as ArrayBuffer[]))
   parent.postMessage({ type: 'done', diff, ratings } satisfies DiffReport, transfer)
+}
+
+/** The buffers of a diff that postMessage can move instead of copy. */
+function buffersOf(d: FileDiff): ArrayBuffer[] {
+  const list = [d.deletes.buffer, d.inserts.buffer, d.updates.buffer, d.updateMasks.buffer] as ArrayBuffer[]
+  if (d.popularity) list.push(d.popularity.buffer as ArrayBuffer)
+  return list
 }

@@ -55,6 +55,8 @@ export enum Peek {
  */
 export class GroupCursor {
   buf: Buffer = Buffer.alloc(0)
+  /** The two buffers fill() copies into, in turn. */
+  private pool: Buffer[] = []
   /** Where unconsumed bytes start (the current group, when there is one). */
   pos = 0
   start = 0
@@ -125,7 +127,21 @@ export class GroupCursor {
       return
     }
     const rest = this.buf.length - this.pos
-    this.buf = rest > 0 ? Buffer.concat([this.buf.subarray(this.pos), next.value]) : next.value
+    if (rest === 0) this.buf = next.value
+    else {
+      // The unconsumed tail, then the chunk, in one of two buffers used in turn: fresh memory for
+      // every chunk costs page faults.
+      const need = rest + next.value.length
+      let work = this.pool.find((w) => w.buffer !== this.buf.buffer && w.length >= need)
+      if (!work) {
+        work = Buffer.allocUnsafeSlow(Math.max(need, 2 << 20))
+        const other = this.pool.find((w) => w.buffer === this.buf.buffer)
+        this.pool = other ? [other, work] : [work]
+      }
+      this.buf.copy(work, 0, this.pos)
+      next.value.copy(work, rest)
+      this.buf = work.subarray(0, need)
+    }
     this.pos = 0
   }
 

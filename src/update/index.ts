@@ -82,6 +82,8 @@ export interface UpdateOptions {
    * (default 0.25).
    */
   maxChangeRatio?: number
+  /** Rows of changes per chunk handed from a diff to the apply while the diff goes on. */
+  chunkRows?: number
 }
 
 export interface FileChange extends RowCounts {
@@ -443,10 +445,11 @@ async function refresh(
         const d = pending.splice(i, 1)[0]
         const t0 = performance.now()
         applier!.apply(d)
-        timings[`apply ${d.dataset}`] = Math.round(performance.now() - t0)
+        timings[`apply ${d.dataset}`] =
+          (timings[`apply ${d.dataset}`] ?? 0) + Math.round(performance.now() - t0)
         changes.push(d)
       }
-      if (!ftsDone && ftsInputs.every((f) => changes.some((c) => c.dataset === f))) {
+      if (!ftsDone && ftsInputs.every((f) => changes.some((c) => c.dataset === f && !c.partial))) {
         ftsDone = true
         emit({ type: 'phase', phase: 'fts' })
         const t0 = performance.now()
@@ -456,11 +459,13 @@ async function refresh(
     }
     for await (const result of diffs) {
       if (result.ratings) ctx.ratings = result.ratings
-      // Lines of the new file: counted, or the old count moved by the lines that changed.
       const d = result.diff
-      // When each diff arrived (ms from the start): what the refresh waited for.
-      timings[`diff ${d.dataset} done at`] = Math.round(performance.now() - t0all)
-      d.read ??= (base.manifest!.files.find((f) => f.dataset === d.dataset)?.read ?? 0) + d.readDelta
+      if (!d.partial) {
+        // When each diff ended (ms from the start): what the refresh waited for.
+        timings[`diff ${d.dataset} done at`] = Math.round(performance.now() - t0all)
+        // Lines of the new file: counted, or the old count moved by the lines that changed.
+        d.read ??= (base.manifest!.files.find((f) => f.dataset === d.dataset)?.read ?? 0) + d.readDelta
+      }
       pending.push(result.diff)
       if (!applier) {
         await copying
@@ -489,7 +494,10 @@ async function refresh(
         reason: null,
         generation: base.generation,
         previousGeneration: base.generation,
-        files: summaryFiles(changes, opts.dataDir),
+        files: summaryFiles(
+          changes.filter((c) => !c.partial),
+          opts.dataDir,
+        ),
         timings,
         durationMs: Math.round(performance.now() - started),
         manifest: base.manifest,
@@ -508,7 +516,7 @@ async function refresh(
     const manifest = updateManifest(base, {
       generation,
       startedAt,
-      changes,
+      changes: changes.filter((c) => !c.partial),
       stats: newFiles.map((f, i) => ({ ...f, ...stats[i] })),
       deltas: applier.deltas,
       timings,
@@ -546,7 +554,10 @@ async function refresh(
       reason: null,
       generation,
       previousGeneration: base.generation,
-      files: summaryFiles(changes, opts.dataDir),
+      files: summaryFiles(
+        changes.filter((c) => !c.partial),
+        opts.dataDir,
+      ),
       timings,
       durationMs,
       manifest,
@@ -671,6 +682,7 @@ async function* runDiffs(
         newFile: fileOf(staged.files, dataset),
         maxChangedBytes: Math.min(MAX_CHANGED_BYTES, Math.max(32 << 20, sizeOf(dataset) * 5 * maxRatio)),
         trustOld: kept.sorted === true,
+        chunkRows: opts.chunkRows,
         popularity: dataset === 'name.basics' && ratingsCtx ? ratingsCtx : undefined,
       }
       started.set(dataset, performance.now())
@@ -705,6 +717,10 @@ async function* runDiffs(
             counts: null,
             elapsedMs: Math.round(performance.now() - (started.get(m.dataset) ?? 0)),
           })
+          break
+        case 'chunk':
+          results.push({ diff: m.diff })
+          notify()
           break
         case 'done': {
           running--

@@ -54,7 +54,8 @@ describe('marquee update (refresh in place)', () => {
     // The served file must never be written: keep a name for its bytes and compare them after.
     await link(dbPath(), join(root, 'served-before.db'))
     const digest = sha(join(root, 'served-before.db'))
-    const s = await update({ dbPath: dbPath(), dataDir: b.data })
+    // Small chunks: changes are applied while the diffs go on.
+    const s = await update({ dbPath: dbPath(), dataDir: b.data, chunkRows: 20 })
     assert.equal(s.mode, 'incremental', s.reason ?? '')
     assert.equal(s.previousGeneration, before.generation)
     assert.notEqual(s.generation, before.generation)
@@ -85,7 +86,7 @@ describe('marquee update (refresh in place)', () => {
   it('refreshes again from a refreshed database (its manifest and FTS totals carry over)', async () => {
     const c = join(root, 'c')
     await mutateDataset(b.data, c, { rate: 0.05, seed: 9, level: 1 })
-    const s = await update({ dbPath: dbPath(), dataDir: c })
+    const s = await update({ dbPath: dbPath(), dataDir: c, chunkRows: 50 })
     assert.equal(s.mode, 'incremental', s.reason ?? '')
     await ingest({ dataDir: c, dbPath: join(root, 'dbs', 'c.db') })
     assertSameDatabase(dbPath(), join(root, 'dbs', 'c.db'))
