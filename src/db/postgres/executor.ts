@@ -59,7 +59,12 @@ export class PostgresExecutor implements QueryExecutor {
     this.#pool = createPool(opts.databaseUrl, {
       max: opts.poolSize,
       application: 'marquee-api',
-      settings: { statement_timeout: opts.statementTimeoutMs, default_transaction_read_only: 'on' },
+      // Short queries, many at once: parallel workers would only add latency and contend for CPU.
+      settings: {
+        statement_timeout: opts.statementTimeoutMs,
+        default_transaction_read_only: 'on',
+        max_parallel_workers_per_gather: 0,
+      },
     })
     this.#control = createPool(opts.databaseUrl, { max: 1, application: 'marquee-api-cancel' })
   }
