@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
+import { ftsToTsquery } from '../../src/db/postgres/fts.js'
 import { tokenize } from '../../src/db/queries/text.js'
 import { CopyBuffer } from '../../src/ingest/postgres/copy-buffer.js'
 import { DocWriter, fastTokens } from '../../src/ingest/postgres/tsvector.js'
@@ -52,13 +53,25 @@ describe('COPY text encoding', () => {
 })
 
 describe('tsvector documents', () => {
-  it('writes weighted positions of the folded words', () => {
+  it('turns match expressions into tsqueries, 2-3 character prefixes into prefix lexemes', () => {
+    assert.equal(
+      ftsToTsquery('"godfather"* AND ("part"* OR "pa"*) AND "a" AND "ame"*'),
+      "'godfather':* & ( 'part':* | '^pa' ) & 'a' & '^ame'",
+    )
+    assert.equal(ftsToTsquery('"x"*'), "'x':*")
+  })
+
+  it('writes weighted positions of the folded words, and their 2- and 3-character prefixes', () => {
     const b = new CopyBuffer()
     const doc = new DocWriter(b)
     doc.begin()
     doc.addText("Le fabuleux destin d'Amélie", 'A')
     doc.addBytes(Buffer.from('AMÉLIE 2001'), 0, 'AMÉLIE 2001'.length + 1, 'C')
-    assert.equal(text(b), "'le':1A 'fabuleux':2A 'destin':3A 'd':4A 'amelie':5A 'amelie':6C '2001':7C")
+    assert.equal(
+      text(b),
+      "'le':1A '^le' 'fabuleux':2A '^fa' '^fab' 'destin':3A '^de' '^des' 'd':4A 'amelie':5A '^am' '^ame' " +
+        "'amelie':6C '^am' '^ame' '2001':7C '^20' '^200'",
+    )
   })
 
   it('splits words exactly as tokenize() does, on any text', () => {

@@ -26,8 +26,12 @@ export function ftsToTsquery(expr: string): string {
   const re = /"((?:[^"]|"")*)"(\*?)|(\()|(\))|\b(AND|OR|NOT)\b|(\S)/g
   for (let m = re.exec(expr); m !== null; m = re.exec(expr)) {
     if (m[1] !== undefined) {
-      const word = m[1].replace(/""/g, '"').replace(/\\/g, '\\\\').replace(/'/g, "''")
-      out.push(`'${word}'${m[2] ? ':*' : ''}`)
+      const raw = m[1].replace(/""/g, '"')
+      const word = raw.replace(/\\/g, '\\\\').replace(/'/g, "''")
+      const length = [...raw].length
+      // A 2-3 character prefix is one lexeme of the documents (see src/ingest/postgres/tsvector.ts).
+      if (m[2] && (length === 2 || length === 3)) out.push(`'^${word}'`)
+      else out.push(`'${word}'${m[2] ? ':*' : ''}`)
     } else if (m[3]) out.push('(')
     else if (m[4]) out.push(')')
     else if (m[5] === 'AND') out.push('&')

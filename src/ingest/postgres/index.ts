@@ -763,7 +763,7 @@ class Run {
     await this.sql('analyze', 'VACUUM (ANALYZE) titles_fts')
     await this.phase('fts', async () => {
       await this.query(
-        `INSERT INTO titles_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM titles_fts')`,
+        `INSERT INTO titles_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM titles_fts') WHERE left(word, 1) <> '^'`,
       )
     })
     await this.indexes('titles_vocab', 'title.basics')
@@ -775,7 +775,9 @@ class Run {
     await this.indexes('names_fts', 'name.basics')
     await this.sql('analyze', 'ANALYZE names_fts')
     await this.phase('fts', async () => {
-      await this.query(`INSERT INTO names_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM names_fts')`)
+      await this.query(
+        `INSERT INTO names_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM names_fts') WHERE left(word, 1) <> '^'`,
+      )
     })
     await this.indexes('names_vocab', 'name.basics')
     await this.sql('analyze', 'VACUUM (ANALYZE) names_vocab')

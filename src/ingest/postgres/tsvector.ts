@@ -8,6 +8,12 @@
  * A literal lists `'word':position` entries with a weight letter (A, B, C) per position; repeated
  * words are merged by PostgreSQL. Words hold only letters and digits, so they need no escaping in
  * the literal or in COPY text.
+ *
+ * Prefix lexemes: each word also contributes `'^' + its first 2 and first 3 characters` (no
+ * position), the counterpart of the FTS5 index's `prefix='2 3'`. A GIN prefix scan (`'st':*`)
+ * merges the posting lists of every word starting with `st` (thousands of them, 100+ ms over a
+ * million titles); the query asks for the one lexeme `'^st'` instead (src/db/postgres/fts.ts).
+ * `^` never starts a word (words are letters and digits), and the vocabulary tables leave them out.
  */
 
 import { fold, MAX_TOKEN_LENGTH, tokenize } from '../../db/queries/text.js'
@@ -18,6 +24,7 @@ const MAX_POSITION = 16383
 const QUOTE = 39
 const COLON = 58
 const SPACE = 32
+const CARET = 94
 
 export type Weight = 'A' | 'B' | 'C'
 const WEIGHT: Record<Weight, number> = { A: 65, B: 66, C: 67 }
@@ -62,6 +69,35 @@ export class DocWriter {
     out.pos += out.buf.write(token, out.pos, 'utf8')
     this.entry(weight)
     this.words++
+    const chars = [...token]
+    if (chars.length >= 2) this.prefixText(chars[0] + chars[1])
+    if (chars.length >= 3) this.prefixText(chars[0] + chars[1] + chars[2])
+  }
+
+  /** ` '^<prefix>'` */
+  private prefixText(prefix: string): void {
+    const out = this.out
+    out.ensure(prefix.length * 3 + 4)
+    out.buf[out.pos++] = SPACE
+    out.buf[out.pos++] = QUOTE
+    out.buf[out.pos++] = CARET
+    out.pos += out.buf.write(prefix, out.pos, 'utf8')
+    out.buf[out.pos++] = QUOTE
+  }
+
+  /** The prefix lexemes of an ASCII word just written at `out.buf[start..start + n)`. */
+  private prefixBytes(start: number, n: number): void {
+    if (n < 2) return
+    const out = this.out
+    out.ensure(16)
+    const buf = out.buf
+    for (let len = 2; len <= 3 && len <= n; len++) {
+      buf[out.pos++] = SPACE
+      buf[out.pos++] = QUOTE
+      buf[out.pos++] = CARET
+      for (let k = 0; k < len; k++) buf[out.pos++] = buf[start + k]
+      buf[out.pos++] = QUOTE
+    }
   }
 
   /** Adds the words of UTF-8 bytes `src[s..e)`. */
@@ -84,6 +120,7 @@ export class DocWriter {
       const buf = out.buf
       if (this.words > 0) buf[out.pos++] = SPACE
       buf[out.pos++] = QUOTE
+      const start = out.pos
       let n = 0
       for (; i < e; i++) {
         const b = src[i]
@@ -95,6 +132,7 @@ export class DocWriter {
       }
       this.entry(w)
       this.words++
+      this.prefixBytes(start, n)
     }
   }
 
@@ -119,6 +157,7 @@ export class DocWriter {
       const buf = out.buf
       if (this.words > 0) buf[out.pos++] = SPACE
       buf[out.pos++] = QUOTE
+      const start = out.pos
       let n = 0
       for (; i < e; i++) {
         const c = text.charCodeAt(i)
@@ -130,6 +169,7 @@ export class DocWriter {
       }
       this.entry(w)
       this.words++
+      this.prefixBytes(start, n)
     }
   }
 }
