@@ -10,7 +10,9 @@
  *
  * The load generator shares the machine's cores with the server: figures are for comparing runs
  * and modes on the same machine, not absolute capacity. Options: BENCH_TITLES (default 1000000),
- * BENCH_SECONDS per scenario (default 10), BENCH_ONLY (comma-separated scenario numbers).
+ * BENCH_SECONDS per scenario (default 10), BENCH_ONLY (comma-separated scenario numbers),
+ * BENCH_DATABASE_URL (serve from PostgreSQL: the same sample is ingested there once, under the
+ * schema prefix marquee_bench_api; the execution modes are then the pg pool alone).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -57,6 +59,12 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ONLY = process.env.BENCH_ONLY?.split(',').map(Number)
+const DATABASE_URL = process.env.BENCH_DATABASE_URL
+const PG_PREFIX = 'marquee_bench_api'
+/** Settings every server of the run gets: PostgreSQL's when BENCH_DATABASE_URL is set. */
+const BACKEND: Record<string, string> = DATABASE_URL
+  ? { MARQUEE_DATABASE_URL: DATABASE_URL, MARQUEE_DATABASE_SCHEMA: PG_PREFIX }
+  : {}
 
 const log = (line = '') => console.log(line)
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]
@@ -90,6 +98,7 @@ async function startServer(dbPath: string, env: Record<string, string> = {}): Pr
       // Measure the server, not the load shedder.
       MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',
       MARQUEE_RATE_LIMIT: '0',
+      ...BACKEND,
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -160,6 +169,7 @@ function prefixesOf(text: string): string[] {
 async function main() {
   const dir = path.join(ROOT, '.cache', `sample-${TITLES >= 1_000_000 ? `${TITLES / 1_000_000}m` : TITLES}`)
   const dbPath = await ensureSampleDatabase({ titles: TITLES, dir, log })
+  if (DATABASE_URL) await ensurePostgres(DATABASE_URL, path.join(dir, 'imdb'))
   const db = new Database(dbPath, { readonly: true })
   const ids = (
     db.prepare('SELECT id FROM titles WHERE id % 7 = 3 LIMIT 50000').all() as { id: number }[]
@@ -203,11 +213,13 @@ async function main() {
       `/titles?genre=Comedy&genre=Drama&runtimeMin=${30 + Math.floor(Math.random() * 60)}&sort=rating&limit=100`,
     ])
 
-  const modes: [string, Record<string, string>][] = [
-    ['worker pool', {}],
-    ['point lookups inline', { MARQUEE_INLINE_POINT_LOOKUPS: '1' }],
-    ['every query inline (pool disabled)', { MARQUEE_INLINE_QUERIES: '1' }],
-  ]
+  const modes: [string, Record<string, string>][] = DATABASE_URL
+    ? [['PostgreSQL, pg pool on the main thread', {}]]
+    : [
+        ['worker pool', {}],
+        ['point lookups inline', { MARQUEE_INLINE_POINT_LOOKUPS: '1' }],
+        ['every query inline (pool disabled)', { MARQUEE_INLINE_QUERIES: '1' }],
+      ]
 
   if (!ONLY || ONLY.includes(1)) {
     // The modes run in alternation, a few short rounds each, so that a change in the machine's load
@@ -224,12 +236,14 @@ async function main() {
       }
       for (const [i, [label]] of modes.entries()) report(label, median(results[i]))
       const pool = median(results[0]).requests.average
-      log(
-        `  ratio to the pool: ${modes
-          .slice(1)
-          .map(([label], i) => `${label} ${(median(results[i + 1]).requests.average / pool).toFixed(2)}x`)
-          .join(', ')}`,
-      )
+      if (modes.length > 1) {
+        log(
+          `  ratio to the pool: ${modes
+            .slice(1)
+            .map(([label], i) => `${label} ${(median(results[i + 1]).requests.average / pool).toFixed(2)}x`)
+            .join(', ')}`,
+        )
+      }
     } finally {
       await Promise.all(servers.map((s) => s.stop()))
     }
@@ -260,7 +274,7 @@ async function main() {
 
   if (!ONLY || ONLY.includes(4)) {
     log('4. GET /health while 4 clients keep the heaviest queries running (target: p99 <= 5 ms)')
-    for (const [label, env] of [modes[0], modes[2]]) {
+    for (const [label, env] of modes.length > 1 ? [modes[0], modes[2]] : modes) {
       const srv = await startServer(dbPath, { MARQUEE_QUERY_TIMEOUT_MS: '2000', ...env })
       try {
         const heavy = cannon(srv.url, heavyPath, 4)
@@ -274,6 +288,23 @@ async function main() {
       }
     }
   }
+}
+
+/** The sample in PostgreSQL under PG_PREFIX, ingested once (again when it holds another sample). */
+async function ensurePostgres(url: string, dataDir: string): Promise<void> {
+  const { servedGeneration } = await import('../src/db/postgres/generations.js')
+  const served = await servedGeneration(url, PG_PREFIX)
+  if (served) {
+    log(
+      `PostgreSQL: serving ${PG_PREFIX} generation ${served.generation} (drop schema ${PG_PREFIX} cascade to rebuild)`,
+    )
+    return
+  }
+  const { ingestPostgres } = await import('../src/ingest/postgres/index.js')
+  log(`PostgreSQL: ingesting ${dataDir} under ${PG_PREFIX} ...`)
+  const started = performance.now()
+  await ingestPostgres({ dataDir, databaseUrl: url, schemaPrefix: PG_PREFIX })
+  log(`  done in ${((performance.now() - started) / 1000).toFixed(0)} s`)
 }
 
 main().catch((err) => {
