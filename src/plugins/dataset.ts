@@ -86,6 +86,9 @@ export class Generation {
 
 const API_REVISION = 'r1'
 
+/** Connections of the PostgreSQL query pool at least, whatever --pool-size says. */
+const PG_MIN_CONNECTIONS = 8
+
 export interface DatasetPluginOptions {
   dbPath: string
   /** Query worker threads. */
@@ -371,7 +374,8 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
     const pg = await PostgresDataset.open({
       databaseUrl: opts.postgres.databaseUrl,
       schemaPrefix: opts.postgres.schemaPrefix,
-      poolSize: opts.poolSize,
+      // A connection mostly waits on a round trip: more of them than worker threads (at least 8).
+      poolSize: Math.max(opts.poolSize, PG_MIN_CONNECTIONS),
       queryTimeoutMs: opts.queryTimeoutMs,
       extraQueryModules: extra,
     })

@@ -1,4 +1,12 @@
-import { type Expression, type Kysely, type RawBuilder, type SqlBool, SqliteAdapter, sql } from 'kysely'
+import {
+  type Expression,
+  type Kysely,
+  PostgresAdapter,
+  type RawBuilder,
+  type SqlBool,
+  SqliteAdapter,
+  sql,
+} from 'kysely'
 import { formatId } from '../../datasets/catalogue.js'
 import { SQLITE_TAG, TICK_FUNCTION } from '../sqlite/connection.js'
 import type { DatasetDB } from '../types.js'
@@ -10,6 +18,12 @@ export function isSqlite(db: DB): boolean {
   // The tag survives a second copy of this module or of kysely (tests load query modules through
   // another loader), where instanceof would not.
   return SQLITE_TAG in db || db.getExecutor().adapter instanceof SqliteAdapter
+}
+
+export function isPostgres(db: DB): boolean {
+  // By name as well, for the same reason as isSqlite.
+  const adapter = db.getExecutor().adapter
+  return adapter instanceof PostgresAdapter || adapter.constructor.name === 'PostgresAdapter'
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { bool, type DB, isSqlite, nm, parseCharacters, splitList, tt } from './sql.js'
+import { bool, type DB, isPostgres, isSqlite, nm, parseCharacters, splitList, tt } from './sql.js'
 
 /** A title as lists show it. */
 export interface TitleSummary {
@@ -91,11 +91,13 @@ export async function findTitle(db: DB, id: number): Promise<TitleDetail | null>
 /**
  * Several titles at once (POST /titles/batch, and findTitle), answered in the order of `ids`,
  * unknown ids as null. On SQLite one statement (crew gathered with json_group_array: the hot path of
- * GET /titles/{tconst}, ~4x faster than three queries); elsewhere three indexed queries.
+ * GET /titles/{tconst}, ~4x faster than three queries), on PostgreSQL its json_agg twin (one round
+ * trip instead of three); elsewhere three indexed queries.
  */
 export async function findTitles(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
   if (ids.length === 0) return []
   if (isSqlite(db)) return findTitlesSqlite(db, ids)
+  if (isPostgres(db)) return findTitlesPostgres(db, ids)
   const unique = [...new Set(ids)]
   const rows = await db.selectFrom('titles as t').select(TITLE_COLUMNS).where('t.id', 'in', unique).execute()
   if (rows.length === 0) return ids.map(() => null)
@@ -159,6 +161,40 @@ async function findTitlesSqlite(db: DB, ids: readonly number[]): Promise<(TitleD
   for (const r of rows) {
     const t: TitleDetail = { ...titleSummary(r), directors: [], writers: [], episodeOf: null }
     for (const [role, nameId, name] of JSON.parse(r.crew ?? '[]') as [string, number, string | null][]) {
+      const person = { id: nm(nameId), name }
+      if (role === 'director') t.directors.push(person)
+      else if (role === 'writer') t.writers.push(person)
+    }
+    if (r.parent_id !== null) {
+      t.episodeOf = {
+        seriesId: tt(r.parent_id),
+        seriesTitle: r.series_title,
+        season: r.season_number,
+        episode: r.episode_number,
+      }
+    }
+    byId.set(r.id, t)
+  }
+  return ids.map((id) => byId.get(id) ?? null)
+}
+
+/** The same single statement on PostgreSQL (json_agg for the crew; pg parses the json). */
+async function findTitlesPostgres(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
+  const unique = [...new Set(ids)]
+  const { rows } = await sql<Omit<DetailRow, 'crew'> & { crew: [string, number, string | null][] | null }>`
+    SELECT t.id, t.title_type, t.primary_title, t.original_title, t.is_adult, t.start_year, t.end_year,
+      t.runtime_minutes, t.genres, t.average_rating, t.num_votes,
+      (SELECT json_agg(json_build_array(c.role, c.name_id, n.primary_name) ORDER BY c.role, c.ordering)
+        FROM crew c LEFT JOIN names n ON n.id = c.name_id WHERE c.title_id = t.id) AS crew,
+      e.parent_id, e.season_number, e.episode_number, p.primary_title AS series_title
+    FROM titles t
+    LEFT JOIN episodes e ON e.id = t.id
+    LEFT JOIN titles p ON p.id = e.parent_id
+    WHERE t.id = ANY(${unique}::int[])`.execute(db)
+  const byId = new Map<number, TitleDetail>()
+  for (const r of rows) {
+    const t: TitleDetail = { ...titleSummary(r), directors: [], writers: [], episodeOf: null }
+    for (const [role, nameId, name] of r.crew ?? []) {
       const person = { id: nm(nameId), name }
       if (role === 'director') t.directors.push(person)
       else if (role === 'writer') t.writers.push(person)
