@@ -71,7 +71,15 @@ export interface IngestOptions {
   signal?: AbortSignal
 }
 
-export type IngestErrorCode = 'INGEST_ABORTED' | 'INGEST_FAILED' | 'INGEST_BAD_OPTIONS'
+export type IngestErrorCode = 'INGEST_ABORTED' | 'INGEST_FAILED' | 'INGEST_BAD_OPTIONS' | 'INGEST_DISK_FULL'
+
+/** Out of space (or over a file-size or quota limit), from Node's writes or from SQLite. */
+function isDiskFull(error: { code?: string; message: string }): boolean {
+  return (
+    ['ENOSPC', 'EFBIG', 'EDQUOT', 'SQLITE_FULL'].includes(error.code ?? '') ||
+    /database or disk is full/.test(error.message)
+  )
+}
 
 export class IngestError extends Error {
   override name = 'IngestError'
@@ -309,6 +317,8 @@ function run(a: RunArgs): Promise<IngestSummary> {
           const f = files.get(m.dataset)!
           f.done = true
           f.bytesRead = f.bytesTotal
+          // The parser's last progress report may still be in flight: the writer's count is final.
+          f.rowsRead = m.rowsRead
           emit(m.dataset)
           break
         }
@@ -341,7 +351,13 @@ function run(a: RunArgs): Promise<IngestSummary> {
           fail(
             m.error.name === 'DatasetError'
               ? DatasetError.fromJSON(m.error as never)
-              : new IngestError('INGEST_FAILED', `ingest failed: ${m.error.message}`),
+              : isDiskFull(m.error)
+                ? new IngestError(
+                    'INGEST_DISK_FULL',
+                    `the disk is full: no room to build ${resolve(opts.dbPath)} (${m.error.code ?? 'SQLITE_FULL'}); ` +
+                      'free some space, or pass --db a path on a larger disk. The served database is unchanged',
+                  )
+                : new IngestError('INGEST_FAILED', `ingest failed: ${m.error.message}`),
           )
           break
       }

@@ -37,7 +37,7 @@ export interface WriterData {
 /** Messages from a writer to the ingest thread. */
 export type WriterReport =
   | { type: 'rows'; dataset: DatasetName; rows: number }
-  | { type: 'file-done'; dataset: DatasetName }
+  | { type: 'file-done'; dataset: DatasetName; rowsRead: number }
   | { type: 'bad-line'; dataset: DatasetName; line: number; reason: string }
   | { type: 'phase'; phase: string }
   | { type: 'ids'; kind: RefKind; bits: Uint8Array }
@@ -155,7 +155,7 @@ async function load(writer: SqliteDatasetWriter, onDatasetEnd: () => void): Prom
       writer.write(b)
     })
     writer.end(stats)
-    post({ type: 'file-done', dataset })
+    post({ type: 'file-done', dataset, rowsRead: stats.rows })
     onDatasetEnd()
   }
 }

@@ -71,6 +71,8 @@ export async function migratePostgres(
   schema: string,
   label: string,
 ): Promise<{ applied: string[]; version: number }> {
+  // Up to date already: read only (a server on a read-only replica writes nothing at start).
+  if (await upToDate(db, schema, label)) return { applied: [], version: SCHEMA_VERSION }
   // One connection, under a session advisory lock: servers starting together (serve --workers)
   // create the schema and apply the migrations once, one after the other.
   return db.connection().execute(async (conn) => {
@@ -95,6 +97,21 @@ export async function migratePostgres(
 
 /** Advisory lock namespace of user-schema migrations (`usrs`). */
 const LOCK_NAMESPACE = 0x75737273
+
+/** Whether every migration is recorded (after refusing a schema from a newer marquee). */
+async function upToDate(db: AnyDB, schema: string, label: string): Promise<boolean> {
+  const exists = await sql<{
+    t: string | null
+  }>`SELECT to_regclass(${`${schema}.kysely_migration`})::text AS t`.execute(db)
+  if (!exists.rows[0]?.t) return false
+  await refuseNewer(db, schema, label)
+  const names = new Set(
+    (
+      await sql<{ name: string }>`SELECT name FROM ${sql.id(schema, 'kysely_migration')}`.execute(db)
+    ).rows.map((r) => r.name),
+  )
+  return Object.keys(MIGRATIONS).every((name) => names.has(name))
+}
 
 async function refuseNewer(db: AnyDB, schema: string, label: string): Promise<void> {
   const exists = await sql<{
