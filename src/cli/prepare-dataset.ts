@@ -63,6 +63,12 @@ export async function buildFirstDataset(
       signal,
     })
   }
-  const summary = await ingest({ dataDir: source.dir, dbPath: config.dbPath, onProgress, signal })
+  const summary = await ingest({
+    dataDir: source.dir,
+    dbPath: config.dbPath,
+    onProgress,
+    signal,
+    background: true,
+  })
   return summary
 }

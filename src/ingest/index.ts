@@ -69,6 +69,8 @@ export interface IngestOptions {
   onProgress?: (e: IngestProgress) => void
   /** Aborting stops the ingest, deletes the partial file and rejects with INGEST_ABORTED. */
   signal?: AbortSignal
+  /** Run the threads at a lower CPU priority (an ingest inside a server that is answering). */
+  background?: boolean
 }
 
 export type IngestErrorCode = 'INGEST_ABORTED' | 'INGEST_FAILED' | 'INGEST_BAD_OPTIONS' | 'INGEST_DISK_FULL'
@@ -293,6 +295,7 @@ function run(a: RunArgs): Promise<IngestSummary> {
 
     const writers = writerData.map((wd) => {
       const w = spawnWorker(workerUrl('./writer.worker.js', import.meta.url), {
+        background: opts.background,
         workerData: wd,
         transferList: Object.values(wd.ports),
       })
@@ -379,7 +382,9 @@ function run(a: RunArgs): Promise<IngestSummary> {
           raw: DIRECT_DATASETS.has(dataset),
         }),
       )
-      const w = spawnWorker(workerUrl('../datasets/parse.worker.js', import.meta.url))
+      const w = spawnWorker(workerUrl('../datasets/parse.worker.js', import.meta.url), {
+        background: opts.background,
+      })
       workers.push(w)
       w.on('error', (err) =>
         fail(new IngestError('INGEST_FAILED', `ingest parser crashed: ${err.message}`, { cause: err })),

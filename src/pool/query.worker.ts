@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { threadId, workerData } from 'node:worker_threads'
 import { loadRegistry } from '../db/queries/index.js'
 import { ConnectionCache } from '../db/sqlite/connection.js'
+import { lowerThreadPriority } from './priority.js'
 import { type QueryTask, serializeError, type TaskOutcome } from './task.js'
 
 /**
@@ -30,6 +31,7 @@ const data = (workerData ?? {}) as WorkerData
 const connections = new ConnectionCache()
 
 async function boot(): Promise<(task: QueryTask | Ping) => Promise<TaskOutcome>> {
+  lowerThreadPriority()
   const extra = data.extraQueryModules ?? []
   // Running from source (tests): Node 20 does not give worker threads the `--import tsx` hooks for
   // dynamic imports, so register them here before importing `.ts` query modules.

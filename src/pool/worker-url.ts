@@ -1,4 +1,5 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { BACKGROUND_NICE } from './priority.js'
 
 /**
  * The URL of a worker entry file next to `from`: `.ts` when running from source under tsx,
@@ -16,17 +17,27 @@ export function workerUrl(relative: string, from: string): URL {
  * on), so the worker first tries the entry as is and, if Node cannot load `.ts`, registers tsx in
  * the worker and loads it again (under a fresh URL, as the failure is cached). Never registers
  * tsx twice where Node already applies the hooks.
+ *
+ * `background`: the thread lowers its own CPU priority first (see lowerThreadPriority), for work a
+ * server runs beside its event loop (building the first dataset).
  */
-export function spawnWorker(entry: URL, options: WorkerOptions = {}): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options)
-  const tsx = import.meta.resolve('tsx/esm/api')
-  const bootstrap = `const entry = ${JSON.stringify(entry.href)}
-import(entry).catch((err) => {
+export function spawnWorker(entry: URL, options: WorkerOptions & { background?: boolean } = {}): Worker {
+  const { background, ...workerOptions } = options
+  const lower =
+    background && process.platform === 'linux'
+      ? `try { const os = require('node:os'); os.setPriority(Math.max(os.getPriority(), ${BACKGROUND_NICE})) } catch {}\n`
+      : ''
+  const ts = entry.pathname.endsWith('.ts')
+  if (!ts && !lower) return new Worker(entry, workerOptions)
+  const load = ts
+    ? `import(entry).catch((err) => {
   if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err
-  return import(${JSON.stringify(tsx)}).then((api) => {
+  return import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => {
     api.register()
     return import(entry + '?tsx')
   })
 })`
-  return new Worker(bootstrap, { ...options, eval: true })
+    : 'import(entry)'
+  const bootstrap = `${lower}const entry = ${JSON.stringify(entry.href)}\n${load}`
+  return new Worker(bootstrap, { ...workerOptions, eval: true })
 }

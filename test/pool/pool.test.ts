@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
+import { getPriority } from 'node:os'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { InlineExecutor } from '../../src/pool/inline.js'
 import { chunks, limit, mapLimit } from '../../src/pool/limit.js'
 import { QueryPool } from '../../src/pool/pool.js'
+import { BACKGROUND_NICE } from '../../src/pool/priority.js'
 import {
   DeadlineReason,
   PoolBusyError,
@@ -44,6 +46,14 @@ describe('query pool', () => {
     const title = (await pool.run({ dbPath, query: 'findTitle', args: [68646] })) as { primaryTitle: string }
     assert.equal(title.primaryTitle, 'The Godfather')
     assert.equal(Object.getPrototypeOf(title), Object.prototype)
+  })
+
+  it('runs queries at a lower CPU priority than the event loop, which keeps its own', {
+    skip: process.platform !== 'linux',
+  }, async () => {
+    const mine = getPriority()
+    assert.equal(await pool.run({ dbPath, query: 'myPriority', args: [] }), Math.max(mine, BACKGROUND_NICE))
+    assert.equal(getPriority(), mine)
   })
 
   it('carries the name and code of a failing query across the thread boundary', async () => {

@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os'
 import { threadId } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { type DB, interruptible } from '../../src/db/queries/sql.js'
@@ -17,6 +18,10 @@ export const queries = {
   /** The thread the query ran on (0 is the main thread). */
   async whereAmI(_db: DB): Promise<number> {
     return threadId
+  },
+  /** The nice value of the thread the query runs on (Linux keeps one per thread). */
+  async myPriority(_db: DB): Promise<number> {
+    return getPriority()
   },
   async fail(_db: DB): Promise<never> {
     const err = new Error('deliberate failure') as Error & { code: string }

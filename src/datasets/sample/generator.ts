@@ -50,6 +50,8 @@ export interface SampleOptions {
    * min(2, available cores) from 50,000 titles up, else 0. Output bytes never depend on it.
    */
   readonly workers?: number
+  /** Run the worker threads at a lower CPU priority (a server generating while it answers). */
+  readonly background?: boolean
 }
 
 export interface SampleSummary {
@@ -102,7 +104,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       ? await Promise.all(
           BY_COST.map((name) => writeDataset(world, name, dir, (rows) => progress(name, rows))),
         )
-      : await writeInWorkers(world, dir, Math.min(workers, BY_COST.length), progress)
+      : await writeInWorkers(world, dir, Math.min(workers, BY_COST.length), progress, opts.background)
 
   const byName = new Map(written.map((f) => [f.name, f]))
   const files = DATASET_NAMES.map((name) => byName.get(name)!)
@@ -123,6 +125,7 @@ async function writeInWorkers(
   dir: string,
   count: number,
   progress: (name: DatasetName, rows: number) => void,
+  background = false,
 ): Promise<SampleFileSummary[]> {
   const queue = [...BY_COST]
   const results: SampleFileSummary[] = []
@@ -143,7 +146,10 @@ async function writeInWorkers(
         else if (results.length === BY_COST.length) resolve()
       }
       for (let k = 0; k < count; k++) {
-        const w = spawnWorker(workerUrl('./sample.worker.js', import.meta.url), { workerData: data })
+        const w = spawnWorker(workerUrl('./sample.worker.js', import.meta.url), {
+          workerData: data,
+          background,
+        })
         pool.push(w)
         w.on('message', (m: SampleWorkerMessage) => {
           if (m.type === 'progress') progress(m.name, m.rows)
@@ -181,6 +187,6 @@ export async function ensureSample(dir: string, titles = DEFAULT_SAMPLE_TITLES):
   )
   if (present.every(Boolean)) return false
   // A server generates this while it already listens: render on a worker, not the event loop.
-  await generateSample({ titles, out: dir, workers: 1 })
+  await generateSample({ titles, out: dir, workers: 1, background: true })
   return true
 }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { loadRegistry } from '../../db/queries/index.js'
 import { retainConsoleConnection } from '../../db/queries/sql-console.js'
 import { ConnectionCache } from '../../db/sqlite/connection.js'
+import { lowerThreadPriority } from '../../pool/priority.js'
 import { type QueryTask, serializeError, type TaskOutcome } from '../../pool/task.js'
 
 /**
@@ -37,6 +38,8 @@ function limitHeap(): void {
 }
 
 async function main(): Promise<void> {
+  // Ad-hoc SQL is background work too: the server's event loop comes first.
+  lowerThreadPriority()
   limitHeap()
   const registry = await loadRegistry()
   const connections = new ConnectionCache(2)
