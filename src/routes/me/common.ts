@@ -1,8 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { formatId } from '../../datasets/catalogue.js'
-import { badRequest } from '../../errors.js'
-import type { Cursor, RatingEntry, StoreUser, UserStore, WatchlistEntry } from '../../users/store.js'
-import type { TitleFacts } from '../../users/title-lookup.js'
+import type { Static } from 'typebox'
+import { formatId, parseId } from '../../datasets/catalogue.js'
+import { badRequest, notFound } from '../../errors.js'
+import type {
+  Cursor,
+  Page,
+  PageOptions,
+  RatingEntry,
+  StoreUser,
+  UserStore,
+  WatchlistEntry,
+} from '../../users/store.js'
+import type { TitleFacts, TitleLookup } from '../../users/title-lookup.js'
+import type { PageQuery } from './schemas.js'
 
 /** Every /me route answers 401 or 403 before its handler unless the user came from the store. */
 export function userIdOf(request: FastifyRequest): number {
@@ -45,6 +55,40 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
   })
 }
 
+/** What a list route's query asks the store for. */
+export function pageOptions(query: Static<typeof PageQuery>): PageOptions {
+  return { limit: query.limit, after: decodeCursor(query.cursor) }
+}
+
+/** A page of the user's entries as the API shows it: each with its title, null once the dataset lost it. */
+export async function pageWithTitles<E extends { titleId: number }, Item>(
+  titles: TitleLookup,
+  page: Page<E>,
+  toItem: (entry: E, title: TitleFacts | null) => Item,
+): Promise<{ items: Item[]; next: string | null }> {
+  const facts = await titles.facts(page.items.map((e) => e.titleId))
+  return {
+    items: page.items.map((e) => toItem(e, facts.get(e.titleId) ?? null)),
+    next: encodeCursor(page.next),
+  }
+}
+
+/** One title's facts, null when the dataset does not have it. */
+export async function titleFacts(titles: TitleLookup, id: number): Promise<TitleFacts | null> {
+  return (await titles.facts([id])).get(id) ?? null
+}
+
+/** The title a write names: it must be in the dataset (404 otherwise). */
+export async function titleToWrite(
+  titles: TitleLookup,
+  tconst: string,
+): Promise<{ id: number; title: TitleFacts }> {
+  const id = parseId(tconst)
+  const title = await titleFacts(titles, id)
+  if (!title) throw notFound(`No title ${tconst} in the dataset.`)
+  return { id, title }
+}
+
 export function watchlistItem(e: WatchlistEntry, title: TitleFacts | null) {
   return { tconst: formatId('tt', e.titleId), addedAt: e.addedAt, yourRating: e.rating, title }
 }
@@ -60,3 +104,6 @@ export function ratingItem(e: RatingEntry, title: TitleFacts | null) {
 }
 
 export const SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKey: [] }]
+
+/** The 204 of a DELETE. */
+export const REMOVED_RESPONSE = { type: 'null', description: 'Removed' } as const

@@ -3,7 +3,17 @@ import { parseId } from '../../datasets/catalogue.js'
 import { notFound } from '../../errors.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { nowIso } from '../../users/store.js'
-import { decodeCursor, encodeCursor, ratingItem, SECURITY, storeOf, userIdOf } from './common.js'
+import {
+  pageOptions,
+  pageWithTitles,
+  REMOVED_RESPONSE,
+  ratingItem,
+  SECURITY,
+  storeOf,
+  titleFacts,
+  titleToWrite,
+  userIdOf,
+} from './common.js'
 import { PageQuery, RatingBody, RatingItem, RatingsPage, TconstParams } from './schemas.js'
 
 const tags = ['me']
@@ -23,16 +33,8 @@ const ratingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const store = await storeOf(app)
-      const page = await store.reads.ratings(userIdOf(request), {
-        limit: request.query.limit,
-        after: decodeCursor(request.query.cursor),
-      })
-      const facts = await app.users.titlesFor(request).facts(page.items.map((e) => e.titleId))
-      return {
-        items: page.items.map((e) => ratingItem(e, facts.get(e.titleId) ?? null)),
-        next: encodeCursor(page.next),
-      }
+      const page = await (await storeOf(app)).reads.ratings(userIdOf(request), pageOptions(request.query))
+      return pageWithTitles(app.users.titlesFor(request), page, ratingItem)
     },
   )
 
@@ -52,8 +54,7 @@ const ratingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const id = parseId(tconst)
       const entry = await (await storeOf(app)).reads.rating(userIdOf(request), id)
       if (!entry) throw notFound(`You have not rated ${tconst}.`)
-      const facts = await app.users.titlesFor(request).facts([id])
-      return ratingItem(entry, facts.get(id) ?? null)
+      return ratingItem(entry, await titleFacts(app.users.titlesFor(request), id))
     },
   )
 
@@ -71,9 +72,7 @@ const ratingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { tconst } = request.params
-      const id = parseId(tconst)
-      const title = (await app.users.titlesFor(request).facts([id])).get(id)
-      if (!title) throw notFound(`No title ${tconst} in the dataset.`)
+      const { id, title } = await titleToWrite(app.users.titlesFor(request), tconst)
       const userId = userIdOf(request)
       const { rating } = request.body
       const { created, entry } = await request.uow.write((tx) => tx.setRating(userId, id, rating, nowIso()))
@@ -90,10 +89,7 @@ const ratingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Remove your rating of a title (404 when you have not rated it)',
         security: SECURITY,
         params: TconstParams,
-        response: {
-          204: { type: 'null', description: 'Removed' },
-          ...problemResponses(400, 401, 403, 404, 503),
-        },
+        response: { 204: REMOVED_RESPONSE, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
     async (request, reply) => {

@@ -3,7 +3,17 @@ import { parseId } from '../../datasets/catalogue.js'
 import { notFound } from '../../errors.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { nowIso } from '../../users/store.js'
-import { decodeCursor, encodeCursor, SECURITY, storeOf, userIdOf, watchlistItem } from './common.js'
+import {
+  pageOptions,
+  pageWithTitles,
+  REMOVED_RESPONSE,
+  SECURITY,
+  storeOf,
+  titleFacts,
+  titleToWrite,
+  userIdOf,
+  watchlistItem,
+} from './common.js'
 import { PageQuery, TconstParams, WatchlistItem, WatchlistPage } from './schemas.js'
 
 const tags = ['me']
@@ -23,16 +33,8 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const store = await storeOf(app)
-      const page = await store.reads.watchlist(userIdOf(request), {
-        limit: request.query.limit,
-        after: decodeCursor(request.query.cursor),
-      })
-      const facts = await app.users.titlesFor(request).facts(page.items.map((e) => e.titleId))
-      return {
-        items: page.items.map((e) => watchlistItem(e, facts.get(e.titleId) ?? null)),
-        next: encodeCursor(page.next),
-      }
+      const page = await (await storeOf(app)).reads.watchlist(userIdOf(request), pageOptions(request.query))
+      return pageWithTitles(app.users.titlesFor(request), page, watchlistItem)
     },
   )
 
@@ -52,8 +54,7 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const id = parseId(tconst)
       const entry = await (await storeOf(app)).reads.watchlistEntry(userIdOf(request), id)
       if (!entry) throw notFound(`${tconst} is not on your watchlist.`)
-      const facts = await app.users.titlesFor(request).facts([id])
-      return watchlistItem(entry, facts.get(id) ?? null)
+      return watchlistItem(entry, await titleFacts(app.users.titlesFor(request), id))
     },
   )
 
@@ -70,9 +71,7 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { tconst } = request.params
-      const id = parseId(tconst)
-      const title = (await app.users.titlesFor(request).facts([id])).get(id)
-      if (!title) throw notFound(`No title ${tconst} in the dataset.`)
+      const { id, title } = await titleToWrite(app.users.titlesFor(request), tconst)
       const userId = userIdOf(request)
       const { created, entry } = await request.uow.write((tx) => tx.addToWatchlist(userId, id, nowIso()))
       if (created) reply.code(201).header('location', `/me/watchlist/${tconst}`)
@@ -88,10 +87,7 @@ const watchlistRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Remove a title from your watchlist (404 when it is not on it)',
         security: SECURITY,
         params: TconstParams,
-        response: {
-          204: { type: 'null', description: 'Removed' },
-          ...problemResponses(400, 401, 403, 404, 503),
-        },
+        response: { 204: REMOVED_RESPONSE, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
     async (request, reply) => {
