@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
-import { MIGRATIONS as SQLITE_MIGRATIONS, versionOf } from '../sqlite/migrations.js'
-import { UsersSchemaTooNewError } from '../store.js'
+import { migrateToLatest, refuseUnknownHistory, schemaVersion } from '../migrations.js'
+import { MIGRATIONS as SQLITE_MIGRATIONS } from '../sqlite/migrations.js'
 
 /**
  * The user store's schema on PostgreSQL: the same migration names (versions) as the SQLite store,
@@ -59,7 +59,7 @@ for (const name of Object.keys(SQLITE_MIGRATIONS)) {
   if (!(name in MIGRATIONS)) throw new Error(`the PostgreSQL user store lacks migration ${name}`)
 }
 
-export const SCHEMA_VERSION = Math.max(...Object.keys(MIGRATIONS).map(versionOf))
+export const SCHEMA_VERSION = schemaVersion(MIGRATIONS)
 
 /**
  * Brings the user schema up to date: creates it if missing, refuses one written by a newer marquee,
@@ -79,16 +79,13 @@ export async function migratePostgres(
     await sql`SELECT pg_advisory_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(conn)
     try {
       await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(conn)
-      await refuseNewer(conn, schema, label)
+      refuseUnknownHistory(await recordedMigrations(conn, schema), MIGRATIONS, { noun: 'schema', label })
       const migrator = new Migrator({
         db: conn,
         provider: { getMigrations: async () => MIGRATIONS } satisfies MigrationProvider,
         migrationTableSchema: schema,
       })
-      const { error, results } = await migrator.migrateToLatest()
-      if (error) throw error
-      const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
-      return { applied, version: SCHEMA_VERSION }
+      return { applied: await migrateToLatest(migrator), version: SCHEMA_VERSION }
     } finally {
       await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(conn)
     }
@@ -100,34 +97,19 @@ const LOCK_NAMESPACE = 0x75737273
 
 /** Whether every migration is recorded (after refusing a schema from a newer marquee). */
 async function upToDate(db: AnyDB, schema: string, label: string): Promise<boolean> {
-  const exists = await sql<{
-    t: string | null
-  }>`SELECT to_regclass(${`${schema}.kysely_migration`})::text AS t`.execute(db)
-  if (!exists.rows[0]?.t) return false
-  await refuseNewer(db, schema, label)
-  const names = new Set(
-    (
-      await sql<{ name: string }>`SELECT name FROM ${sql.id(schema, 'kysely_migration')}`.execute(db)
-    ).rows.map((r) => r.name),
-  )
-  return Object.keys(MIGRATIONS).every((name) => names.has(name))
+  const recorded = await recordedMigrations(db, schema)
+  refuseUnknownHistory(recorded, MIGRATIONS, { noun: 'schema', label })
+  return Object.keys(MIGRATIONS).every((name) => recorded.includes(name))
 }
 
-async function refuseNewer(db: AnyDB, schema: string, label: string): Promise<void> {
+/** The migration names the schema records (none before its first migration, or without the schema). */
+async function recordedMigrations(db: AnyDB, schema: string): Promise<string[]> {
   const exists = await sql<{
     t: string | null
   }>`SELECT to_regclass(${`${schema}.kysely_migration`})::text AS t`.execute(db)
-  if (!exists.rows[0]?.t) return
-  const names = (
-    await sql<{ name: string }>`SELECT name FROM ${sql.id(schema, 'kysely_migration')}`.execute(db)
-  ).rows.map((r) => r.name)
-  const unknown = names.filter((name) => !(name in MIGRATIONS))
-  if (unknown.length === 0) return
-  const versions = unknown.filter((name) => /^\d+_/.test(name)).map(versionOf)
-  const newest = versions.length > 0 ? Math.max(...versions) : 0
-  if (newest > SCHEMA_VERSION) throw new UsersSchemaTooNewError(label, newest, SCHEMA_VERSION)
-  throw new Error(
-    `the user schema ${label} records migrations this marquee does not know (${unknown.join(', ')}); ` +
-      'it was not written by marquee, or its history was edited',
-  )
+  if (!exists.rows[0]?.t) return []
+  const { rows } = await sql<{
+    name: string
+  }>`SELECT name FROM ${sql.id(schema, 'kysely_migration')}`.execute(db)
+  return rows.map((r) => r.name)
 }

@@ -1,11 +1,10 @@
 import Database from 'better-sqlite3'
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect, sql } from 'kysely'
-import { UsersSchemaTooNewError } from '../store.js'
+import { migrateToLatest, refuseUnknownHistory, schemaVersion } from '../migrations.js'
 
 /**
- * The user store's schema, as versioned Kysely migrations provided in code. Names start with a
- * zero-padded version (`0001_...`); a PostgreSQL backend keeps the same versions with its own DDL.
- * Append new migrations; never edit one that has shipped.
+ * The user store's schema on SQLite, as versioned Kysely migrations provided in code (see
+ * ../migrations.ts for the naming). Append new migrations; never edit one that has shipped.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as typed now
 type AnyDB = Kysely<any>
@@ -56,14 +55,7 @@ export const MIGRATIONS: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }
 
-/** `0003_add_x` -> 3 */
-export function versionOf(name: string): number {
-  const m = /^(\d+)_/.exec(name)
-  if (!m) throw new Error(`migration name "${name}" does not start with a version number`)
-  return Number(m[1])
-}
-
-export const SCHEMA_VERSION = Math.max(...Object.keys(MIGRATIONS).map(versionOf))
+export const SCHEMA_VERSION = schemaVersion(MIGRATIONS)
 
 /**
  * Brings the file up to the latest schema: WAL mode, then every pending migration inside one
@@ -80,11 +72,9 @@ export async function migrateSqlite(file: string): Promise<{ applied: string[]; 
     sqlite.pragma('foreign_keys = ON')
     sqlite.exec('BEGIN IMMEDIATE')
     try {
-      refuseNewer(sqlite, file)
-      const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
-      if (error) throw error
+      refuseUnknownHistory(recordedMigrations(sqlite), MIGRATIONS, { noun: 'database', label: file })
+      const applied = await migrateToLatest(new Migrator({ db, provider }))
       sqlite.exec('COMMIT')
-      const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
       return { applied, version: SCHEMA_VERSION }
     } catch (err) {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK')
@@ -95,19 +85,11 @@ export async function migrateSqlite(file: string): Promise<{ applied: string[]; 
   }
 }
 
-function refuseNewer(sqlite: Database.Database, file: string): void {
+/** The migration names the file records (none before its first migration). */
+function recordedMigrations(sqlite: Database.Database): string[] {
   const table = sqlite
     .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'`)
     .get()
-  if (!table) return
-  const names = sqlite.prepare('SELECT name FROM kysely_migration').pluck().all() as string[]
-  const unknown = names.filter((name) => !(name in MIGRATIONS))
-  if (unknown.length === 0) return
-  const versions = unknown.filter((name) => /^\d+_/.test(name)).map(versionOf)
-  const newest = versions.length > 0 ? Math.max(...versions) : 0
-  if (newest > SCHEMA_VERSION) throw new UsersSchemaTooNewError(file, newest, SCHEMA_VERSION)
-  throw new Error(
-    `the user database ${file} records migrations this marquee does not know (${unknown.join(', ')}); ` +
-      'it was not written by marquee, or its history was edited',
-  )
+  if (!table) return []
+  return sqlite.prepare('SELECT name FROM kysely_migration').pluck().all() as string[]
 }
