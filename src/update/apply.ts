@@ -359,40 +359,50 @@ export class Applier {
     parseLines(d.dataset, d.inserts, each)
   }
 
+  /**
+   * A table of one row per distinct value of a comma-separated column (title_genres of
+   * titles.genres, name_professions of names.primary_profession), kept in step with that column.
+   */
+  private splitTable(table: string, valueColumn: string, idColumn: string) {
+    const del = this.st(`DELETE FROM ${table} WHERE ${valueColumn} = ? AND ${idColumn} = ?`)
+    const ins = this.st(`INSERT OR IGNORE INTO ${table} (${valueColumn}, ${idColumn}) VALUES (?, ?)`)
+    return {
+      remove: (id: number, list: string | null) => {
+        for (const v of distinct(list)) this.count(table, -del.run(v, id).changes)
+      },
+      add: (id: number, list: string | null) => {
+        for (const v of distinct(list)) this.count(table, ins.run(v, id).changes)
+      },
+    }
+  }
+
   private titles(d: FileDiff): void {
     const find = this.st('SELECT genres FROM titles WHERE id = ?').pluck()
-    const delGenre = this.st('DELETE FROM title_genres WHERE genre = ? AND title_id = ?')
+    const titleGenres = this.splitTable('title_genres', 'genre', 'title_id')
     const del = this.st('DELETE FROM titles WHERE id = ?')
     for (const id of d.deletes) {
       const genres = find.get(id) as string | null | undefined
       if (genres === undefined) continue
-      for (const g of distinct(genres)) this.count('title_genres', -delGenre.run(g, id).changes)
+      titleGenres.remove(id, genres)
       // Its FTS row goes at the end, with the others, in rowid order.
       this.ftsTitles.add(id)
       this.titlesExisted.add(id)
       this.count('titles', -del.run(id).changes)
     }
-    const insGenre = this.st('INSERT OR IGNORE INTO title_genres (genre, title_id) VALUES (?, ?)')
-    const lt = layoutOf('title.basics')
-    const st = slotsOf(lt)
+    const l = layoutOf('title.basics')
+    const s = slotsOf(l)
     this.updates(d, (b, r, mask, id) => {
       // A new primary or original title: a new FTS row.
       if (mask & ((1 << 2) | (1 << 3))) this.ftsTitles.add(id)
       if (mask & (1 << 8)) {
-        for (const g of distinct(find.get(id) as string | null)) {
-          this.count('title_genres', -delGenre.run(g, id).changes)
-        }
-        for (const g of distinct(textOf(b, lt, r, st.genres.text))) {
-          this.count('title_genres', insGenre.run(g, id).changes)
-        }
+        titleGenres.remove(id, find.get(id) as string | null)
+        titleGenres.add(id, textOf(b, l, r, s.genres.text))
       }
       return undefined
     })
     const ins =
       this.st(`INSERT INTO titles (id, title_type, primary_title, original_title, is_adult, start_year,
       end_year, runtime_minutes, genres, average_rating, num_votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    const l = layoutOf('title.basics')
-    const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {
       for (let r = 0; r < b.rows; r++) {
         const n = r * l.numCols
@@ -414,7 +424,7 @@ export class Applier {
           v.votes,
         )
         this.count('titles', 1)
-        for (const g of distinct(genres)) this.count('title_genres', insGenre.run(g, id).changes)
+        titleGenres.add(id, genres)
         this.ftsTitles.add(id)
         this.titlesInserted.add(id)
       }
@@ -434,41 +444,34 @@ export class Applier {
 
   private names(d: FileDiff): void {
     const find = this.st('SELECT primary_profession FROM names WHERE id = ?').pluck()
-    const delProf = this.st('DELETE FROM name_professions WHERE profession = ? AND name_id = ?')
+    const nameProfessions = this.splitTable('name_professions', 'profession', 'name_id')
     const del = this.st('DELETE FROM names WHERE id = ?')
     for (const id of d.deletes) {
       const prof = find.get(id) as string | null | undefined
       if (prof === undefined) continue
-      for (const p of distinct(prof)) this.count('name_professions', -delProf.run(p, id).changes)
+      nameProfessions.remove(id, prof)
       this.namesFtsDeletes.push(id)
       this.count('names', -del.run(id).changes)
     }
-    const insProf = this.st('INSERT OR IGNORE INTO name_professions (profession, name_id) VALUES (?, ?)')
-    const ln = layoutOf('name.basics')
-    const sn = slotsOf(ln)
+    const l = layoutOf('name.basics')
+    const s = slotsOf(l)
     this.updates(d, (b, r, mask, id) => {
       if (mask & (1 << 1)) {
         this.namesFtsDeletes.push(id)
-        this.namesFtsInserts.set(id, textOf(b, ln, r, sn.primaryName.text))
+        this.namesFtsInserts.set(id, textOf(b, l, r, s.primaryName.text))
       }
       if (mask & (1 << 4)) {
-        for (const p of distinct(find.get(id) as string | null)) {
-          this.count('name_professions', -delProf.run(p, id).changes)
-        }
-        for (const p of distinct(textOf(b, ln, r, sn.primaryProfession.text))) {
-          this.count('name_professions', insProf.run(p, id).changes)
-        }
+        nameProfessions.remove(id, find.get(id) as string | null)
+        nameProfessions.add(id, textOf(b, l, r, s.primaryProfession.text))
       }
       // Popularity moves with the known-for titles, and with their votes.
-      const q = 2 * (r * ln.idListCols + sn.knownForTitles.ids)
+      const q = 2 * (r * l.idListCols + s.knownForTitles.ids)
       let moved = (mask & (1 << 5)) !== 0
       for (let i = b.idPos[q]; i < b.idPos[q + 1] && !moved; i++) moved = this.votesChanged.has(b.ids[i])
-      return moved ? { popularity: this.popularityOf(b, ln, r, sn.knownForTitles.ids) } : undefined
+      return moved ? { popularity: this.popularityOf(b, l, r, s.knownForTitles.ids) } : undefined
     })
     const ins = this.st(`INSERT INTO names (id, primary_name, birth_year, death_year, primary_profession,
       known_for_titles, popularity) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-    const l = layoutOf('name.basics')
-    const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {
       for (let r = 0; r < b.rows; r++) {
         const n = r * l.numCols
@@ -485,7 +488,7 @@ export class Applier {
           this.popularityOf(b, l, r, s.knownForTitles.ids),
         )
         this.count('names', 1)
-        for (const p of distinct(prof)) this.count('name_professions', insProf.run(p, id).changes)
+        nameProfessions.add(id, prof)
         this.namesFtsInserts.set(id, name)
       }
     })
