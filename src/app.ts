@@ -55,7 +55,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     },
     // Idle keep-alive sockets close at shutdown; in-flight requests finish.
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // allErrors: a 400 names every unknown or bad parameter at once, not only the first.
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Keys resolve from the --api-keys file or from the user store (`marquee keys create`).

@@ -10,18 +10,32 @@ interface ParamError {
   reason: string
 }
 
-/** Fastify's validation errors, as "which parameter, where, why". */
+/** At most this many parameter errors are listed (ajv reports them all: a bad 10,000-item body). */
+const MAX_PARAM_ERRORS = 20
+
+/** Fastify's validation errors, as "which parameter, where, why", one per parameter and reason. */
 function paramErrors(err: FastifyError): ParamError[] {
   const where = err.validationContext ?? 'request'
-  return (err.validation ?? []).map((v) => {
+  const seen = new Set<string>()
+  const out: ParamError[] = []
+  for (const v of err.validation ?? []) {
     const params = v.params as Record<string, unknown>
     const fromPath = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
     const missing = typeof params?.missingProperty === 'string' ? params.missingProperty : undefined
     const extra = typeof params?.additionalProperty === 'string' ? params.additionalProperty : undefined
     const parameter = [fromPath, missing ?? extra].filter(Boolean).join('.') || where
-    const reason = extra ? 'is not a known parameter' : (v.message ?? 'is invalid')
-    return { parameter, in: where, reason }
-  })
+    const allowed = Array.isArray(params?.allowedValues) ? params.allowedValues : undefined
+    const reason = extra
+      ? 'is not a known parameter'
+      : allowed
+        ? `must be one of: ${allowed.join(', ')}`
+        : (v.message ?? 'is invalid')
+    const key = `${parameter}\0${reason}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push({ parameter, in: where, reason })
+  }
+  return out
 }
 
 /** Answers `problem` as RFC 9457 problem+json carrying the request id. */
@@ -49,8 +63,12 @@ async function errorsPlugin(app: FastifyInstance) {
       return sendProblem(reply, request, err)
     }
     if (err.validation) {
-      const errors = paramErrors(err)
-      const detail = errors.map((e) => `${e.in} parameter "${e.parameter}" ${e.reason}`).join('; ')
+      const all = paramErrors(err)
+      const errors = all.slice(0, MAX_PARAM_ERRORS)
+      const more = all.length - errors.length
+      const detail =
+        errors.map((e) => `${e.in} parameter "${e.parameter}" ${e.reason}`).join('; ') +
+        (more > 0 ? `; and ${more} more` : '')
       return sendProblem(
         reply,
         request,

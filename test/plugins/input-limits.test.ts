@@ -265,4 +265,21 @@ describe('input limits on every route of the OpenAPI document', () => {
       assert.equal(other.status, 400, `${list}: a cursor of another query`)
     }
   })
+
+  it('names every unknown or bad parameter at once, and the values an enum allows', async () => {
+    const res = await api.send('GET', '/titles?colour=red&size=big&limit=500&type=film')
+    assert.equal(res.status, 400)
+    const problem = assertWellFormed(res, res.requestId, '/titles') as {
+      detail: string
+      errors: { parameter: string; reason: string }[]
+    }
+    const byParameter = new Map(problem.errors.map((e) => [e.parameter, e.reason]))
+    assert.equal(byParameter.get('colour'), 'is not a known parameter')
+    assert.equal(byParameter.get('size'), 'is not a known parameter')
+    assert.match(byParameter.get('limit') ?? '', /100/)
+    assert.match(byParameter.get('type.0') ?? '', /^must be one of: movie, short, tvSeries/)
+    assert.equal(problem.errors.length, 4, problem.detail)
+    for (const name of ['colour', 'size', 'limit', 'type'])
+      assert.ok(problem.detail.includes(name), problem.detail)
+  })
 })
