@@ -121,6 +121,11 @@ export interface DatasetService {
   /** Pins the current generation (refs + 1); null when none is loaded. */
   acquire(): Generation | null
   release(generation: Generation): void
+  /**
+   * A handle on `generation`, which the caller has pinned: its queries get `timeoutMs` from now and
+   * stop when it is released or `signal` aborts. Releasing it does not unpin the generation.
+   */
+  openHandle(generation: Generation, opts: HandleOptions): ReleasableHandle
   readonly executor: QueryExecutor
   /** Executor and handle counters. */
   stats(): DatasetStats
@@ -154,6 +159,22 @@ export interface DatasetHandle {
   budget(fraction: number): number
   /** Throws 409 DATASET_NOT_LOADED unless every dataset was ingested. */
   require(...datasets: DatasetName[]): void
+}
+
+export interface ReleasableHandle extends DatasetHandle {
+  /** Idempotent: stops the queries still running. */
+  release(): void
+}
+
+export interface HandleOptions {
+  /** Deadline of the handle's queries, in ms from when it opens. */
+  timeoutMs: number
+  /** Called when a query runs past the deadline (metrics). */
+  onDeadline: () => void
+  /** Stops the handle's queries too (an export's client going away). */
+  signal?: AbortSignal
+  /** Called once, on release. */
+  onRelease?: () => void
 }
 
 declare module 'fastify' {
@@ -258,6 +279,10 @@ class Service implements DatasetService {
     if (g.retired && g.refs === 0) this.#dispose(g)
   }
 
+  openHandle(generation: Generation, opts: HandleOptions): ReleasableHandle {
+    return new GenerationHandle(this, generation, opts)
+  }
+
   #dispose(g: Generation): void {
     // Workers close connections to files they no longer use as their LRU turns over.
     if (g.dbPath !== this.#current?.dbPath) this.inline?.evict(g.dbPath)
@@ -273,22 +298,30 @@ class Service implements DatasetService {
   }
 }
 
-class RequestHandle implements DatasetHandle {
+/** The handle of a request, or of one page of an export (see DatasetService.openHandle). */
+class GenerationHandle implements ReleasableHandle {
   readonly #controller = new AbortController()
   readonly #timer: NodeJS.Timeout
+  readonly #unlink: () => void = () => {}
   readonly deadlineAt: number
   #released = false
-  /** Queries of this request not settled yet. */
+  /** Queries not settled yet. */
   #inFlight = 0
 
   constructor(
     private readonly service: Service,
     readonly generation: Generation,
-    private readonly timeoutMs: number,
-    private readonly onDeadline: () => void,
+    private readonly opts: HandleOptions,
   ) {
+    const timeoutMs = opts.timeoutMs
     this.deadlineAt = Date.now() + timeoutMs
     this.#timer = setTimeout(() => this.#controller.abort(new DeadlineReason(timeoutMs)), timeoutMs)
+    const parent = opts.signal
+    if (parent) {
+      const onAbort = () => this.#controller.abort(new QueryAbortedError('the client went away'))
+      parent.addEventListener('abort', onAbort, { once: true })
+      this.#unlink = () => parent.removeEventListener('abort', onAbort)
+    }
   }
 
   get signal(): AbortSignal {
@@ -304,12 +337,12 @@ class RequestHandle implements DatasetHandle {
   }
 
   async queryByName(name: string, args: unknown[], executor = this.service.executor): Promise<unknown> {
-    if (this.#released) throw new QueryAbortedError('the request is over')
+    if (this.#released) throw new QueryAbortedError('the handle was released')
     this.#inFlight++
     try {
       return await executor.run(
         { dbPath: this.generation.dbPath, query: name, args },
-        { signal: this.#controller.signal, deadlineAt: this.deadlineAt, timeoutMs: this.timeoutMs },
+        { signal: this.#controller.signal, deadlineAt: this.deadlineAt, timeoutMs: this.opts.timeoutMs },
       )
     } catch (err) {
       throw this.#problem(err)
@@ -320,8 +353,8 @@ class RequestHandle implements DatasetHandle {
 
   #problem(err: unknown): unknown {
     if (err instanceof QueryDeadlineError) {
-      this.onDeadline()
-      return queryTimeout(this.timeoutMs)
+      this.opts.onDeadline()
+      return queryTimeout(this.opts.timeoutMs)
     }
     if (err instanceof PoolBusyError) return poolBusy()
     if (err instanceof WorkerCrashedError) return workerCrashed(err)
@@ -342,14 +375,14 @@ class RequestHandle implements DatasetHandle {
     if (missing.length > 0) throw datasetNotLoaded(missing)
   }
 
-  /** Idempotent: the response finished, the request was aborted, or the socket closed. */
   release(): void {
     if (this.#released) return
     this.#released = true
     clearTimeout(this.#timer)
-    // Anything still running for a finished request (the client went away) is wasted work.
+    this.#unlink()
+    // Anything still running for a finished request or page (the client went away) is wasted work.
     if (this.#inFlight > 0) this.#controller.abort(new QueryAbortedError('released'))
-    this.service.release(this.generation)
+    this.opts.onRelease?.()
   }
 }
 
@@ -432,7 +465,12 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
       req[kHandle] = rejected
       return rejected
     }
-    const handle = new RequestHandle(service, generation, opts.queryTimeoutMs, () => timeouts?.inc())
+    const handle = service.openHandle(generation, {
+      timeoutMs: opts.queryTimeoutMs,
+      onDeadline: () => timeouts?.inc(),
+      onRelease: () => service.release(generation),
+    })
+    // Idempotent: the response finished, the request was aborted, or the socket closed.
     req[kRelease] = () => handle.release()
     // The response's 'close' always comes (after 'finish', or when the socket dies first): the
     // backstop for the hooks below.

@@ -2,24 +2,9 @@ import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
-import type { DatasetName } from '../datasets/catalogue.js'
-import type { QueryArgs, QueryName, QueryResult } from '../db/queries/index.js'
-import { noDataset, Problem, queryTimeout } from '../errors.js'
-import {
-  DeadlineReason,
-  PoolBusyError,
-  QueryAbortedError,
-  QueryDeadlineError,
-  WorkerCrashedError,
-} from '../pool/task.js'
-import {
-  type DatasetHandle,
-  type DatasetService,
-  datasetNotLoaded,
-  type Generation,
-  poolBusy,
-  workerCrashed,
-} from './dataset.js'
+import { noDataset } from '../errors.js'
+import { QueryAbortedError } from '../pool/task.js'
+import type { DatasetHandle, DatasetService, Generation, ReleasableHandle } from './dataset.js'
 
 /**
  * Whole-result exports of the list routes as CSV or NDJSON.
@@ -312,85 +297,6 @@ export function exportBody<T>(opts: {
 // ---------------------------------------------------------------------------------------------
 // Dataset handles of an export: one generation pinned for the whole export, a deadline per page
 
-/** The dataset handle of one page: its own deadline, aborted with the export. */
-class PageHandle implements DatasetHandle {
-  readonly #controller = new AbortController()
-  readonly #timer: NodeJS.Timeout
-  readonly #unlink: () => void
-  readonly deadlineAt: number
-  #inFlight = 0
-  #released = false
-
-  constructor(
-    private readonly service: DatasetService,
-    readonly generation: Generation,
-    private readonly timeoutMs: number,
-    parent: AbortSignal,
-    private readonly onDeadline: () => void,
-  ) {
-    this.deadlineAt = Date.now() + timeoutMs
-    this.#timer = setTimeout(() => this.#controller.abort(new DeadlineReason(timeoutMs)), timeoutMs)
-    const onAbort = () => this.#controller.abort(new QueryAbortedError('the client went away'))
-    parent.addEventListener('abort', onAbort, { once: true })
-    this.#unlink = () => parent.removeEventListener('abort', onAbort)
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal
-  }
-
-  query<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>> {
-    return this.queryByName(name, args) as Promise<QueryResult<N>>
-  }
-
-  lookup<N extends 'findTitle' | 'findName'>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>> {
-    return this.queryByName(name, args) as Promise<QueryResult<N>>
-  }
-
-  async queryByName(name: string, args: unknown[]): Promise<unknown> {
-    if (this.#released) throw new QueryAbortedError('the page is over')
-    this.#inFlight++
-    try {
-      return await this.service.executor.run(
-        { dbPath: this.generation.dbPath, query: name, args },
-        { signal: this.#controller.signal, deadlineAt: this.deadlineAt, timeoutMs: this.timeoutMs },
-      )
-    } catch (err) {
-      if (err instanceof QueryDeadlineError) {
-        this.onDeadline()
-        throw queryTimeout(this.timeoutMs)
-      }
-      if (err instanceof PoolBusyError) throw poolBusy()
-      if (err instanceof WorkerCrashedError) throw workerCrashed(err)
-      if (err instanceof QueryAbortedError) {
-        throw new Problem(503, 'REQUEST_ABORTED', 'Service Unavailable', {
-          detail: 'The request was aborted.',
-        })
-      }
-      throw err
-    } finally {
-      this.#inFlight--
-    }
-  }
-
-  budget(fraction: number): number {
-    return Date.now() + Math.max(0, this.deadlineAt - Date.now()) * fraction
-  }
-
-  require(...datasets: DatasetName[]): void {
-    const missing = datasets.filter((d) => !this.generation.has(d))
-    if (missing.length > 0) throw datasetNotLoaded(missing)
-  }
-
-  release(): void {
-    if (this.#released) return
-    this.#released = true
-    clearTimeout(this.#timer)
-    this.#unlink()
-    if (this.#inFlight > 0) this.#controller.abort(new QueryAbortedError('released'))
-  }
-}
-
 /**
  * Stands in for `request.dataset()` while an export runs the route's handler page after page:
  * the first call pins the current generation for the whole export; each page gets a fresh handle
@@ -400,7 +306,7 @@ class ExportSession {
   readonly #abort = new AbortController()
   #generation: Generation | null = null
   #page: Promise<DatasetHandle> | null = null
-  #handle: PageHandle | null = null
+  #handle: ReleasableHandle | null = null
   #closed = false
 
   constructor(
@@ -420,13 +326,11 @@ class ExportSession {
       this.#generation = this.service.acquire()
       if (!this.#generation) return Promise.reject(noDataset())
     }
-    this.#handle = new PageHandle(
-      this.service,
-      this.#generation,
-      this.timeoutMs,
-      this.#abort.signal,
-      this.onDeadline,
-    )
+    this.#handle = this.service.openHandle(this.#generation, {
+      timeoutMs: this.timeoutMs,
+      onDeadline: this.onDeadline,
+      signal: this.#abort.signal,
+    })
     this.#page = Promise.resolve(this.#handle)
     return this.#page
   }
