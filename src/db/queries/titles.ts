@@ -137,17 +137,48 @@ export async function findTitles(db: DB, ids: readonly number[]): Promise<(Title
   return ids.map((id) => byId.get(id) ?? null)
 }
 
-interface DetailRow extends TitleRow {
-  crew: string | null
+/** A crew member as the one statement aggregates them (by role, then billing order). */
+type CrewEntry = [role: string, nameId: number, name: string | null]
+
+/** A row of the one statement; its crew is JSON text (SQLite) or already parsed (PostgreSQL). */
+interface DetailRow<Crew> extends TitleRow {
+  crew: Crew | null
   parent_id: number | null
   season_number: number | null
   episode_number: number | null
   series_title: string | null
 }
 
+/** The details of `ids`, in their order (null where no row came back). */
+function detailsInOrder<Crew>(
+  ids: readonly number[],
+  rows: readonly DetailRow<Crew>[],
+  crewOf: (crew: Crew) => readonly CrewEntry[],
+): (TitleDetail | null)[] {
+  const byId = new Map<number, TitleDetail>()
+  for (const r of rows) {
+    const t: TitleDetail = { ...titleSummary(r), directors: [], writers: [], episodeOf: null }
+    for (const [role, nameId, name] of r.crew === null ? [] : crewOf(r.crew)) {
+      const person = { id: nm(nameId), name }
+      if (role === 'director') t.directors.push(person)
+      else if (role === 'writer') t.writers.push(person)
+    }
+    if (r.parent_id !== null) {
+      t.episodeOf = {
+        seriesId: tt(r.parent_id),
+        seriesTitle: r.series_title,
+        season: r.season_number,
+        episode: r.episode_number,
+      }
+    }
+    byId.set(r.id, t)
+  }
+  return ids.map((id) => byId.get(id) ?? null)
+}
+
 async function findTitlesSqlite(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
   const unique = [...new Set(ids)]
-  const { rows } = await sql<DetailRow>`
+  const { rows } = await sql<DetailRow<string>>`
     SELECT t.id, t.title_type, t.primary_title, t.original_title, t.is_adult, t.start_year, t.end_year,
       t.runtime_minutes, t.genres, t.average_rating, t.num_votes,
       (SELECT json_group_array(json_array(c.role, c.name_id, n.primary_name) ORDER BY c.role, c.ordering)
@@ -157,31 +188,13 @@ async function findTitlesSqlite(db: DB, ids: readonly number[]): Promise<(TitleD
     LEFT JOIN episodes e ON e.id = t.id
     LEFT JOIN titles p ON p.id = e.parent_id
     WHERE t.id IN (SELECT value FROM json_each(${JSON.stringify(unique)}))`.execute(db)
-  const byId = new Map<number, TitleDetail>()
-  for (const r of rows) {
-    const t: TitleDetail = { ...titleSummary(r), directors: [], writers: [], episodeOf: null }
-    for (const [role, nameId, name] of JSON.parse(r.crew ?? '[]') as [string, number, string | null][]) {
-      const person = { id: nm(nameId), name }
-      if (role === 'director') t.directors.push(person)
-      else if (role === 'writer') t.writers.push(person)
-    }
-    if (r.parent_id !== null) {
-      t.episodeOf = {
-        seriesId: tt(r.parent_id),
-        seriesTitle: r.series_title,
-        season: r.season_number,
-        episode: r.episode_number,
-      }
-    }
-    byId.set(r.id, t)
-  }
-  return ids.map((id) => byId.get(id) ?? null)
+  return detailsInOrder(ids, rows, (crew) => JSON.parse(crew) as CrewEntry[])
 }
 
 /** The same single statement on PostgreSQL (json_agg for the crew; pg parses the json). */
 async function findTitlesPostgres(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
   const unique = [...new Set(ids)]
-  const { rows } = await sql<Omit<DetailRow, 'crew'> & { crew: [string, number, string | null][] | null }>`
+  const { rows } = await sql<DetailRow<CrewEntry[]>>`
     SELECT t.id, t.title_type, t.primary_title, t.original_title, t.is_adult, t.start_year, t.end_year,
       t.runtime_minutes, t.genres, t.average_rating, t.num_votes,
       (SELECT json_agg(json_build_array(c.role, c.name_id, n.primary_name) ORDER BY c.role, c.ordering)
@@ -191,25 +204,7 @@ async function findTitlesPostgres(db: DB, ids: readonly number[]): Promise<(Titl
     LEFT JOIN episodes e ON e.id = t.id
     LEFT JOIN titles p ON p.id = e.parent_id
     WHERE t.id = ANY(${unique}::int[])`.execute(db)
-  const byId = new Map<number, TitleDetail>()
-  for (const r of rows) {
-    const t: TitleDetail = { ...titleSummary(r), directors: [], writers: [], episodeOf: null }
-    for (const [role, nameId, name] of r.crew ?? []) {
-      const person = { id: nm(nameId), name }
-      if (role === 'director') t.directors.push(person)
-      else if (role === 'writer') t.writers.push(person)
-    }
-    if (r.parent_id !== null) {
-      t.episodeOf = {
-        seriesId: tt(r.parent_id),
-        seriesTitle: r.series_title,
-        season: r.season_number,
-        episode: r.episode_number,
-      }
-    }
-    byId.set(r.id, t)
-  }
-  return ids.map((id) => byId.get(id) ?? null)
+  return detailsInOrder(ids, rows, (crew) => crew)
 }
 
 /** Whether a title exists, and its type (for sub-resources that must 404 on unknown titles). */
