@@ -1,5 +1,6 @@
 import { type SqlBool, sql } from 'kysely'
 import { parseId } from '../../datasets/catalogue.js'
+import type { NamesTable } from '../types.js'
 import { ftsJoin, matchingIds, nocaseKey, nocaseValue } from './fts.js'
 import { type DB, interruptible, nm, parseCharacters, splitList } from './sql.js'
 import type { Keyset, Order } from './title-list.js'
@@ -19,15 +20,8 @@ export interface NameDetail extends NameSummary {
   knownFor: TitleSummary[]
 }
 
-interface NameRow {
-  id: number
-  primary_name: string
-  birth_year: number | null
-  death_year: number | null
-  primary_profession: string | null
-  known_for_titles: string | null
-  popularity: number
-}
+/** A names row as NAME_COLUMNS select it. */
+type NameRow = NamesTable
 
 const NAME_COLUMNS = [
   'n.id',

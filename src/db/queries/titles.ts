@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import type { TitlesTable } from '../types.js'
 import { bool, type DB, isPostgres, isSqlite, nm, parseCharacters, splitList, tt } from './sql.js'
 
 /** A title as lists show it. */
@@ -35,19 +36,8 @@ export interface TitleDetail extends TitleSummary {
   episodeOf: EpisodeOf | null
 }
 
-export interface TitleRow {
-  id: number
-  title_type: string
-  primary_title: string
-  original_title: string | null
-  is_adult: number
-  start_year: number | null
-  end_year: number | null
-  runtime_minutes: number | null
-  genres: string | null
-  average_rating: number | null
-  num_votes: number
-}
+/** A titles row as TITLE_COLUMNS select it. */
+export type TitleRow = TitlesTable
 
 export const TITLE_COLUMNS = [
   't.id',
