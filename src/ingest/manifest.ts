@@ -34,6 +34,19 @@ export interface IngestSummary {
   totals: { read: number; kept: number; skipped: number; duplicates: number; dangling: number }
 }
 
+/** The counts of every file, added up. */
+export function totalsOf(files: readonly FileSummary[]): IngestSummary['totals'] {
+  const totals = { read: 0, kept: 0, skipped: 0, duplicates: 0, dangling: 0 }
+  for (const f of files) {
+    totals.read += f.read
+    totals.kept += f.kept
+    totals.skipped += f.skipped
+    totals.duplicates += f.duplicates
+    totals.dangling += f.dangling ?? 0
+  }
+  return totals
+}
+
 export function buildManifest(args: {
   schemaVersion: number
   generation: string
@@ -47,14 +60,6 @@ export function buildManifest(args: {
 }): IngestSummary {
   const finished = new Date()
   const files = args.sources.map((s) => ({ ...s, ...args.counts.get(s.dataset)! }))
-  const totals = { read: 0, kept: 0, skipped: 0, duplicates: 0, dangling: 0 }
-  for (const f of files) {
-    totals.read += f.read
-    totals.kept += f.kept
-    totals.skipped += f.skipped
-    totals.duplicates += f.duplicates
-    totals.dangling += f.dangling ?? 0
-  }
   return {
     schemaVersion: args.schemaVersion,
     generation: args.generation,
@@ -66,6 +71,6 @@ export function buildManifest(args: {
     startedAt: args.startedAt.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - args.startedAt.getTime(),
-    totals,
+    totals: totalsOf(files),
   }
 }

@@ -26,7 +26,7 @@ import { DatasetError } from '../datasets/parse.js'
 import { datasetPath, statDataset } from '../datasets/reader.js'
 import { SCHEMA_VERSION } from '../db/sqlite/schema.js'
 import { type IngestProgress, type IngestSummary, ingest } from '../ingest/index.js'
-import type { FileSummary } from '../ingest/manifest.js'
+import { type FileSummary, totalsOf } from '../ingest/manifest.js'
 import { spawnWorker, workerUrl } from '../pool/worker-url.js'
 import { Applier, type ApplyContext } from './apply.js'
 import type { FileDiff, RatingsTable, RowCounts } from './diff.js'
@@ -833,14 +833,6 @@ function updateManifest(
           : (u.deltas[name] ?? 0)
     tables[name] = { rows: t.rows + delta, bytes: t.bytes }
   }
-  const totals = { read: 0, kept: 0, skipped: 0, duplicates: 0, dangling: 0 }
-  for (const f of files) {
-    totals.read += f.read
-    totals.kept += f.kept
-    totals.skipped += f.skipped
-    totals.duplicates += f.duplicates
-    totals.dangling += f.dangling ?? 0
-  }
   const finished = new Date()
   const prev = (m as IngestSummary & { update?: { danglingAsOf?: string } }).update
   return {
@@ -852,7 +844,7 @@ function updateManifest(
     startedAt: u.startedAt.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - u.startedAt.getTime(),
-    totals,
+    totals: totalsOf(files),
     update: {
       mode: 'incremental',
       from: base.generation,
