@@ -22,7 +22,10 @@ import { buildFirstDataset, datasetSource } from './prepare-dataset.js'
  * - it replaces a worker that exits without being asked to, after a delay that doubles while
  *   workers keep dying young (a crash loop must not spin the CPU), up to 30 s;
  * - on SIGTERM or SIGINT it asks every worker to shut down gracefully (each finishes its in-flight
- *   requests within --shutdown-timeout), waits for them, and exits 0 when all stopped cleanly.
+ *   requests within --shutdown-timeout), waits for them, and exits 0 when all stopped cleanly;
+ * - on SIGUSR2 it restarts the workers one at a time (a rolling restart, say after an upgrade of
+ *   marquee): a new worker first, and only once it listens (its dataset loaded), the old one
+ *   drains and stops; if a new worker fails to start, the old ones stay and the restart stops.
  */
 
 /** Messages from the primary to its workers. */
@@ -65,10 +68,11 @@ async function primary(config: Config, count: number): Promise<number> {
     w.on('online', () => log.info({ worker: w.id, workerPid: w.process.pid }, 'worker started'))
     return w
   }
+  const retired = new WeakSet<Worker>()
   cluster.on('exit', (w, code, signal) => {
     const age = Date.now() - (started.get(w) ?? 0)
     started.delete(w)
-    if (stopping) {
+    if (stopping || retired.has(w)) {
       log.info({ worker: w.id, workerPid: w.process.pid, code, signal }, 'worker stopped')
       return
     }
@@ -139,6 +143,38 @@ async function primary(config: Config, count: number): Promise<number> {
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
+    let rolling = false
+    process.on('SIGUSR2', () => {
+      if (rolling || stopping) return
+      rolling = true
+      rollingRestart()
+        .catch((err: Error) => log.error({ err }, 'rolling restart stopped; the old workers keep serving'))
+        .finally(() => {
+          rolling = false
+        })
+    })
+    const rollingRestart = async () => {
+      const old = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+      log.info({ workers: old.length }, 'rolling restart: replacing the workers one at a time')
+      for (const w of old) {
+        if (stopping) return
+        const fresh = fork()
+        await new Promise<void>((resolve, reject) => {
+          const failed = () => reject(new Error(`the new worker ${fresh.id} exited before it listened`))
+          fresh.once('exit', failed)
+          fresh.once('listening', () => {
+            fresh.off('exit', failed)
+            resolve()
+          })
+        })
+        if (w.isDead()) continue
+        retired.add(w)
+        const exited = new Promise((resolve) => w.once('exit', resolve))
+        w.process.kill('SIGTERM')
+        await exited
+      }
+      log.info('rolling restart done')
+    }
     // SIGHUP: every worker loads a newer generation now (as `marquee serve` does).
     process.on('SIGHUP', () => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP')

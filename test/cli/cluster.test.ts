@@ -121,7 +121,7 @@ for (const dialect of DIALECTS)
     })
     after(() => cleanup())
 
-    it('runs N processes on one port, replaces a crashed one, and stops them all on SIGTERM', async () => {
+    it('runs N processes on one port, replaces a crashed one, restarts them all on SIGUSR2, stops them on SIGTERM', async () => {
       const started = await cluster.waitFor((l) => l.msg === 'worker started', 2)
       const [serving] = await cluster.waitFor((l) => typeof l.url === 'string' && /workers$/.test(l.msg))
       const url = serving.url as string
@@ -142,11 +142,33 @@ for (const dialect of DIALECTS)
       assert.ok(alive(replacement))
       assert.equal(await status(`${url}/titles/${FIXTURE.amelie}`), 200)
 
+      // SIGUSR2: a rolling restart replaces both workers one at a time; the port never stops answering.
+      const failures: string[] = []
+      let probing = true
+      const probe = (async () => {
+        while (probing) {
+          const s = await status(`${url}/health`).catch((err: Error) => err.message)
+          if (s !== 200) failures.push(String(s))
+        }
+      })()
+      cluster.proc.kill('SIGUSR2')
+      await cluster.waitFor((l) => l.msg === 'rolling restart done')
+      probing = false
+      await probe
+      assert.deepEqual(failures, [], 'every request during the rolling restart was answered')
+      const fresh = (await cluster.waitFor((l) => l.msg === 'worker started', 5))
+        .slice(3)
+        .map((l) => l.workerPid as number)
+      assert.ok(!alive(pids[1]) && !alive(replacement), 'the old workers are gone')
+      assert.ok(fresh.every(alive), 'the new workers serve')
+      assert.equal(await status(`${url}/titles/${FIXTURE.godfather}`), 200)
+
       // SIGTERM: every worker finishes and exits, then the primary, with 0.
       cluster.proc.kill('SIGTERM')
       const { code } = await cluster.exited
       assert.equal(code, 0, JSON.stringify(cluster.lines.filter((l) => /stop|died|shut/.test(l.msg))))
-      assert.ok(!alive(pids[1]) && !alive(replacement), 'no worker left behind')
-      assert.equal((await cluster.waitFor((l) => l.msg === 'worker stopped', 2)).length, 2)
+      assert.ok(!fresh.some(alive), 'no worker left behind')
+      // Two retired by the rolling restart, two at the end.
+      assert.equal((await cluster.waitFor((l) => l.msg === 'worker stopped', 4)).length, 4)
     })
   })
