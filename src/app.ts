@@ -104,7 +104,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(datasetRoutes, { dataDir: config.dataDir })
   await app.register(sqlRoutes, {
     // The console runs SQLite SQL in a child process over the database file: not on PostgreSQL.
-    enabled: config.sqlEnabled && !config.databaseUrl,
+    enabled: config.sqlEnabled,
+    postgres: !!config.databaseUrl,
     rowLimit: config.sqlRowLimit,
     queryTimeoutMs: config.queryTimeoutMs,
   })

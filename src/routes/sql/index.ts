@@ -13,6 +13,11 @@ import { ProcessExecutor } from './process-executor.js'
 export interface SqlRoutesOptions {
   /** config.sqlEnabled: when off, GET /sql answers 404 SQL_DISABLED (and is not documented). */
   enabled: boolean
+  /**
+   * The dataset is served from PostgreSQL: the console (SQLite statements in a child process over
+   * the database file) cannot run there, enabled or not, and its 404 says so.
+   */
+  postgres?: boolean
   /** config.sqlRowLimit */
   rowLimit: number
   /** config.queryTimeoutMs: the statement is stopped (its process killed) past it. */
@@ -86,12 +91,15 @@ function problemOf(err: unknown, timeoutMs: number): unknown {
 /** GET /sql: read-only SQL over the loaded dataset, for analyst and admin keys, when enabled. */
 async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>()
-  if (!opts.enabled) {
+  if (!opts.enabled || opts.postgres) {
+    const detail = opts.postgres
+      ? 'The SQL console is not available when the dataset is served from PostgreSQL (--database-url), ' +
+        'with or without --enable-sql: it runs SQLite statements over the SQLite database file. ' +
+        'Query PostgreSQL with its own tools (psql), or serve a SQLite database to use the console.'
+      : 'The SQL console is off; start marquee with --enable-sql (MARQUEE_ENABLE_SQL=1) to serve it.'
     app.decorate('sqlExecutor', null)
     app.get('/sql', { schema: { hide: true } }, async () => {
-      throw new Problem(404, 'SQL_DISABLED', 'Not Found', {
-        detail: 'The SQL console is off; start marquee with --enable-sql (MARQUEE_ENABLE_SQL=1) to serve it.',
-      })
+      throw new Problem(404, 'SQL_DISABLED', 'Not Found', { detail })
     })
     return
   }

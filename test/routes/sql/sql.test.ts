@@ -8,6 +8,7 @@ import Database from 'better-sqlite3'
 import { checkConsoleSql, statementBody } from '../../../src/db/queries/sql-console.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
+import { dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
 import { json } from '../../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
 
@@ -50,7 +51,7 @@ describe('the SQL console statement check (unit)', () => {
   })
 })
 
-describe('GET /sql', () => {
+describe('GET /sql (sqlite)', () => {
   let server: TestServer
   let off: TestServer
   let cleanup: () => Promise<void>
@@ -254,5 +255,44 @@ describe('GET /sql', () => {
     assert.deepEqual((await json(again)).rows, [[42]])
     const title = await fetch(`${server.url}/titles/${FIXTURE.godfather}`)
     assert.equal(title.status, 200)
+  })
+})
+
+// The console is SQLite's (statements in a child process over the database file): on PostgreSQL a
+// client is told so, even with --enable-sql and the right key, rather than getting a bare 404.
+describe('GET /sql on PostgreSQL', dialectOptions('postgres'), () => {
+  let server: TestServer
+  let cleanup: () => Promise<void>
+
+  before(async () => {
+    const tmp = await tempDir()
+    const nothing = emptyPostgres()
+    cleanup = async () => {
+      await server?.close()
+      await nothing.cleanup()
+      await tmp.cleanup()
+    }
+    const apiKeysFile = path.join(tmp.dir, 'keys.json')
+    await writeFile(
+      apiKeysFile,
+      JSON.stringify([{ name: 'a', role: 'admin', sha256: hashApiKey('admin-key') }]),
+    )
+    server = await startTestServer({ ...nothing.config, apiKeysFile, sqlEnabled: true })
+  })
+  after(() => cleanup())
+
+  it('answers 404 problem+json SQL_DISABLED saying why, with --enable-sql, and is not documented', async () => {
+    const res = await fetch(`${server.url}/sql?q=select%201`, {
+      headers: { authorization: 'Bearer admin-key', 'x-request-id': 'sql-pg-1' },
+    })
+    assert.equal(res.status, 404)
+    assert.match(res.headers.get('content-type') ?? '', PROBLEM)
+    const body = await json(res)
+    assert.equal(body.code, 'SQL_DISABLED')
+    assert.equal(body.instance, 'sql-pg-1')
+    assert.match(body.detail, /not available .*PostgreSQL/)
+    assert.match(body.detail, /with or without --enable-sql/)
+    assert.equal(server.app.sqlExecutor, null, 'no query processes are started')
+    assert.equal((await json(await fetch(`${server.url}/openapi.json`))).paths['/sql'], undefined)
   })
 })
