@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readlinkSync } from 'node:fs'
-import { appendFile, mkdir, open, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, copyFile, mkdir, open, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib'
 import { DATASET_NAMES, datasetSpec } from '../../../src/datasets/catalogue.js'
 import { type RowReadEvent, rowReads } from '../../../src/routes/datasets/rows.js'
 import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
+import { DIALECTS, dialectDataset, dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
 import { json } from '../../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
 
@@ -52,7 +53,128 @@ const closed = (dataset: string) =>
     rowReads.on('close', on)
   })
 
-describe('GET /datasets and rows straight from the files', () => {
+for (const dialect of DIALECTS)
+  describe(`GET /datasets (${dialect})`, dialectOptions(dialect), () => {
+    let server: TestServer
+    let empty: TestServer
+    let dataDir: string
+    let cleanup: () => Promise<void>
+    const get = (p: string, init?: RequestInit) => fetch(`${server.url}${p}`, init)
+
+    before(async () => {
+      const tmp = await tempDir()
+      const ds = await dialectDataset(dialect, tmp.dir, { name: 'datasets' })
+      dataDir = ds.dataDir
+      server = await startTestServer({ ...ds.config, dataDir, maxEventLoopDelayMs: 0 })
+      // Nothing ingested (a missing file; a prefix with no generation), one file in its directory.
+      const nothing = dialect === 'sqlite' ? null : emptyPostgres()
+      const emptyDir = path.join(tmp.dir, 'empty')
+      await mkdir(emptyDir)
+      await copyFile(path.join(dataDir, 'title.basics.tsv.gz'), path.join(emptyDir, 'title.basics.tsv.gz'))
+      empty = await startTestServer({
+        ...(nothing?.config ?? { dbPath: path.join(tmp.dir, 'missing.db') }),
+        dataDir: emptyDir,
+        maxEventLoopDelayMs: 0,
+      })
+      cleanup = async () => {
+        await Promise.all([server.close(), empty.close()])
+        await Promise.all([ds.cleanup(), nothing?.cleanup()])
+        await tmp.cleanup()
+      }
+    })
+    after(() => cleanup())
+
+    it('lists the seven files with size and time, the generation, rows per table and the last ingest', async () => {
+      // Give the files the times the ingest saw (the test dataset is cached, its files are fresh).
+      const first = await json(await get('/datasets'))
+      for (const f of first.files) {
+        await utimes(
+          path.join(dataDir, f.file),
+          new Date(f.ingested.modifiedAt),
+          new Date(f.ingested.modifiedAt),
+        )
+      }
+      const res = await get('/datasets')
+      assert.equal(res.status, 200)
+      const d = await json(res)
+      const ready = await json(await get('/ready'))
+      assert.equal(d.generation, ready.generation)
+      assert.ok(d.ingest.durationMs >= 0)
+      assert.ok(Date.parse(d.ingest.finishedAt) >= Date.parse(d.ingest.startedAt))
+      assert.deepEqual(
+        d.files.map((f: Json) => f.name),
+        [...DATASET_NAMES],
+      )
+      for (const f of d.files) {
+        const s = await stat(path.join(dataDir, f.file))
+        assert.equal(f.present, true)
+        assert.equal(f.size, s.size)
+        assert.equal(f.modifiedAt, new Date(s.mtimeMs).toISOString())
+        assert.equal(f.loaded, true)
+        assert.equal(f.changedSinceIngest, false, f.name)
+        assert.equal(f.rows, `/datasets/${f.name}/rows`)
+      }
+      assert.equal(d.files[0].linesRead, 12 + FIXTURE.fillerCount)
+      const titles = d.tables.find((t: Json) => t.name === 'titles')
+      assert.equal(titles.rows, 12 + FIXTURE.fillerCount)
+      // The same tables on both backends (PostgreSQL's text search tables stand for FTS5's).
+      assert.deepEqual(
+        d.tables.map((t: Json) => t.name),
+        [
+          'titles',
+          'title_genres',
+          'akas',
+          'crew',
+          'episodes',
+          'principals',
+          'names',
+          'name_professions',
+          'titles_fts',
+          'names_fts',
+        ],
+      )
+      for (const t of d.tables) {
+        assert.ok(Number.isInteger(t.rows) && t.rows >= 0, `${t.name}: ${t.rows} rows`)
+        assert.ok(
+          t.bytes === null || (Number.isInteger(t.bytes) && t.bytes > 0),
+          `${t.name}: ${t.bytes} bytes`,
+        )
+      }
+
+      // A changed file and a missing one.
+      await appendFile(path.join(dataDir, 'title.akas.tsv.gz'), Buffer.alloc(0))
+      const later = new Date(Date.now() + 5000)
+      await utimes(path.join(dataDir, 'title.akas.tsv.gz'), later, later)
+      await rm(path.join(dataDir, 'title.crew.tsv.gz'))
+      const now = await json(await get('/datasets'))
+      const akas = now.files.find((f: Json) => f.name === 'title.akas')
+      assert.equal(akas.changedSinceIngest, true)
+      assert.equal(akas.size, akas.ingested.size)
+      const crew = now.files.find((f: Json) => f.name === 'title.crew')
+      assert.deepEqual(
+        [crew.present, crew.size, crew.modifiedAt, crew.changedSinceIngest],
+        [false, null, null, true],
+      )
+      assert.equal((await get('/datasets/title.crew/rows')).status, 404)
+    })
+
+    it('with nothing ingested: no generation, no ingest, no tables, and the files are still listed', async () => {
+      const none = await json(await fetch(`${empty.url}/datasets`))
+      assert.equal(none.generation, null)
+      assert.equal(none.ingest, null)
+      assert.deepEqual(none.tables, [])
+      assert.deepEqual(
+        none.files.map((f: Json) => [f.name, f.present, f.loaded, f.changedSinceIngest]),
+        DATASET_NAMES.map((n) => [n, n === 'title.basics', false, null]),
+      )
+      // Rows come from the files, loaded or not.
+      const page = await json(await fetch(`${empty.url}/datasets/title.basics/rows?limit=1`))
+      assert.equal(page.items[0].tconst, FIXTURE.carmencita)
+    })
+  })
+
+/** Rows are read from the files, whatever the database: these run once, with no database. */
+describe('GET /datasets/{name}/rows straight from the files', () => {
   let server: TestServer
   let bare: TestServer
   let dataDir: string
@@ -66,7 +188,11 @@ describe('GET /datasets and rows straight from the files', () => {
     cleanup = tmp.cleanup
     const built = await buildTestDataset(tmp.dir)
     dataDir = built.dataDir
-    server = await startTestServer({ dbPath: built.dbPath, dataDir, maxEventLoopDelayMs: 0 })
+    server = await startTestServer({
+      dbPath: path.join(tmp.dir, 'missing.db'),
+      dataDir,
+      maxEventLoopDelayMs: 0,
+    })
 
     // A ~100 MB title.basics: gzip members one after another (what `cat a.gz b.gz` makes), so it is
     // cheap to write; the reader must not read it all for a page.
@@ -91,73 +217,12 @@ describe('GET /datasets and rows straight from the files', () => {
     } finally {
       await fh.close()
     }
-    // No database: rows still work, /datasets says nothing is loaded.
     bare = await startTestServer({ dataDir: bigDir, maxEventLoopDelayMs: 0 })
   })
   after(async () => {
     await server.close()
     await bare.close()
     await cleanup()
-  })
-
-  it('lists the seven files with size and time, the generation, rows per table and the last ingest', async () => {
-    // Give the files the times the ingest saw (the test dataset is cached, its files are fresh).
-    const first = await json(await get('/datasets'))
-    for (const f of first.files) {
-      await utimes(
-        path.join(dataDir, f.file),
-        new Date(f.ingested.modifiedAt),
-        new Date(f.ingested.modifiedAt),
-      )
-    }
-    const res = await get('/datasets')
-    assert.equal(res.status, 200)
-    const d = await json(res)
-    const ready = await json(await get('/ready'))
-    assert.equal(d.generation, ready.generation)
-    assert.ok(d.ingest.durationMs >= 0)
-    assert.ok(Date.parse(d.ingest.finishedAt) >= Date.parse(d.ingest.startedAt))
-    assert.deepEqual(
-      d.files.map((f: Json) => f.name),
-      [...DATASET_NAMES],
-    )
-    for (const f of d.files) {
-      const s = await stat(path.join(dataDir, f.file))
-      assert.equal(f.present, true)
-      assert.equal(f.size, s.size)
-      assert.equal(f.modifiedAt, new Date(s.mtimeMs).toISOString())
-      assert.equal(f.loaded, true)
-      assert.equal(f.changedSinceIngest, false, f.name)
-      assert.equal(f.rows, `/datasets/${f.name}/rows`)
-    }
-    assert.equal(d.files[0].linesRead, 12 + FIXTURE.fillerCount)
-    const titles = d.tables.find((t: Json) => t.name === 'titles')
-    assert.equal(titles.rows, 12 + FIXTURE.fillerCount)
-
-    // A changed file and a missing one.
-    await appendFile(path.join(dataDir, 'title.akas.tsv.gz'), Buffer.alloc(0))
-    const later = new Date(Date.now() + 5000)
-    await utimes(path.join(dataDir, 'title.akas.tsv.gz'), later, later)
-    await rm(path.join(dataDir, 'title.crew.tsv.gz'))
-    const now = await json(await get('/datasets'))
-    const akas = now.files.find((f: Json) => f.name === 'title.akas')
-    assert.equal(akas.changedSinceIngest, true)
-    assert.equal(akas.size, akas.ingested.size)
-    const crew = now.files.find((f: Json) => f.name === 'title.crew')
-    assert.deepEqual(
-      [crew.present, crew.size, crew.modifiedAt, crew.changedSinceIngest],
-      [false, null, null, true],
-    )
-    assert.equal((await get('/datasets/title.crew/rows')).status, 404)
-
-    const none = await json(await fetch(`${bare.url}/datasets`))
-    assert.equal(none.generation, null)
-    assert.equal(none.ingest, null)
-    assert.deepEqual(none.tables, [])
-    assert.deepEqual(
-      none.files.map((f: Json) => [f.name, f.present, f.loaded, f.changedSinceIngest]),
-      DATASET_NAMES.map((n) => [n, n === 'title.basics', false, null]),
-    )
   })
 
   it('GET /datasets/{name}/rows: typed rows as JSON pages with a next link, pages concatenating to the file', async () => {

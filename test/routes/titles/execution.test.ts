@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Generation } from '../../../src/plugins/dataset.js'
 import { QueryPool } from '../../../src/pool/pool.js'
-import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
+import { FIXTURE } from '../../helpers/dataset.js'
+import { DIALECTS, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
@@ -14,182 +15,194 @@ const SLOW = new URL('../../pool/slow-queries.ts', import.meta.url).href
 const TIMEOUT_MS = 400
 
 /**
- * The execution model over real HTTP: deadlines stop work and the pool heals, /health answers while
- * every worker is busy, and each request resolves one dataset handle lazily and releases it once.
+ * The execution model over real HTTP: deadlines stop work (on SQLite the worker running it is
+ * replaced; on PostgreSQL the statement is cancelled on the server), /health answers while queries
+ * are stuck, and each request resolves one dataset handle lazily and releases it once.
  */
-describe('execution: deadlines, pool healing, request handles', () => {
-  let server: TestServer
-  let cleanup: () => Promise<void>
-  let pool: QueryPool
-  const counts = { acquire: 0, release: 0 }
+for (const dialect of DIALECTS)
+  describe(
+    `execution: deadlines, pool healing, request handles (${dialect})`,
+    dialectOptions(dialect),
+    () => {
+      let server: TestServer
+      let cleanup: () => Promise<void>
+      /** SQLite's worker pool; null on PostgreSQL (queries run from the main thread on a pg pool). */
+      let pool: QueryPool | null
+      const counts = { acquire: 0, release: 0 }
 
-  before(async () => {
-    const tmp = await tempDir()
-    cleanup = tmp.cleanup
-    const { dbPath } = await buildTestDataset(tmp.dir)
-    server = await startTestServer(
-      { dbPath, queryTimeoutMs: TIMEOUT_MS, maxEventLoopDelayMs: 0 },
-      {
-        dataset: { extraQueryModules: [SLOW] },
-        setup: (app) => {
-          app.dataset.events.on('acquire', () => counts.acquire++)
-          app.dataset.events.on('release', () => counts.release++)
-          // Probe routes: a slow query, a fan-out of sub-queries, a failure after resolving.
-          app.get('/probe/spin', async (request) => {
-            const h = await request.dataset()
-            return { n: await h.queryByName('spin', []) }
-          })
-          app.get('/probe/fanout', async (request) => {
-            const ids = [68646, 71562, 76759, 211915, 903747, 959621, 1054724, 1232244, 1, 9999992]
-            const titles = await Promise.all(
-              ids.map(async (id) => (await request.dataset()).query('findTitle', id)),
-            )
-            const handles = new Set(await Promise.all(ids.map(() => request.dataset())))
-            return { titles: titles.map((t) => t?.id ?? null), handles: handles.size }
-          })
-          app.get('/probe/fail', async (request) => {
-            await Promise.all([1, 2, 3].map(async () => (await request.dataset()).query('findTitle', 1)))
-            throw new Error('handler failed after its queries')
-          })
-        },
-      },
-    )
-    assert.ok(server.app.dataset.executor instanceof QueryPool)
-    pool = server.app.dataset.executor
-  })
-  after(async () => {
-    await server.close()
-    await cleanup()
-  })
+      before(async () => {
+        const tmp = await tempDir()
+        const ds = await dialectDataset(dialect, tmp.dir, { name: 'execution' })
+        cleanup = async () => {
+          await ds.cleanup()
+          await tmp.cleanup()
+        }
+        server = await startTestServer(
+          { ...ds.config, queryTimeoutMs: TIMEOUT_MS, maxEventLoopDelayMs: 0 },
+          {
+            dataset: { extraQueryModules: [SLOW] },
+            setup: (app) => {
+              app.dataset.events.on('acquire', () => counts.acquire++)
+              app.dataset.events.on('release', () => counts.release++)
+              // Probe routes: a slow query, a fan-out of sub-queries, a failure after resolving.
+              app.get('/probe/spin', async (request) => {
+                const h = await request.dataset()
+                return { n: await h.queryByName('spin', []) }
+              })
+              app.get('/probe/fanout', async (request) => {
+                const ids = [68646, 71562, 76759, 211915, 903747, 959621, 1054724, 1232244, 1, 9999992]
+                const titles = await Promise.all(
+                  ids.map(async (id) => (await request.dataset()).query('findTitle', id)),
+                )
+                const handles = new Set(await Promise.all(ids.map(() => request.dataset())))
+                return { titles: titles.map((t) => t?.id ?? null), handles: handles.size }
+              })
+              app.get('/probe/fail', async (request) => {
+                await Promise.all([1, 2, 3].map(async () => (await request.dataset()).query('findTitle', 1)))
+                throw new Error('handler failed after its queries')
+              })
+            },
+          },
+        )
+        const executor = server.app.dataset.executor
+        assert.equal(executor instanceof QueryPool, dialect === 'sqlite')
+        pool = executor instanceof QueryPool ? executor : null
+      })
+      after(async () => {
+        await server.close()
+        await cleanup()
+      })
 
-  const get = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init)
+      const get = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init)
 
-  /** Waits until every handle taken so far was released (release runs right after the response). */
-  async function settled() {
-    for (let i = 0; i < 100 && counts.acquire !== counts.release; i++) await sleep(10)
-  }
+      /** Waits until every handle taken so far was released (release runs right after the response). */
+      async function settled() {
+        for (let i = 0; i < 100 && counts.acquire !== counts.release; i++) await sleep(10)
+      }
 
-  it('a query past its deadline answers 503 problem+json with the request id, and its worker is replaced', async () => {
-    await get(`/titles/${FIXTURE.godfather}`) // workers up and connected
-    const threads = pool.threadIds()
-    const before = pool.stats()
-    const started = Date.now()
-    const res = await get('/probe/spin', { headers: { 'x-request-id': 'slow-1' } })
-    const elapsed = Date.now() - started
-    assert.equal(res.status, 503)
-    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/)
-    assert.ok(res.headers.get('retry-after'))
-    const body = (await res.json()) as Json
-    assert.equal(body.code, 'QUERY_TIMEOUT')
-    assert.equal(body.instance, 'slow-1')
-    assert.match(body.detail, new RegExp(`${TIMEOUT_MS} ms`))
-    assert.ok(elapsed >= TIMEOUT_MS && elapsed < TIMEOUT_MS + 1500, `answered after ${elapsed} ms`)
+      it('a query past its deadline answers 503 problem+json with the request id, and its work is stopped', async () => {
+        await get(`/titles/${FIXTURE.godfather}`) // workers up and connected
+        const threads = pool?.threadIds() ?? []
+        const before = server.app.dataset.stats().executor
+        const started = Date.now()
+        const res = await get('/probe/spin', { headers: { 'x-request-id': 'slow-1' } })
+        const elapsed = Date.now() - started
+        assert.equal(res.status, 503)
+        assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/)
+        assert.ok(res.headers.get('retry-after'))
+        const body = (await res.json()) as Json
+        assert.equal(body.code, 'QUERY_TIMEOUT')
+        assert.equal(body.instance, 'slow-1')
+        assert.match(body.detail, new RegExp(`${TIMEOUT_MS} ms`))
+        assert.ok(elapsed >= TIMEOUT_MS && elapsed < TIMEOUT_MS + 1500, `answered after ${elapsed} ms`)
 
-    // The work really stopped: its worker was terminated and the thread has exited.
-    assert.equal(pool.stats().workersTerminated, before.workersTerminated + 1)
-    const gone = threads.filter((t) => !pool.threadIds().includes(t))
-    assert.equal(gone.length, 1)
-    await Promise.race([
-      pool.waitForExit(gone[0]),
-      sleep(3000).then(() => assert.fail('worker thread still running')),
-    ])
+        // The work really stopped: its worker was terminated and the thread has exited (SQLite), its
+        // statement cancelled (PostgreSQL: test/postgres/serve.test.ts sees it leave pg_stat_activity).
+        assert.equal(server.app.dataset.stats().executor.workersTerminated, before.workersTerminated + 1)
+        if (pool) {
+          const live = pool
+          const gone = threads.filter((t) => !live.threadIds().includes(t))
+          assert.equal(gone.length, 1)
+          await Promise.race([
+            live.waitForExit(gone[0]),
+            sleep(3000).then(() => assert.fail('worker thread still running')),
+          ])
+        }
 
-    // The server keeps serving, on a replacement worker.
-    const next = await get(`/titles/${FIXTURE.amelie}`)
-    assert.equal(next.status, 200)
-    assert.equal(((await next.json()) as Json).primaryTitle, 'Amélie')
-    assert.equal(pool.threadIds().length, 2)
-    const metrics = await (await get('/metrics')).text()
-    assert.match(metrics, /marquee_query_deadline_expiries_total [1-9]/)
-  })
+        // The server keeps serving (on SQLite, on a replacement worker).
+        const next = await get(`/titles/${FIXTURE.amelie}`)
+        assert.equal(next.status, 200)
+        assert.equal(((await next.json()) as Json).primaryTitle, 'Amélie')
+        if (pool) assert.equal(pool.threadIds().length, 2)
+        const metrics = await (await get('/metrics')).text()
+        assert.match(metrics, /marquee_query_deadline_expiries_total [1-9]/)
+      })
 
-  it('/health answers while every worker is busy with a slow query', async () => {
-    let slowDone = 0
-    const slow = [1, 2].map(() =>
-      get('/probe/spin').then(async (r) => {
-        slowDone++
-        await r.arrayBuffer()
-        return r.status
-      }),
-    )
-    await sleep(50)
-    assert.equal(pool.stats().threads, 2)
-    const health = await get('/health')
-    assert.equal(health.status, 200)
-    assert.equal(await health.text(), 'OK')
-    assert.equal(slowDone, 0, '/health answered while both slow queries were still running')
-    assert.deepEqual(await Promise.all(slow), [503, 503])
-    // Both workers were replaced; once the replacements have booted, queries are served again.
-    await pool.warmUp()
-    assert.equal((await get(`/titles/${FIXTURE.godfather}`)).status, 200)
-  })
+      it('/health answers while every worker (SQLite) or two connections (PostgreSQL) run a slow query', async () => {
+        let slowDone = 0
+        const slow = [1, 2].map(() =>
+          get('/probe/spin').then(async (r) => {
+            slowDone++
+            await r.arrayBuffer()
+            return r.status
+          }),
+        )
+        await sleep(50)
+        if (pool) assert.equal(pool.stats().threads, 2)
+        const health = await get('/health')
+        assert.equal(health.status, 200)
+        assert.equal(await health.text(), 'OK')
+        assert.equal(slowDone, 0, '/health answered while both slow queries were still running')
+        assert.deepEqual(await Promise.all(slow), [503, 503])
+        // Both workers were replaced; once the replacements have booted, queries are served again.
+        await pool?.warmUp()
+        assert.equal((await get(`/titles/${FIXTURE.godfather}`)).status, 200)
+      })
 
-  it('a fan-out of 10 sub-queries resolves the request handle once and releases it once', async () => {
-    await settled()
-    const before = { ...counts }
-    const res = await get('/probe/fanout')
-    assert.equal(res.status, 200)
-    const body = (await res.json()) as Json
-    assert.equal(body.handles, 1, 'every request.dataset() call gave the same handle')
-    assert.equal(body.titles.length, 10)
-    assert.equal(body.titles[0], FIXTURE.godfather)
-    await settled()
-    assert.equal(counts.acquire - before.acquire, 1)
-    assert.equal(counts.release - before.release, 1)
-    assert.equal(server.app.dataset.stats().handlesOpen, 0)
-  })
+      it('a fan-out of 10 sub-queries resolves the request handle once and releases it once', async () => {
+        await settled()
+        const before = { ...counts }
+        const res = await get('/probe/fanout')
+        assert.equal(res.status, 200)
+        const body = (await res.json()) as Json
+        assert.equal(body.handles, 1, 'every request.dataset() call gave the same handle')
+        assert.equal(body.titles.length, 10)
+        assert.equal(body.titles[0], FIXTURE.godfather)
+        await settled()
+        assert.equal(counts.acquire - before.acquire, 1)
+        assert.equal(counts.release - before.release, 1)
+        assert.equal(server.app.dataset.stats().handlesOpen, 0)
+      })
 
-  it('releases the handle when the handler fails, when a deadline fires, and when the client goes away', async () => {
-    await settled()
-    let before = { ...counts }
-    const failed = await get('/probe/fail')
-    assert.equal(failed.status, 500)
-    await settled()
-    assert.deepEqual([counts.acquire - before.acquire, counts.release - before.release], [1, 1])
+      it('releases the handle when the handler fails, when a deadline fires, and when the client goes away', async () => {
+        await settled()
+        let before = { ...counts }
+        const failed = await get('/probe/fail')
+        assert.equal(failed.status, 500)
+        await settled()
+        assert.deepEqual([counts.acquire - before.acquire, counts.release - before.release], [1, 1])
 
-    before = { ...counts }
-    assert.equal((await get('/probe/spin')).status, 503)
-    await settled()
-    await pool.warmUp()
-    assert.deepEqual([counts.acquire - before.acquire, counts.release - before.release], [1, 1])
+        before = { ...counts }
+        assert.equal((await get('/probe/spin')).status, 503)
+        await settled()
+        await pool?.warmUp()
+        assert.deepEqual([counts.acquire - before.acquire, counts.release - before.release], [1, 1])
 
-    // The client disconnects while its query runs: the handle is released and the query stopped.
-    before = { ...counts }
-    const terminated = pool.stats().workersTerminated
-    const url = new URL('/probe/spin', server.url)
-    await new Promise<void>((resolve) => {
-      const req = httpRequest(url, () => {})
-      req.on('error', () => resolve())
-      req.end()
-      setTimeout(() => {
-        req.destroy()
-        resolve()
-      }, 100)
-    })
-    await settled()
-    assert.deepEqual([counts.acquire - before.acquire, counts.release - before.release], [1, 1])
-    for (let i = 0; i < 100 && pool.stats().workersTerminated === terminated; i++) await sleep(10)
-    assert.equal(
-      pool.stats().workersTerminated,
-      terminated + 1,
-      'the abandoned query was stopped before its deadline',
-    )
-    assert.equal(server.app.dataset.stats().handlesOpen, 0)
-    await pool.warmUp()
-  })
+        // The client disconnects while its query runs: the handle is released and the query stopped.
+        before = { ...counts }
+        const stopped = () => server.app.dataset.stats().executor.workersTerminated
+        const terminated = stopped()
+        const url = new URL('/probe/spin', server.url)
+        await new Promise<void>((resolve) => {
+          const req = httpRequest(url, () => {})
+          req.on('error', () => resolve())
+          req.end()
+          setTimeout(() => {
+            req.destroy()
+            resolve()
+          }, 100)
+        })
+        await settled()
+        assert.deepEqual([counts.acquire - before.acquire, counts.release - before.release], [1, 1])
+        for (let i = 0; i < 100 && stopped() === terminated; i++) await sleep(10)
+        assert.equal(stopped(), terminated + 1, 'the abandoned query was stopped before its deadline')
+        assert.equal(server.app.dataset.stats().handlesOpen, 0)
+        await pool?.warmUp()
+      })
 
-  it('pins the generation a request started on', async () => {
-    const pinned: Generation[] = []
-    const onAcquire = (g: Generation) => pinned.push(g)
-    server.app.dataset.events.on('acquire', onAcquire)
-    try {
-      const res = await get(`/titles/${FIXTURE.godfather}?include=credits,akas`)
-      assert.equal(res.status, 200)
-      assert.equal(pinned.length, 1)
-      assert.equal(pinned[0], server.app.dataset.current())
-      assert.equal(res.headers.get('etag'), pinned[0].etag)
-    } finally {
-      server.app.dataset.events.off('acquire', onAcquire)
-    }
-  })
-})
+      it('pins the generation a request started on', async () => {
+        const pinned: Generation[] = []
+        const onAcquire = (g: Generation) => pinned.push(g)
+        server.app.dataset.events.on('acquire', onAcquire)
+        try {
+          const res = await get(`/titles/${FIXTURE.godfather}?include=credits,akas`)
+          assert.equal(res.status, 200)
+          assert.equal(pinned.length, 1)
+          assert.equal(pinned[0], server.app.dataset.current())
+          assert.equal(res.headers.get('etag'), pinned[0].etag)
+        } finally {
+          server.app.dataset.events.off('acquire', onAcquire)
+        }
+      })
+    },
+  )
