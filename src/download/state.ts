@@ -1,5 +1,6 @@
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { processAlive } from '../process-alive.js'
 
 /**
  * What the download keeps next to each file, all in the target directory:
@@ -122,15 +123,6 @@ export class DownloadLockedError extends Error {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * Takes `<dir>/.download.lock` (created exclusively, holding our pid) so that two runs never
  * write the same `.part` files. A lock left by a process that no longer exists is taken over.
@@ -146,7 +138,7 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || tries >= 2) throw err
     }
     const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim())
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new DownloadLockedError(lockFile, pid)
     }
     if (pid === process.pid) throw new DownloadLockedError(lockFile, pid)

@@ -30,6 +30,7 @@ import { DatasetError } from '../datasets/parse.js'
 import type { ParseJob, ParseReport } from '../datasets/parse.worker.js'
 import { datasetPath, statDataset } from '../datasets/reader.js'
 import { spawnWorker, workerUrl } from '../pool/worker-url.js'
+import { processAlive } from '../process-alive.js'
 import type { IngestSummary, SourceFile } from './manifest.js'
 import { DIRECT_DATASETS, LOAD_ORDER } from './sqlite-writer.js'
 import type { WriterData, WriterReport } from './writer.worker.js'
@@ -194,15 +195,6 @@ async function removeStaleBuilds(dbPath: string): Promise<void> {
     return Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)
   })
   await Promise.all(stale.map((n) => rm(join(dir, n), { force: true })))
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function generationId(now: Date): string {

@@ -24,6 +24,7 @@ import Database from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { QueryPool } from '../pool/pool.js'
+import { processAlive } from '../process-alive.js'
 import type { Generation } from './dataset.js'
 
 export interface ReloadPluginOptions {
@@ -76,16 +77,6 @@ function generationOf(path: string): string | null {
   }
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** The identity of a file version: a rename puts another inode at the path. */
 async function identity(path: string): Promise<string | null> {
   const s = await stat(path).catch(() => null)
@@ -117,7 +108,7 @@ async function reloadPlugin(app: FastifyInstance, opts: ReloadPluginOptions) {
   // Links of processes that are gone.
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const m = /\.(\d+)\.\d+$/.exec(name)
-    if (name.startsWith(`${base}.`) && m && !alive(Number(m[1])))
+    if (name.startsWith(`${base}.`) && m && !processAlive(Number(m[1])))
       await unlink(join(dir, name)).catch(() => {})
   }
 

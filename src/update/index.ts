@@ -28,11 +28,11 @@ import { SCHEMA_VERSION } from '../db/sqlite/schema.js'
 import { type IngestProgress, type IngestSummary, ingest } from '../ingest/index.js'
 import { type FileSummary, totalsOf } from '../ingest/manifest.js'
 import { spawnWorker, workerUrl } from '../pool/worker-url.js'
+import { processAlive } from '../process-alive.js'
 import { Applier, type ApplyContext } from './apply.js'
 import type { FileDiff, RatingsTable, RowCounts } from './diff.js'
 import type { DiffJob, DiffReport } from './diff.worker.js'
 import {
-  alive,
   commitStaged,
   discardStaged,
   type KeptSources,
@@ -185,7 +185,7 @@ async function lock(dbPath: string): Promise<() => Promise<void>> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim())
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
         throw new UpdateError(
           'UPDATE_LOCKED',
           `another update (process ${pid}) is refreshing ${dbPath}; wait for it, or remove ${file} if that process is gone`,

@@ -10,6 +10,7 @@ import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile }
 import { dirname, join, resolve } from 'node:path'
 import type { DatasetName } from '../datasets/catalogue.js'
 import { datasetPath } from '../datasets/reader.js'
+import { processAlive } from '../process-alive.js'
 
 export interface KeptFile {
   dataset: DatasetName
@@ -145,7 +146,7 @@ export async function pruneGenerations(dbPath: string, keep: readonly string[]):
     const dir = join(root, name)
     const staging = /^\.incoming-(\d+)-/.exec(name)
     if (staging) {
-      if (!alive(Number(staging[1]))) await rm(dir, { recursive: true, force: true })
+      if (!processAlive(Number(staging[1]))) await rm(dir, { recursive: true, force: true })
       continue
     }
     if (keep.includes(name)) continue
@@ -153,16 +154,5 @@ export async function pruneGenerations(dbPath: string, keep: readonly string[]):
       .then((t) => JSON.parse(t) as KeptSources)
       .catch(() => null)
     if (meta?.db === db) await rm(dir, { recursive: true, force: true })
-  }
-}
-
-/** Whether a process exists. */
-export function alive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
