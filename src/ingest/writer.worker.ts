@@ -34,31 +34,30 @@ export interface WriterData {
   tables: string[]
 }
 
-/** Messages from a writer to the ingest thread. */
+/** The ids a writer has stored, for the other writer's dangling-reference checks. */
+type IdsMessage = { type: 'ids'; kind: RefKind; bits: Uint8Array }
+
+/** The side writer's file is ready for the main writer to copy. */
+type SideDoneMessage = {
+  type: 'side-done'
+  counts: [DatasetName, FileCounts][]
+  rows: Record<string, number>
+  files: SideFile[]
+}
+
+/** Messages from a writer to the ingest thread (which passes ids and side-done on to the other writer). */
 export type WriterReport =
   | { type: 'rows'; dataset: DatasetName; rows: number }
   | { type: 'file-done'; dataset: DatasetName; rowsRead: number }
   | { type: 'bad-line'; dataset: DatasetName; line: number; reason: string }
   | { type: 'phase'; phase: string }
-  | { type: 'ids'; kind: RefKind; bits: Uint8Array }
-  | {
-      type: 'side-done'
-      counts: [DatasetName, FileCounts][]
-      rows: Record<string, number>
-      files: SideFile[]
-    }
+  | IdsMessage
+  | SideDoneMessage
   | { type: 'done'; summary: IngestSummary }
   | { type: 'error'; error: { name: string; message: string; code?: string; file?: string; line?: number } }
 
 /** Messages from the ingest thread to a writer. */
-export type WriterCommand =
-  | { type: 'ids'; kind: RefKind; bits: Uint8Array }
-  | {
-      type: 'side-done'
-      counts: [DatasetName, FileCounts][]
-      rows: Record<string, number>
-      files: SideFile[]
-    }
+export type WriterCommand = IdsMessage | SideDoneMessage
 
 /** A database file the side writer built, and the tables (with their indexes) to copy from it. */
 export interface SideFile {
