@@ -1,6 +1,6 @@
 /**
  * PostgreSQL ingest benchmark:
- * `npm run bench:ingest:postgres -- --titles 1000000 [--seed 1] [--runs 1] [--skip-baseline] [--database-url URL]`
+ * `npm run bench:ingest:postgres -- --titles 1000000 [--seed 1] [--runs 1] [--skip-baseline] [--database-url URL] [--profile]`
  *
  * Uses the sample cache of bench/ingest.ts (.cache/sample-<titles>-<seed>/, generated once), times
  * our ingest (`ingestPostgres`, in a child process that reports its own peak RSS and CPU) into a
@@ -9,10 +9,15 @@
  * access paths as ours on those tables (keys, secondary indexes, GIN text search over titles and
  * names) and ANALYZE, with the server's default settings. The database URL defaults to
  * MARQUEE_DATABASE_URL, else the local test database.
+ *
+ * `--profile` says where the time goes: the CPU seconds of the server's processes (when the server
+ * runs on this machine and /proc shows them) beside the node process's, for our ingest and for each
+ * step of the baseline, and our index phase statement by statement (time on its connection, when
+ * it ended), longest first.
  */
 
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -31,7 +36,12 @@ interface ChildResult {
   seconds: number
   maxRssBytes: number
   cpuSeconds: number
+  /** --profile: each statement of the index phase, its seconds and when it ended (s from the start). */
+  statements?: { sql: string; seconds: number; endedAt: number }[]
 }
+
+/** How many statements --profile lists. */
+const PROFILE_STATEMENTS = 25
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -41,12 +51,14 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '1' },
       'skip-baseline': { type: 'boolean', default: false },
       'database-url': { type: 'string' },
+      profile: { type: 'boolean', default: false },
       child: { type: 'string' },
     },
   })
+  const profile = values.profile
   const url =
     values['database-url'] ?? process.env.MARQUEE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-  if (values.child) return child(values.child, url)
+  if (values.child) return child(values.child, url, profile)
 
   const titles = Number(values.titles)
   const seed = Number(values.seed)
@@ -62,7 +74,9 @@ async function main(): Promise<void> {
   const ours: ChildResult[] = []
   try {
     for (let i = 0; i < runs; i++) {
-      const r = await runChild(dir, url)
+      const server = serverCpuSeconds()
+      const r = await runChild(dir, url, profile)
+      const serverCpu = server === null ? null : serverCpuSeconds()! - server
       ours.push(r)
       const rows = r.summary.totals.read
       const t = r.summary.timings
@@ -75,6 +89,7 @@ async function main(): Promise<void> {
         `  per file ${DATASET_NAMES.map((n) => `${n} ${sec(t[n])}`).join(', ')}\n` +
           `  load ${sec(t.load)}; spans: indexes ${sec(t.indexes)}, fts ${sec(t.fts)}, analyze ${sec(t.analyze)}, sizes ${sec(t.sizes)}`,
       )
+      if (profile) printProfile(r, serverCpu)
     }
   } finally {
     await dropBench(url)
@@ -85,7 +100,7 @@ async function main(): Promise<void> {
   if (values['skip-baseline']) console.log('baseline: skipped (--skip-baseline)')
   else if (!hasPsql())
     console.log(`baseline: skipped, ${PSQL} is not installed (apt-get install postgresql-client)`)
-  else baseline = await runBaseline(dir, url)
+  else baseline = await runBaseline(dir, url, profile)
 
   const rows = best.summary.totals.read
   console.log('')
@@ -114,11 +129,19 @@ async function ensureSample(dir: string, titles: number, seed: number): Promise<
 }
 
 /** Runs the ingest in a fresh process, so that its peak RSS and CPU are its own. */
-function runChild(dataDir: string, url: string): Promise<ChildResult> {
+function runChild(dataDir: string, url: string, profile: boolean): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
     const p = spawn(
       process.execPath,
-      [...process.execArgv, new URL(import.meta.url).pathname, '--child', dataDir, '--database-url', url],
+      [
+        ...process.execArgv,
+        new URL(import.meta.url).pathname,
+        '--child',
+        dataDir,
+        '--database-url',
+        url,
+        ...(profile ? ['--profile'] : []),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
     let out = ''
@@ -133,10 +156,18 @@ function runChild(dataDir: string, url: string): Promise<ChildResult> {
   })
 }
 
-async function child(dataDir: string, url: string): Promise<void> {
+async function child(dataDir: string, url: string, profile: boolean): Promise<void> {
   const { ingestPostgres } = await import('../src/ingest/postgres/index.js')
   const t = performance.now()
-  const summary = await ingestPostgres({ dataDir, databaseUrl: url, schemaPrefix: PREFIX })
+  const statements: NonNullable<ChildResult['statements']> = []
+  const summary = await ingestPostgres({
+    dataDir,
+    databaseUrl: url,
+    schemaPrefix: PREFIX,
+    onStatement: profile
+      ? (sql, ms) => statements.push({ sql, seconds: ms / 1000, endedAt: (performance.now() - t) / 1000 })
+      : undefined,
+  })
   const seconds = (performance.now() - t) / 1000
   const usage = process.resourceUsage()
   const result: ChildResult = {
@@ -144,6 +175,7 @@ async function child(dataDir: string, url: string): Promise<void> {
     seconds,
     maxRssBytes: usage.maxRSS * 1024,
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    ...(profile ? { statements } : {}),
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }
@@ -184,7 +216,11 @@ const BASELINE_INDEXES = [
   `CREATE INDEX ON name_basics USING gin (to_tsvector('simple', primaryName))`,
 ]
 
-async function runBaseline(dir: string, url: string): Promise<{ copy: number; indexes: number }> {
+async function runBaseline(
+  dir: string,
+  url: string,
+  profile: boolean,
+): Promise<{ copy: number; indexes: number }> {
   const table = (n: string) => n.replace('.', '_')
   const setup = [
     'SET client_min_messages = warning;',
@@ -210,9 +246,18 @@ async function runBaseline(dir: string, url: string): Promise<{ copy: number; in
   )
   try {
     await psql(url, setup)
+    const cpu0 = serverCpuSeconds()
     const copy = await psql(url, copies)
+    const cpu1 = serverCpuSeconds()
     const idx = await psql(url, indexes)
+    const cpu2 = serverCpuSeconds()
     console.log(`  \\copy ${copy.toFixed(1)} s, indexes and ANALYZE ${idx.toFixed(1)} s`)
+    if (profile && cpu0 !== null && cpu1 !== null && cpu2 !== null) {
+      console.log(
+        `  profile: server CPU ${(cpu1 - cpu0).toFixed(1)} s in \\copy, ${(cpu2 - cpu1).toFixed(1)} s in indexes and ANALYZE ` +
+          '(zcat and psql not counted)',
+      )
+    }
     return { copy, indexes: idx }
   } finally {
     await psql(
@@ -235,6 +280,56 @@ function psql(url: string, script: string): Promise<number> {
     })
     p.stdin.end(script)
   })
+}
+
+function printProfile(r: ChildResult, serverCpu: number | null): void {
+  const server =
+    serverCpu === null ? 'server CPU unknown (not a local server)' : `server CPU ${serverCpu.toFixed(1)} s`
+  const busy =
+    serverCpu === null ? '' : `, ${((r.cpuSeconds + serverCpu) / r.seconds).toFixed(2)} cores busy on average`
+  console.log(`  profile: node CPU ${r.cpuSeconds.toFixed(1)} s, ${server}${busy}`)
+  const statements = [...(r.statements ?? [])].sort((a, b) => b.seconds - a.seconds)
+  const total = statements.reduce((sum, s) => sum + s.seconds, 0)
+  console.log(
+    `  index phase: ${statements.length} statements, ${total.toFixed(1)} s on their connections; the longest (s, ended at s):`,
+  )
+  for (const s of statements.slice(0, PROFILE_STATEMENTS)) {
+    console.log(
+      `    ${s.seconds.toFixed(1).padStart(5)} ${s.endedAt.toFixed(1).padStart(6)}  ${s.sql.slice(0, 100)}`,
+    )
+  }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL server processes of this machine (live processes, plus
+ * what the postmaster collected from those that exited); null without /proc or a visible server.
+ */
+function serverCpuSeconds(): number | null {
+  let ticks = 0
+  let seen = false
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return null
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    if (comm !== 'postgres' && comm !== 'postmaster') continue
+    seen = true
+    // Fields after the command: state is [0], utime [11], stime [12], cutime [13], cstime [14].
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
+  }
+  // USER_HZ is 100 on Linux.
+  return seen ? ticks / 100 : null
 }
 
 function hasPsql(): boolean {

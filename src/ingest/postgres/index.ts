@@ -75,7 +75,10 @@ export interface PostgresIngestOptions {
   indexConcurrency?: number
   /** `maintenance_work_mem` of the index builds (default 64MB). */
   maintenanceWorkMem?: string
-  /** Called with each statement of the index phase and its milliseconds (benchmarks). */
+  /**
+   * Called with each statement of the index phase and its milliseconds on its connection, once it
+   * is done (benchmarks: `npm run bench:ingest:postgres -- --profile`).
+   */
   onStatement?: (sql: string, ms: number) => void
 }
 
@@ -419,10 +422,18 @@ class Run {
   private async query(text: string): Promise<pg.QueryResult> {
     this.check()
     if (!this.opts.onStatement) return this.pool.query(text)
-    const started = performance.now()
-    const res = await this.pool.query(text)
-    this.opts.onStatement(text.replace(/\s+/g, ' ').trim(), performance.now() - started)
-    return res
+    // Timed on its connection: the wait for a free one is not the statement's.
+    const client = await this.pool.connect()
+    try {
+      const started = performance.now()
+      const res = await client.query(text)
+      this.opts.onStatement(text.replace(/\s+/g, ' ').trim(), performance.now() - started)
+      client.release()
+      return res
+    } catch (err) {
+      client.release(err as Error)
+      throw err
+    }
   }
 
   async execute(control: pg.Client): Promise<IngestSummary> {
