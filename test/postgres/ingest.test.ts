@@ -136,6 +136,20 @@ describe('PostgreSQL ingest', { skip: !available }, () => {
       (r) => r.term,
     )
     assert.deepEqual(vocab.sort(), ['amelie', 'fabelhafte'])
+    // Each vocabulary is every word of its documents, and none of their prefix lexemes ('^am').
+    for (const [vocabulary, fts] of [
+      ['titles_vocab', 'titles_fts'],
+      ['names_vocab', 'names_fts'],
+    ]) {
+      const terms = (await q(`SELECT term FROM ${vocabulary} ORDER BY term COLLATE "C"`)).map((r) => r.term)
+      const words = (
+        await q(
+          `SELECT word FROM ts_stat('SELECT doc FROM ${fts}') WHERE left(word, 1) <> '^' ORDER BY word COLLATE "C"`,
+        )
+      ).map((r) => r.word)
+      assert.ok(words.length > 0)
+      assert.deepEqual(terms, words, vocabulary)
+    }
   })
 
   it('stores the manifest, generation and schema version in meta, and swaps the pointer to it', async () => {

@@ -104,6 +104,14 @@ const COPY_HIGH_WATER = 1 << 20
 /** Advisory lock namespace of ingests (`marq`); the second key is the prefix's hash. */
 const LOCK_NAMESPACE = 0x6d617271
 
+/**
+ * A document's words without its prefix lexemes, for the vocabulary: words always have a position
+ * (weight A, B or C), prefix lexemes never, and ts_filter keeps only lexemes with a position of the
+ * given weights. Dropping them before ts_stat rather than after halves its time (a third of the
+ * lexemes to sort into its tree).
+ */
+const WORDS_ONLY = `ts_filter(doc, ''{a,b,c}'')`
+
 /** Loads the dataset files into a new schema and makes it the served generation (see the module comment). */
 export async function ingestPostgres(opts: PostgresIngestOptions): Promise<IngestSummary> {
   const startedAt = new Date()
@@ -774,7 +782,7 @@ class Run {
     await this.sql('analyze', 'VACUUM (ANALYZE) titles_fts')
     await this.phase('fts', async () => {
       await this.query(
-        `INSERT INTO titles_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM titles_fts') WHERE left(word, 1) <> '^'`,
+        `INSERT INTO titles_vocab (term) SELECT word FROM ts_stat('SELECT ${WORDS_ONLY} FROM titles_fts')`,
       )
     })
     await this.indexes('titles_vocab', 'title.basics')
@@ -787,7 +795,7 @@ class Run {
     await this.sql('analyze', 'ANALYZE names_fts')
     await this.phase('fts', async () => {
       await this.query(
-        `INSERT INTO names_vocab (term) SELECT word FROM ts_stat('SELECT doc FROM names_fts') WHERE left(word, 1) <> '^'`,
+        `INSERT INTO names_vocab (term) SELECT word FROM ts_stat('SELECT ${WORDS_ONLY} FROM names_fts')`,
       )
     })
     await this.indexes('names_vocab', 'name.basics')
