@@ -66,6 +66,9 @@ export class PostgresExecutor implements QueryExecutor {
         max_parallel_workers_per_gather: 0,
         // Ranking every match of a broad word (78k for 'love' in 1M titles) hashes in memory.
         work_mem: '32MB',
+        // Compiling a query whose estimate passes jit_above_cost (10,000 key lookups do) takes
+        // longer than running it.
+        jit: 'off',
       },
     })
     this.#control = createPool(opts.databaseUrl, { max: 1, application: 'marquee-api-cancel' })

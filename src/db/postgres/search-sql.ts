@@ -48,11 +48,16 @@ export const postgresSearchSql: SearchSql = {
   async popularMatches(db, index, match, limit) {
     // The matches first (search asks only when they are few, or the most popular rows hold too few
     // of them): left to itself the planner walks the popularity index and probes every row's
-    // document, tens of thousands of probes for a word that is rare among popular rows.
+    // document, tens of thousands of probes for a word that is rare among popular rows. Then each
+    // match's popularity by its key, as SQLite does: joined, the planner prefers hashing the whole
+    // table to 10,000 key lookups (a sequential scan of 1.2M names: 0.3-0.4 s for `gre`; by key
+    // 0.08 s).
     const rows = await sql<{ id: number }>`WITH m AS MATERIALIZED
       (SELECT f.id FROM ${sql.table(index.fts)} f WHERE f.doc @@ ${tsquery(match)})
-      SELECT t.id AS id FROM m JOIN ${sql.table(index.table)} t ON t.id = m.id
-      ORDER BY ${sql.ref(`t.${index.popularity}`)} DESC LIMIT ${limit}`.execute(db)
+      SELECT m.id AS id FROM m
+      ORDER BY (SELECT ${sql.ref(`t.${index.popularity}`)} FROM ${sql.table(index.table)} t WHERE t.id = m.id)
+        DESC NULLS LAST
+      LIMIT ${limit}`.execute(db)
     return rows.rows.map((r) => r.id)
   },
 

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { gzipSync } from 'node:zlib'
+import { DATASET_NAMES, type DatasetName, datasetSpec, formatId } from '../../../src/datasets/catalogue.js'
+import { ingest } from '../../../src/ingest/index.js'
+import { ingestPostgres } from '../../../src/ingest/postgres/index.js'
 import { FIXTURE } from '../../helpers/dataset.js'
 import { DIALECTS, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
+import { dropPrefix, TEST_DATABASE_URL, uniquePrefix } from '../../helpers/postgres.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
@@ -112,5 +119,77 @@ for (const dialect of DIALECTS)
       const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as Json
       assert.deepEqual(doc.paths['/search'].get.tags, ['search'])
       assert.ok(doc.paths['/search'].get.responses['400'])
+    })
+  })
+
+/**
+ * A word that matches thousands of rows (more than search ranks by text too, fewer than it probes
+ * only the most popular for): every match is ranked by popularity. Its own small dataset, ingested
+ * by each backend: 2,500 titles "Greg <n>", their votes a permutation of their ids.
+ */
+const MANY = 2500
+const votesOf = (i: number) => (i * 7919) % 3001
+
+async function manyMatches(dir: string): Promise<string> {
+  const dataDir = path.join(dir, 'imdb')
+  await mkdir(dataDir, { recursive: true })
+  const rows: Partial<Record<DatasetName, (string | number)[][]>> = {
+    'title.basics': Array.from({ length: MANY }, (_, k) => {
+      const i = k + 1
+      return [formatId('tt', 5_000_000 + i), 'movie', `Greg ${i}`, `Greg ${i}`, 0, 2000, '\\N', 90, 'Drama']
+    }),
+    'title.ratings': Array.from({ length: MANY }, (_, k) => [
+      formatId('tt', 5_000_001 + k),
+      7,
+      votesOf(k + 1),
+    ]),
+    'name.basics': [['nm0000001', 'Someone Else', 1950, '\\N', 'actor', '\\N']],
+  }
+  for (const name of DATASET_NAMES) {
+    const header = datasetSpec(name)
+      .columns.map((c) => c.name)
+      .join('\t')
+    const lines = [header, ...(rows[name] ?? []).map((r) => r.join('\t'))]
+    await writeFile(path.join(dataDir, datasetSpec(name).file), gzipSync(`${lines.join('\n')}\n`))
+  }
+  return dataDir
+}
+
+for (const dialect of DIALECTS)
+  describe(`GET /search over thousands of matches (${dialect})`, dialectOptions(dialect), () => {
+    let server: TestServer
+    let cleanup: () => Promise<void>
+
+    before(async () => {
+      const tmp = await tempDir()
+      const dataDir = await manyMatches(tmp.dir)
+      const dbPath = path.join(tmp.dir, 'many.db')
+      const prefix = uniquePrefix('many')
+      if (dialect === 'sqlite') await ingest({ dataDir, dbPath })
+      else await ingestPostgres({ dataDir, databaseUrl: TEST_DATABASE_URL, schemaPrefix: prefix })
+      cleanup = async () => {
+        if (dialect === 'postgres') await dropPrefix(prefix)
+        await tmp.cleanup()
+      }
+      server = await startTestServer({
+        ...(dialect === 'sqlite' ? { dbPath } : { databaseUrl: TEST_DATABASE_URL, databaseSchema: prefix }),
+        maxEventLoopDelayMs: 0,
+      })
+    })
+    after(async () => {
+      await server.close()
+      await cleanup()
+    })
+
+    it('ranks every match by popularity: the most voted are the results', async () => {
+      const byVotes = Array.from({ length: MANY }, (_, k) => k + 1).sort((a, b) => votesOf(b) - votesOf(a))
+      const top = byVotes.slice(0, 10).map((i) => formatId('tt', 5_000_000 + i))
+      for (const q of ['gre', 'greg']) {
+        const res = await fetch(`${server.url}/search?q=${q}&limit=10`)
+        assert.equal(res.status, 200, q)
+        const body = (await res.json()) as Json
+        // Their order is the blend of text rank and popularity; which they are is popularity's.
+        assert.deepEqual(body.results.map((r: Json) => r.id).sort(), top.sort(), q)
+      }
     })
   })
