@@ -10,6 +10,7 @@ import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 
 const available = await postgresAvailable()
 const SLOW = new URL('../pool/slow-queries.ts', import.meta.url).href
+const SESSION = new URL('./session-queries.ts', import.meta.url).href
 
 /** What only PostgreSQL serving has: deadlines that cancel on the server, swaps by NOTIFY. */
 describe('serving from PostgreSQL', { skip: !available }, () => {
@@ -24,12 +25,16 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
       const h = await request.dataset()
       return { n: await h.queryByName('spin', []) }
     })
+    app.get('/probe/setting/:name', async (request) => {
+      const h = await request.dataset()
+      return { value: await h.queryByName('setting', [(request.params as { name: string }).name]) }
+    })
   }
 
   before(async () => {
     const tmp = await tempDir()
     ds = await dialectDataset('postgres', tmp.dir, { name: 'serve' })
-    const opts = { dataset: { extraQueryModules: [SLOW] }, setup: probe }
+    const opts = { dataset: { extraQueryModules: [SLOW, SESSION] }, setup: probe }
     ;[quick, patient] = await Promise.all([
       startTestServer({ ...ds.config, queryTimeoutMs: 300, maxEventLoopDelayMs: 0 }, opts),
       startTestServer({ ...ds.config, queryTimeoutMs: 20_000, maxEventLoopDelayMs: 0 }, opts),
@@ -69,6 +74,15 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
     const stats = quick.app.dataset.stats().executor
     assert.equal(stats.workersCreated, 0, 'no worker threads')
     assert.ok(stats.threads >= 1, 'pooled connections')
+  })
+
+  it('runs API queries read-only, without parallel workers or JIT, costing random reads as cached', async () => {
+    const setting = async (name: string) =>
+      ((await (await fetch(`${quick.url}/probe/setting/${name}`)).json()) as { value: string }).value
+    assert.equal(await setting('default_transaction_read_only'), 'on')
+    assert.equal(await setting('max_parallel_workers_per_gather'), '0')
+    assert.equal(await setting('jit'), 'off')
+    assert.equal(await setting('random_page_cost'), '1.1')
   })
 
   it('a query past its deadline answers 503 and is cancelled on the server', async () => {
