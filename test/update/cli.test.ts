@@ -159,7 +159,13 @@ describe('marquee update (command line)', () => {
         now = await generation()
       }
       assert.equal(now, after, out)
-      assert.match(out, /dataset generation loaded/)
+      // The log line may reach our pipe after /ready already answers the new generation.
+      const logged = () =>
+        out
+          .split('\n')
+          .some((l) => l.includes('dataset generation loaded') && l.includes('"reason":"SIGHUP"'))
+      for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 50))
+      assert.ok(logged(), out)
       const closed = new Promise<number | null>((resolve) => server.on('close', (code) => resolve(code)))
       server.kill('SIGTERM')
       assert.equal(await closed, 0)
