@@ -33,10 +33,11 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: async (request) => requireAdmin(request),
       schema: {
         tags: ['admin'],
-        summary: 'Load the database file now if it holds a newer generation (hot swap)',
+        summary: 'Load the newest dataset generation now, if it differs from the one served (hot swap)',
         description:
-          'What SIGHUP does, and what the server does by itself when it sees the database file replaced: ' +
-          'the file is loaded when its generation differs from the one served. Requests in flight finish ' +
+          'What SIGHUP does, and what the server does by itself when it sees a new generation: on SQLite ' +
+          'the database file is loaded when its generation differs from the one served; on PostgreSQL the ' +
+          'current-generation pointer is read again. Requests in flight finish ' +
           'on the generation they started with, new requests get the new one, and the old one is closed ' +
           'once its last request is done. Needs an API key with the admin role.',
         security: [{ bearer: [] }, { apiKey: [] }],
