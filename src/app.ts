@@ -55,6 +55,10 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     },
     // Idle keep-alive sockets close at shutdown; in-flight requests finish.
     forceCloseConnections: 'idle',
+    // Requests that still arrive while closing (on a kept-alive socket, or handed over by the
+    // cluster primary just before this worker stopped listening) are served, not refused with 503:
+    // a graceful shutdown or a rolling restart loses nothing. Their answers close the connection.
+    return503OnClosing: false,
     // allErrors: a 400 names every unknown or bad parameter at once, not only the first.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>()
