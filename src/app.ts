@@ -34,7 +34,7 @@ export interface BuildAppOptions {
   /** Overrides how API keys resolve to users. */
   users?: UserResolver
   /** Extra dataset-plugin options (tests register slow queries through extraQueryModules). */
-  dataset?: Pick<DatasetPluginOptions, 'extraQueryModules'>
+  dataset?: Pick<DatasetPluginOptions, 'extraQueryModules' | 'resultCacheAfterMs'>
 }
 
 /** Builds the marquee app: plugins, then routes. It never listens; server.ts and tests do. */
@@ -87,6 +87,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     queryTimeoutMs: config.queryTimeoutMs,
     inlineQueries: config.inlineQueries,
     inlinePointLookups: config.inlinePointLookups,
+    resultCacheBytes: config.resultCacheMb * 1024 * 1024,
     postgres: config.databaseUrl
       ? { databaseUrl: config.databaseUrl, schemaPrefix: config.databaseSchema }
       : null,

@@ -19,6 +19,8 @@ export interface Config {
   /** The SQLite user store (API keys, watchlists, ratings); by default `users.db` next to the dataset database. */
   readonly usersDbPath: string
   readonly queryTimeoutMs: number
+  /** Memory (MB) for answers of slow list and search queries, per generation; 0 turns the cache off. */
+  readonly resultCacheMb: number
   /** Query worker threads. */
   readonly poolSize: number
   /** Run every query on the main thread instead of the worker pool (a benchmark contrast, not for production). */
@@ -134,6 +136,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     min: 1,
     max: 600_000,
     description: 'deadline of one database query, in milliseconds',
+  },
+  {
+    key: 'resultCacheMb',
+    flag: '--result-cache-mb',
+    env: 'MARQUEE_RESULT_CACHE_MB',
+    kind: 'int',
+    min: 0,
+    max: 65_536,
+    description:
+      'memory for the answers of slow list and search queries (kept per dataset generation); 0: off',
   },
   {
     key: 'poolSize',
@@ -262,6 +274,7 @@ export const DEFAULTS: Config = {
   apiKeysFile: null,
   usersDbPath: 'data/users.db',
   queryTimeoutMs: 2000,
+  resultCacheMb: 32,
   poolSize: Math.max(2, availableParallelism()),
   inlineQueries: false,
   inlinePointLookups: false,

@@ -34,6 +34,7 @@ function buildCli(): Command {
       'apiKeysFile',
       'usersDbPath',
       'queryTimeoutMs',
+      'resultCacheMb',
       'poolSize',
       'shutdownTimeoutMs',
       'logLevel',

@@ -12,6 +12,7 @@ import { openDataset } from '../db/sqlite/connection.js'
 import { noDataset, Problem, queryTimeout, serviceUnavailable } from '../errors.js'
 import { InlineExecutor } from '../pool/inline.js'
 import { QueryPool } from '../pool/pool.js'
+import { ResultCache } from '../pool/result-cache.js'
 import {
   DeadlineReason,
   type ExecutorStats,
@@ -99,6 +100,10 @@ export interface DatasetPluginOptions {
   inlineQueries?: boolean
   /** Run point lookups (handle.lookup) on the main thread. */
   inlinePointLookups?: boolean
+  /** Bytes of memory for answers of slow list and search queries (ResultCache); 0: none. */
+  resultCacheBytes?: number
+  /** Keep answers that took at least this long (default CACHE_AFTER_MS; tests use 0). */
+  resultCacheAfterMs?: number
   /** Modules adding queries to the registry, on the workers and inline (tests add slow queries). */
   extraQueryModules?: readonly string[]
   /**
@@ -228,6 +233,9 @@ class Service implements DatasetService {
 
   /** Where point lookups run: the inline executor, or the same as every query. */
   pointLookups: QueryExecutor
+  /** Answers of slow CACHEABLE queries; replaced by the plugin from its options. */
+  results = new ResultCache(0)
+  cacheAfterMs = CACHE_AFTER_MS
 
   constructor(
     readonly executor: QueryExecutor,
@@ -298,6 +306,15 @@ class Service implements DatasetService {
   }
 }
 
+/**
+ * Queries whose answers the ResultCache keeps: complete answers that depend only on the generation
+ * and the arguments (not counts and facets, whose arguments carry a time budget and whose answers
+ * may be partial), and that can be slow (ranking every match of a common word).
+ */
+const CACHEABLE: ReadonlySet<string> = new Set(['listTitles', 'listNames', 'search'])
+/** Only answers that took this long are kept: the fast ones cost less than the memory. */
+const CACHE_AFTER_MS = 20
+
 /** The handle of a request, or of one page of an export (see DatasetService.openHandle). */
 class GenerationHandle implements ReleasableHandle {
   readonly #controller = new AbortController()
@@ -338,12 +355,19 @@ class GenerationHandle implements ReleasableHandle {
 
   async queryByName(name: string, args: unknown[], executor = this.service.executor): Promise<unknown> {
     if (this.#released) throw new QueryAbortedError('the handle was released')
+    const cache = this.service.results
+    const key = CACHEABLE.has(name) ? ResultCache.key(this.generation.id, name, args) : null
+    const cached = key === null ? undefined : cache.get(key)
+    if (cached) return cached.value
     this.#inFlight++
     try {
-      return await executor.run(
+      const started = performance.now()
+      const value = await executor.run(
         { dbPath: this.generation.dbPath, query: name, args },
         { signal: this.#controller.signal, deadlineAt: this.deadlineAt, timeoutMs: this.opts.timeoutMs },
       )
+      if (key !== null && performance.now() - started >= this.service.cacheAfterMs) cache.set(key, value)
+      return value
     } catch (err) {
       throw this.#problem(err)
     } finally {
@@ -434,8 +458,16 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
     app.decorate('dataset', service)
   }
 
+  service.results = new ResultCache(opts.resultCacheBytes ?? 0)
+  service.cacheAfterMs = opts.resultCacheAfterMs ?? CACHE_AFTER_MS
   const timeouts = app.hasDecorator('metrics') ? app.metrics.queryTimeouts : null
   if (app.hasDecorator('metrics')) {
+    app.metrics.gauge('marquee_result_cache_hits', 'Answers served from the result cache', () => {
+      return service.results.hits
+    })
+    app.metrics.gauge('marquee_result_cache_bytes', 'Memory held by the result cache (approx.)', () => {
+      return service.results.bytes
+    })
     app.metrics.gauge('marquee_pool_threads', 'Query worker threads alive', () => executor.stats().threads)
     app.metrics.gauge('marquee_pool_queue', 'Queries waiting for a worker', () => executor.stats().queued)
     app.metrics.gauge(
