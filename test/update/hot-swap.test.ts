@@ -152,7 +152,12 @@ describe('hot swap under load', () => {
     // Retired generations are closed once drained: no link left but the current one, and no
     // connection left open on a file that was replaced.
     const until = Date.now() + 5000
-    while ((app.datasetReload.draining() > 0 || openDeletedDatabases().length > 0) && Date.now() < until) {
+    // The link goes once the workers closed the file (asynchronously, after draining() drops).
+    const settled = () =>
+      app.datasetReload.draining() === 0 &&
+      openDeletedDatabases().length === 0 &&
+      readdirSync(liveDir(dbPath)).length === 1
+    while (!settled() && Date.now() < until) {
       await sleep(50)
     }
     assert.equal(app.datasetReload.draining(), 0)
