@@ -29,7 +29,7 @@ export class IdSet {
 }
 
 /** What each file refers to. */
-const TARGETS: Record<DatasetName, readonly RefKind[]> = {
+export const REF_TARGETS: Record<DatasetName, readonly RefKind[]> = {
   'title.basics': [],
   'title.ratings': ['title'],
   'name.basics': ['title'],
@@ -39,13 +39,14 @@ const TARGETS: Record<DatasetName, readonly RefKind[]> = {
   'title.principals': ['title', 'name'],
 }
 
-const SOURCE: Record<RefKind, DatasetName> = { title: 'title.basics', name: 'name.basics' }
+/** The file that holds each kind of id. */
+export const REF_SOURCE: Record<RefKind, DatasetName> = { title: 'title.basics', name: 'name.basics' }
 
 /**
  * Ids waiting for their set, run-length encoded: references by title come in title order (akas,
  * crew, principals are keyed by title), so a title's nine principals cost one entry, not nine.
  */
-class Pending {
+export class Pending {
   ids = new Float64Array(1024)
   runs = new Uint32Array(1024)
   n = 0
@@ -79,14 +80,14 @@ export class RefChecker {
 
   constructor(private readonly loaded: ReadonlySet<DatasetName>) {
     this.sets = {
-      title: loaded.has(SOURCE.title) ? undefined : null,
-      name: loaded.has(SOURCE.name) ? undefined : null,
+      title: loaded.has(REF_SOURCE.title) ? undefined : null,
+      name: loaded.has(REF_SOURCE.name) ? undefined : null,
     }
   }
 
   /** Whether references of `dataset` can be checked at all (some target file is loaded). */
   checks(dataset: DatasetName): boolean {
-    return TARGETS[dataset].some((k) => this.loaded.has(SOURCE[k]))
+    return REF_TARGETS[dataset].some((k) => this.loaded.has(REF_SOURCE[k]))
   }
 
   /** Whether both sets are known (or not needed). */

@@ -8,7 +8,7 @@
 
 import type { DatasetName } from '../../datasets/catalogue.js'
 import { type ColumnarBatch, DatasetError, type Layout, layoutOf } from '../../datasets/parse.js'
-import { IdSet } from '../refs.js'
+import { IdSet, Pending, REF_SOURCE, REF_TARGETS, type RefKind } from '../refs.js'
 import { CopyBuffer } from './copy-buffer.js'
 import { DocWriter } from './tsvector.js'
 
@@ -79,20 +79,6 @@ export class Ratings {
   }
 }
 
-export type RefKind = 'title' | 'name'
-
-/** What each file refers to, and the file that holds those ids. */
-const TARGETS: Record<DatasetName, readonly RefKind[]> = {
-  'title.basics': [],
-  'title.ratings': ['title'],
-  'name.basics': ['title'],
-  'title.akas': ['title'],
-  'title.episode': ['title'],
-  'title.crew': ['title', 'name'],
-  'title.principals': ['title', 'name'],
-}
-const SOURCE: Record<RefKind, DatasetName> = { title: 'title.basics', name: 'name.basics' }
-
 /**
  * Counts one file's references of one kind that miss the loaded ids. Files load in parallel, so
  * until title.basics (name.basics) is complete the ids wait, run-length encoded (a title's nine
@@ -100,45 +86,24 @@ const SOURCE: Record<RefKind, DatasetName> = { title: 'title.basics', name: 'nam
  */
 export class RefTracker {
   missing = 0
-  private ids = new Float64Array(1024)
-  private runs = new Uint32Array(1024)
-  private n = 0
+  /** Ids held until the set arrives; null once it has. */
+  private pending: Pending | null = new Pending()
 
   /** `set` undefined: not known yet; null: its file is not loaded, so nothing is checked. */
   constructor(private set: IdSet | null | undefined) {}
 
   check(id: number): void {
     const set = this.set
-    if (set === undefined) this.hold(id)
+    if (set === undefined) this.pending!.push(id)
     else if (set !== null && !set.has(id)) this.missing++
-  }
-
-  private hold(id: number): void {
-    const n = this.n
-    if (n > 0 && this.ids[n - 1] === id) {
-      this.runs[n - 1]++
-      return
-    }
-    if (n === this.ids.length) {
-      const ids = new Float64Array(n * 2)
-      ids.set(this.ids)
-      this.ids = ids
-      const runs = new Uint32Array(n * 2)
-      runs.set(this.runs)
-      this.runs = runs
-    }
-    this.ids[n] = id
-    this.runs[n] = 1
-    this.n = n + 1
   }
 
   provide(set: IdSet): void {
     if (this.set !== undefined) return
-    for (let i = 0; i < this.n; i++) if (!set.has(this.ids[i])) this.missing += this.runs[i]
+    const p = this.pending!
+    for (let i = 0; i < p.n; i++) if (!set.has(p.ids[i])) this.missing += p.runs[i]
     this.set = set
-    this.ids = new Float64Array(0)
-    this.runs = new Uint32Array(0)
-    this.n = 0
+    this.pending = null
   }
 }
 
@@ -149,8 +114,8 @@ export class Refs {
 
   constructor(private readonly loaded: ReadonlySet<DatasetName>) {
     this.sets = {
-      title: loaded.has(SOURCE.title) ? undefined : null,
-      name: loaded.has(SOURCE.name) ? undefined : null,
+      title: loaded.has(REF_SOURCE.title) ? undefined : null,
+      name: loaded.has(REF_SOURCE.name) ? undefined : null,
     }
   }
 
@@ -175,7 +140,7 @@ export class Refs {
 
   /** Dangling references of a file, or null when nothing it refers to was loaded. */
   count(dataset: DatasetName): number | null {
-    if (!TARGETS[dataset].some((k) => this.loaded.has(SOURCE[k]))) return null
+    if (!REF_TARGETS[dataset].some((k) => this.loaded.has(REF_SOURCE[k]))) return null
     let n = 0
     for (const t of this.trackers.get(dataset)?.values() ?? []) n += t.missing
     return n
