@@ -52,10 +52,11 @@ import {
 } from '../../db/postgres/schema.js'
 import { IngestError, type IngestPhase, type IngestProgress } from '../index.js'
 import { buildManifest, type IngestSummary, type SourceFile } from '../manifest.js'
+import { Ratings } from '../ratings.js'
 import { IdSet } from '../refs.js'
 import type { FileCounts, TableStat } from '../sqlite-writer.js'
 import { LOAD_ORDER } from '../sqlite-writer.js'
-import { type EncodeContext, type Encoder, encoderFor, Ratings, Refs } from './encode.js'
+import { type EncodeContext, type Encoder, encoderFor, Refs } from './encode.js'
 
 export interface PostgresIngestOptions {
   /** Directory holding the `*.tsv.gz` files. */
