@@ -18,8 +18,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,46 +27,7 @@ import { hashApiKey, newApiKey } from '../src/users/api-keys.js'
 import { openUserStore } from '../src/users/open.js'
 import { nowIso } from '../src/users/store.js'
 import { ensureSampleDatabase } from '../test/helpers/dataset.js'
-
-interface Histogram {
-  average: number
-  mean: number
-  p50: number
-  p90: number
-  p99: number
-  max: number
-}
-
-interface Result {
-  requests: Histogram & { total: number }
-  latency: Histogram
-  errors: number
-  timeouts: number
-  non2xx: number
-  '2xx': number
-  duration: number
-}
-
-interface Options {
-  url: string
-  connections: number
-  duration: number
-  pipelining?: number
-  headers?: Record<string, string>
-  requests?: { setupRequest: (req: Request) => Request }[]
-}
-
-interface Request {
-  path: string
-  method?: string
-  body?: string
-  headers?: Record<string, string>
-}
-
-type Autocannon = (opts: Options) => Promise<Result>
-
-const require = createRequire(import.meta.url)
-const autocannon = require('autocannon') as Autocannon
+import { autocannon, freePort, type Request, type Result } from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
@@ -83,17 +42,6 @@ const BACKEND: Record<string, string> = DATABASE_URL
 
 const log = (line = '') => console.log(line)
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
 
 interface Server {
   url: string

@@ -26,8 +26,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -37,50 +35,7 @@ import { formatId } from '../src/datasets/catalogue.js'
 import { hashApiKey, newApiKey } from '../src/users/api-keys.js'
 import { openUserStore } from '../src/users/open.js'
 import { ensureSampleDatabase } from '../test/helpers/dataset.js'
-
-interface Histogram {
-  average: number
-  p50: number
-  p99: number
-  max: number
-}
-
-interface Result {
-  requests: Histogram & { total: number }
-  latency: Histogram
-  errors: number
-  timeouts: number
-  non2xx: number
-  statusCodeStats: Record<string, { count: number }>
-  duration: number
-}
-
-interface Request {
-  method?: string
-  path: string
-  headers?: Record<string, string>
-  body?: string
-}
-
-interface Instance {
-  on(event: 'tick', fn: (t: { counter: number }) => void): void
-  on(event: 'response', fn: (client: unknown, status: number) => void): void
-  on(event: 'reqError', fn: (err: Error) => void): void
-}
-
-type Autocannon = (
-  opts: {
-    url: string
-    connections: number
-    duration: number
-    timeout: number
-    requests: { setupRequest: (req: Request) => Request }[]
-  },
-  done: (err: Error | null, result: Result) => void,
-) => Instance
-
-const require = createRequire(import.meta.url)
-const autocannon = require('autocannon') as Autocannon
+import { autocannon, freePort, type Request, type Result } from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
@@ -104,17 +59,6 @@ const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const mb = (bytes: number) => bytes / 1024 / 1024
 const fmt = (n: number, digits = 1) => n.toFixed(digits)
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
