@@ -3,6 +3,7 @@ import type { DatasetName } from '../../src/datasets/catalogue.js'
 import { ingestPostgres } from '../../src/ingest/postgres/index.js'
 import { buildTestDataset } from './dataset.js'
 import { dropPrefix, postgresAvailable, TEST_DATABASE_URL, uniquePrefix } from './postgres.js'
+import { startTestServer, type TestServer, tempDir } from './server.js'
 
 /**
  * The backends the API tests run on, kysely style: `for (const dialect of DIALECTS) describe(...)`.
@@ -55,5 +56,25 @@ export function emptyPostgres(): { config: ConfigInput; cleanup(): Promise<void>
   return {
     config: { databaseUrl: TEST_DATABASE_URL, databaseSchema: prefix },
     cleanup: () => dropPrefix(prefix),
+  }
+}
+
+/**
+ * A test server over the fixture dataset on `dialect` (load shedding off), in a temporary
+ * directory of its own; `close` stops the server and removes what was built.
+ */
+export async function dialectServer(
+  dialect: Dialect,
+): Promise<{ server: TestServer; close(): Promise<void> }> {
+  const tmp = await tempDir()
+  const ds = await dialectDataset(dialect, tmp.dir)
+  const server = await startTestServer({ ...ds.config, maxEventLoopDelayMs: 0 })
+  return {
+    server,
+    close: async () => {
+      await server.close()
+      await ds.cleanup()
+      await tmp.cleanup()
+    },
   }
 }

@@ -8,9 +8,9 @@ import Database from 'better-sqlite3'
 import { csvCell, csvLine, exportBody, ndjsonEncoder, negotiateFormat } from '../../src/plugins/export.js'
 import { QueryPool } from '../../src/pool/pool.js'
 import { FIXTURE } from '../helpers/dataset.js'
-import { DIALECTS, dialectDataset, dialectOptions } from '../helpers/dialects.js'
+import { DIALECTS, dialectOptions, dialectServer } from '../helpers/dialects.js'
 import { json } from '../helpers/http.js'
-import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+import type { TestServer } from '../helpers/server.js'
 import { tt, type UsersFixture, usersFixture } from '../users/helpers.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
@@ -138,22 +138,13 @@ describe('exports: formats and negotiation (units)', () => {
 for (const dialect of DIALECTS)
   describe(`exports over the fixture dataset (${dialect})`, dialectOptions(dialect), () => {
     let server: TestServer
-    let cleanup: () => Promise<void>
+    let close: () => Promise<void>
     const get = (p: string, init?: RequestInit) => fetch(`${server.url}${p}`, init)
 
     before(async () => {
-      const tmp = await tempDir()
-      const ds = await dialectDataset(dialect, tmp.dir)
-      cleanup = async () => {
-        await ds.cleanup()
-        await tmp.cleanup()
-      }
-      server = await startTestServer({ ...ds.config, maxEventLoopDelayMs: 0 })
+      ;({ server, close } = await dialectServer(dialect))
     })
-    after(async () => {
-      await server.close()
-      await cleanup()
-    })
+    after(() => close())
 
     it('GET /titles: the NDJSON export is every JSON page concatenated, whatever the page size', async () => {
       for (const query of ['sort=title', 'sort=year&order=asc&type=movie']) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { FIXTURE } from '../../helpers/dataset.js'
-import { DIALECTS, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
-import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
+import { DIALECTS, dialectOptions, dialectServer } from '../../helpers/dialects.js'
+import type { TestServer } from '../../helpers/server.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = any
@@ -10,7 +10,7 @@ type Json = any
 for (const dialect of DIALECTS)
   describe(`name routes (${dialect})`, dialectOptions(dialect), () => {
     let server: TestServer
-    let cleanup: () => Promise<void>
+    let close: () => Promise<void>
     const get = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init)
     const json = async (path: string): Promise<Json> => {
       const res = await get(path)
@@ -25,18 +25,9 @@ for (const dialect of DIALECTS)
     }
 
     before(async () => {
-      const tmp = await tempDir()
-      const ds = await dialectDataset(dialect, tmp.dir)
-      cleanup = async () => {
-        await ds.cleanup()
-        await tmp.cleanup()
-      }
-      server = await startTestServer({ ...ds.config, maxEventLoopDelayMs: 0 })
+      ;({ server, close } = await dialectServer(dialect))
     })
-    after(async () => {
-      await server.close()
-      await cleanup()
-    })
+    after(() => close())
 
     it('GET /names/{nconst}: the person with known-for titles resolved, in order', async () => {
       const p = await json(`/names/${FIXTURE.pacino}`)

@@ -7,7 +7,7 @@ import { DATASET_NAMES, type DatasetName, datasetSpec, formatId } from '../../..
 import { ingest } from '../../../src/ingest/index.js'
 import { ingestPostgres } from '../../../src/ingest/postgres/index.js'
 import { FIXTURE } from '../../helpers/dataset.js'
-import { DIALECTS, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
+import { DIALECTS, dialectOptions, dialectServer } from '../../helpers/dialects.js'
 import { dropPrefix, TEST_DATABASE_URL, uniquePrefix } from '../../helpers/postgres.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
 
@@ -17,7 +17,7 @@ type Json = any
 for (const dialect of DIALECTS)
   describe(`GET /search (${dialect})`, dialectOptions(dialect), () => {
     let server: TestServer
-    let cleanup: () => Promise<void>
+    let close: () => Promise<void>
     const search = async (q: string, extra = ''): Promise<Json> => {
       const res = await fetch(`${server.url}/search?q=${encodeURIComponent(q)}${extra}`)
       assert.equal(res.status, 200, `${q}: ${await res.clone().text()}`)
@@ -26,18 +26,9 @@ for (const dialect of DIALECTS)
     const ids = (body: Json) => body.results.map((r: Json) => r.id)
 
     before(async () => {
-      const tmp = await tempDir()
-      const ds = await dialectDataset(dialect, tmp.dir)
-      cleanup = async () => {
-        await ds.cleanup()
-        await tmp.cleanup()
-      }
-      server = await startTestServer({ ...ds.config, maxEventLoopDelayMs: 0 })
+      ;({ server, close } = await dialectServer(dialect))
     })
-    after(async () => {
-      await server.close()
-      await cleanup()
-    })
+    after(() => close())
 
     it('matches every word as a prefix, titles and people together, popular first', async () => {
       const god = await search('godf')
