@@ -1,7 +1,12 @@
 /**
- * `npm run bench:api`: drives a real marquee server (a child process, from source) over the
- * 1M-title sample database with autocannon and prints throughput and latency per scenario:
+ * `npm run bench:api`: drives a real marquee server (a child process) over the 1M-title sample
+ * database and prints throughput and latency per scenario:
  *
+ *   0. The stack's limit: GET /health and GET /titles/{tconst} from wrk (its own process) against a
+ *      minimal Fastify 5 server (bench/minimal-server.mjs, a primary-key get() on the main thread)
+ *      and against marquee in its default configuration (built, from dist/, logging at info to a
+ *      file), on the same database file, in alternating rounds; marquee's figures as ratios
+ *      (targets: >= 0.8x on both routes)
  *   1. GET /titles/{tconst} over random ids: the worker pool, inline point lookups, all inline
  *   2. GET /search with realistic prefixes (what people type on the way to popular titles and names)
  *   3. GET /names/{nconst}/credits for the most credited people
@@ -27,7 +32,7 @@ import { hashApiKey, newApiKey } from '../src/users/api-keys.js'
 import { openUserStore } from '../src/users/open.js'
 import { nowIso } from '../src/users/store.js'
 import { ensureSampleDatabase } from '../test/helpers/dataset.js'
-import { autocannon, freePort, type Request, type Result } from './lib.js'
+import { autocannon, freePort, type Request, type Result, type WrkResult, wrk } from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
@@ -67,10 +72,39 @@ async function startServer(dbPath: string, env: Record<string, string> = {}): Pr
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
-  const url = `http://127.0.0.1:${port}`
+  return waitUntilReady(`http://127.0.0.1:${port}`, proc)
+}
+
+/**
+ * `npm start`'s server, untouched: built (dist/), default settings, its info-level request log
+ * appended to `logFile` as a deployment would keep it.
+ */
+async function startDefaultServer(dbPath: string, logFile: string): Promise<Server> {
+  const port = await freePort()
+  const { openSync } = await import('node:fs')
+  const out = openSync(logFile, 'a')
+  const proc = spawn(process.execPath, ['dist/src/cli/main.js', 'serve', '--db', dbPath], {
+    cwd: ROOT,
+    env: { ...process.env, MARQUEE_PORT: String(port), ...BACKEND },
+    stdio: ['ignore', out, 'inherit'],
+  })
+  return waitUntilReady(`http://127.0.0.1:${port}`, proc)
+}
+
+/** The minimal Fastify server of bench/minimal-server.mjs on the same database file. */
+async function startMinimalServer(dbPath: string): Promise<Server> {
+  const port = await freePort()
+  const proc = spawn(process.execPath, ['bench/minimal-server.mjs', dbPath, String(port)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  return waitUntilReady(`http://127.0.0.1:${port}`, proc, '/health')
+}
+
+async function waitUntilReady(url: string, proc: ChildProcess, probe = '/ready'): Promise<Server> {
   for (let i = 0; i < 600; i++) {
     try {
-      const res = await fetch(`${url}/ready`)
+      const res = await fetch(`${url}${probe}`)
       if (res.status === 200) break
     } catch {
       // Not listening yet.
@@ -185,6 +219,8 @@ async function main() {
         ['every query inline (pool disabled)', { MARQUEE_INLINE_QUERIES: '1' }],
       ]
 
+  if (!ONLY || ONLY.includes(0)) await stackLimit(dbPath, ids)
+
   if (!ONLY || ONLY.includes(1)) {
     // The modes run in alternation, a few short rounds each, so that a change in the machine's load
     // (other processes) weighs on every mode alike; medians are reported.
@@ -255,6 +291,54 @@ async function main() {
   }
 
   if (!ONLY || ONLY.includes(5)) await readsBesideWrites(dbPath, ids, titlePath)
+}
+
+const wrkLine = (label: string, r: WrkResult) =>
+  log(
+    `  ${label.padEnd(44)} ${String(Math.round(r.rps)).padStart(7)} req/s` +
+      `  p50 ${ms(r.p50).padStart(9)}  p99 ${ms(r.p99).padStart(9)}  max ${ms(r.max).padStart(9)}` +
+      (r.non2xx + r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''),
+  )
+
+/**
+ * Scenario 0: marquee as `npm start` runs it against the minimal server, on the same file, from
+ * wrk with 1 thread and 32 connections; rounds alternate so that the machine's drift weighs on both.
+ */
+async function stackLimit(dbPath: string, ids: string[]) {
+  const rounds = 3
+  const seconds = Math.max(3, Math.round(SECONDS / 2))
+  log(`0. The stack's limit: wrk -t1 -c32, ${seconds} s rounds, median of ${rounds} (targets: >= 0.8x)`)
+  const dir = await mkdtemp(path.join(tmpdir(), 'marquee-bench-limit-'))
+  const logFile = path.join(dir, 'marquee.log')
+  const minimal = await startMinimalServer(dbPath)
+  const marquee = await startDefaultServer(dbPath, logFile)
+  const titlePaths = ids.slice(0, 20_000).map((id) => `/titles/${id}`)
+  const routes: [string, string[]][] = [
+    ['GET /health', ['/health']],
+    ['GET /titles/{tconst}', titlePaths],
+  ]
+  try {
+    for (const s of [minimal, marquee])
+      await wrk({ url: s.url, paths: titlePaths, connections: 8, seconds: 2 })
+    for (const [route, paths] of routes) {
+      const results: [WrkResult[], WrkResult[]] = [[], []]
+      for (let r = 0; r < rounds; r++) {
+        for (const [i, s] of [minimal, marquee].entries())
+          results[i].push(await wrk({ url: s.url, paths, connections: 32, seconds }))
+      }
+      const [base, ours] = results.map((rs) => [...rs].sort((a, b) => a.rps - b.rps)[rounds >> 1])
+      log(`  ${route}`)
+      wrkLine('  minimal Fastify 5 server', base)
+      wrkLine('  marquee, default configuration', ours)
+      log(`    ratio: ${(ours.rps / base.rps).toFixed(2)}x`)
+    }
+    const { stat } = await import('node:fs/promises')
+    log(`  (marquee wrote ${((await stat(logFile)).size / 1e6).toFixed(0)} MB of request log meanwhile)`)
+  } finally {
+    await Promise.all([minimal.stop(), marquee.stop()])
+    await rm(dir, { recursive: true, force: true })
+  }
+  log()
 }
 
 /**

@@ -65,3 +65,76 @@ export function freePort(): Promise<number> {
     s.on('error', reject)
   })
 }
+
+export interface WrkResult {
+  requests: number
+  /** Requests per second over the run. */
+  rps: number
+  /** Latency percentiles and maximum, in ms. */
+  p50: number
+  p99: number
+  max: number
+  /** Answers with a status of 400 or more. */
+  non2xx: number
+  /** Connect, read, write and timeout errors. */
+  errors: number
+}
+
+export interface WrkOptions {
+  url: string
+  /** Paths requested, each request a random one of them. */
+  paths: readonly string[]
+  connections: number
+  seconds: number
+  threads?: number
+}
+
+/**
+ * Load from wrk (Debian's `wrk` package) in its own process: light enough that on two cores it
+ * leaves the server most of a core, unlike a Node load generator. Its Lua script picks a random path
+ * per request and prints the summary as JSON.
+ */
+export async function wrk(opts: WrkOptions): Promise<WrkResult> {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { execFile } = await import('node:child_process')
+  const dir = await mkdtemp(join(tmpdir(), 'marquee-wrk-'))
+  const script = join(dir, 'paths.lua')
+  await writeFile(
+    script,
+    `local paths = {${opts.paths.map((p) => JSON.stringify(p)).join(',')}}
+request = function() return wrk.format(nil, paths[math.random(#paths)]) end
+done = function(s, latency, requests)
+  local e = s.errors
+  io.write(string.format('\\nRESULT {"requests":%d,"us":%d,"non2xx":%d,"errors":%d,"p50":%d,"p99":%d,"max":%d}\\n',
+    s.requests, s.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+`,
+  )
+  try {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'wrk',
+        [`-t${opts.threads ?? 1}`, `-c${opts.connections}`, `-d${opts.seconds}s`, '-s', script, opts.url],
+        { maxBuffer: 1 << 20 },
+        (err, out) => (err ? reject(err) : resolve(out)),
+      ),
+    )
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '))
+    if (!line) throw new Error(`wrk printed no result:\n${stdout}`)
+    const r = JSON.parse(line.slice(7)) as Record<string, number>
+    return {
+      requests: r.requests,
+      rps: r.requests / (r.us / 1e6),
+      p50: r.p50 / 1000,
+      p99: r.p99 / 1000,
+      max: r.max / 1000,
+      non2xx: r.non2xx,
+      errors: r.errors,
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}

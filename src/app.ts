@@ -1,19 +1,24 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
-import { v7 as uuidv7 } from 'uuid'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify'
 import pkg from '../package.json' with { type: 'json' }
 import type { Config } from './config.js'
-import { REQUEST_ID_PATTERN } from './context/request-context.js'
+import { requestIdOf } from './context/request-id.js'
 import { Problem } from './errors.js'
-import { loggerOptions } from './logger.js'
+import { createLogger } from './logger.js'
 import datasetPlugin, { type DatasetPluginOptions } from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { sendProblem } from './plugins/errors.js'
 import exportPlugin from './plugins/export.js'
 import limitsPlugin from './plugins/limits.js'
-import metricsPlugin from './plugins/metrics.js'
+import metricsPlugin from './plugins/metrics/index.js'
 import reloadPlugin from './plugins/reload.js'
 import requestContextPlugin from './plugins/request-context.js'
+import requestLogPlugin from './plugins/request-log.js'
 import usersPlugin from './plugins/users.js'
 import adminRoutes from './routes/admin/index.js'
 import datasetRoutes from './routes/datasets/index.js'
@@ -40,13 +45,13 @@ export interface BuildAppOptions {
 /** Builds the marquee app: plugins, then routes. It never listens; server.ts and tests do. */
 export async function buildApp(config: Config, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? loggerOptions(config.logLevel),
+    ...(opts.logger !== undefined
+      ? { logger: opts.logger }
+      : { loggerInstance: createLogger(config.logLevel) as FastifyBaseLogger }),
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id']
-      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : uuidv7()
-    },
+    // One line per request instead of Fastify's two: the request-log plugin writes it.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    genReqId: (req) => requestIdOf(req.headers['x-request-id']),
     // Requests the router refuses before any hook runs (a bad %-escape, an overlong parameter)
     // still get problem+json with their request id.
     frameworkErrors: (error, request, reply) => {
@@ -78,6 +83,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
 
   await app.register(errorsPlugin)
   await app.register(requestContextPlugin, { users, requireApiKey: config.requireApiKey })
+  await app.register(requestLogPlugin)
   await app.register(metricsPlugin)
   await app.register(limitsPlugin, config)
   await app.register(docsPlugin, { version: pkg.version })

@@ -33,6 +33,8 @@ export interface Config {
   readonly rateLimitPerMinute: number
   /** Origins allowed by CORS: comma-separated, or `*`; null turns CORS off. */
   readonly corsOrigin: string | null
+  /** Strict-Transport-Security max-age in seconds, for a server reached only over HTTPS; 0: not sent. */
+  readonly hstsMaxAge: number
   /** Event-loop delay (ms) past which new data requests get 503; 0 turns the check off. */
   readonly maxEventLoopDelayMs: number
   /** Check the database file every this many ms (and on file events) and hot-swap a newer one; 0: off. */
@@ -203,6 +205,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'origins allowed by CORS, comma-separated, or * (default: CORS off)',
   },
   {
+    key: 'hstsMaxAge',
+    flag: '--hsts-max-age',
+    env: 'MARQUEE_HSTS_MAX_AGE',
+    kind: 'int',
+    min: 0,
+    max: 63_072_000,
+    description: 'send Strict-Transport-Security with this max-age in seconds, behind HTTPS only (0: off)',
+  },
+  {
     key: 'maxEventLoopDelayMs',
     flag: '--max-event-loop-delay',
     env: 'MARQUEE_MAX_EVENT_LOOP_DELAY_MS',
@@ -282,6 +293,7 @@ export const DEFAULTS: Config = {
   logLevel: 'info',
   rateLimitPerMinute: 0,
   corsOrigin: null,
+  hstsMaxAge: 0,
   maxEventLoopDelayMs: 1000,
   watchDbMs: 2000,
   sqlEnabled: false,

@@ -21,8 +21,9 @@ export async function startServer(
   app.addHook('preClose', async () => {
     shuttingDown = true
   })
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (shuttingDown) reply.header('connection', 'close')
+    done(null, payload)
   })
   await opts.setup?.(app)
   const url = await app.listen({ host: config.host, port: config.port })

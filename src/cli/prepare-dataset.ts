@@ -6,7 +6,7 @@ import { DATASET_NAMES, datasetSpec } from '../datasets/catalogue.js'
 import { DatasetError } from '../datasets/parse.js'
 import { ensureSample } from '../datasets/sample/generator.js'
 import { type IngestProgress, type IngestSummary, ingest } from '../ingest/index.js'
-import type { Metrics } from '../plugins/metrics.js'
+import type { Metrics } from '../plugins/metrics/index.js'
 
 const hasAllFiles = (dir: string) =>
   DATASET_NAMES.every((n) => existsSync(path.join(dir, datasetSpec(n).file)))

@@ -36,6 +36,3 @@ export function maybeRequestContext(): RequestStore | undefined {
 export function runInContext<T>(store: RequestStore, fn: () => T): T {
   return storage.run(store, fn)
 }
-
-/** A well-formed incoming X-Request-Id: at most 128 characters of `[A-Za-z0-9._-]`. */
-export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/

@@ -512,7 +512,7 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
     return resolved
   })
 
-  const release = async (request: FastifyRequest) => {
+  const release = (request: FastifyRequest) => {
     const req = request as WithHandle
     const fn = req[kRelease]
     if (fn) {
@@ -520,8 +520,14 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
       fn()
     }
   }
-  app.addHook('onResponse', release)
-  app.addHook('onRequestAbort', release)
+  app.addHook('onResponse', (request, _reply, done) => {
+    release(request)
+    done()
+  })
+  app.addHook('onRequestAbort', (request, done) => {
+    release(request)
+    done()
+  })
   app.addHook('onClose', async () => {
     // Requests still in flight finish on the pool before it goes (bounded: they have deadlines).
     const until = Date.now() + opts.queryTimeoutMs + 1000

@@ -1,5 +1,4 @@
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
@@ -7,6 +6,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { Problem, serviceUnavailable } from '../errors.js'
 import { isPublicRoute } from './public-routes.js'
+import securityHeaders from './security-headers.js'
 
 /**
  * Protects the server: security headers, optional CORS, rate limits per API key (else per IP),
@@ -30,11 +30,7 @@ async function limitsPlugin(app: FastifyInstance, config: Config) {
     }
   })
 
-  await app.register(helmet, {
-    // The docs page loads its own scripts and styles from this server; JSON needs no CSP.
-    contentSecurityPolicy: false,
-    crossOriginResourcePolicy: { policy: config.corsOrigin ? 'cross-origin' : 'same-origin' },
-  })
+  await app.register(securityHeaders, { cors: !!config.corsOrigin, hstsMaxAge: config.hstsMaxAge })
 
   if (config.corsOrigin) {
     const origins = config.corsOrigin.split(',').map((o) => o.trim())

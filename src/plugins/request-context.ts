@@ -50,18 +50,22 @@ async function requestContextPlugin(app: FastifyInstance, opts: RequestContextOp
     runInContext(store, done)
   })
 
-  app.addHook('onRequest', async (request) => {
-    if (isPublicRoute(request)) return
+  // Callback-style: a request without a key (most of them) passes synchronously, without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (isPublicRoute(request)) return done()
     const key = apiKeyOf(request)
     if (key === null) {
       if (opts.requireApiKey)
-        throw unauthorized('An API key is required: send Authorization: Bearer <key> or X-API-Key.')
-      return
+        return done(unauthorized('An API key is required: send Authorization: Bearer <key> or X-API-Key.'))
+      return done()
     }
-    const user = key === '' ? null : await opts.users.resolve(key)
-    if (user === null) throw unauthorized('The API key is unknown or revoked.')
-    request.ctx.user = user
-    request.log = request.log.child({ user: user.name })
+    if (key === '') return done(unauthorized('The API key is unknown or revoked.'))
+    opts.users.resolve(key).then((user) => {
+      if (user === null) return done(unauthorized('The API key is unknown or revoked.'))
+      request.ctx.user = user
+      request.log = request.log.child({ user: user.name })
+      done()
+    }, done)
   })
 }
 

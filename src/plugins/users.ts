@@ -12,9 +12,10 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     /**
-     * The request's unit of work over the user store: the first write opens one transaction that
-     * every write of the request shares; it commits when the handler succeeds (status < 400) and
-     * rolls back when it fails or the client goes away. Also `currentUnitOfWork()`.
+     * The request's unit of work over the user store, in scopes that register `unitOfWork` (the
+     * /me routes): the first write opens one transaction that every write of the request shares; it
+     * commits when the handler succeeds (status < 400) and rolls back when it fails or the client
+     * goes away. Also `currentUnitOfWork()`.
      */
     uow: UnitOfWork
   }
@@ -23,24 +24,36 @@ declare module 'fastify' {
 export interface UsersPluginOptions {
   /** The service (app.ts builds it first: its key resolver feeds the request-context plugin). */
   service: UsersService
-  /** Longest wait for the writer before a request gets 503 USERS_BUSY. */
-  writeWaitMs?: number
 }
 
 const usersBusy = () =>
   serviceUnavailable('USERS_BUSY', 'The user store is busy with other writes; retry shortly.', 1)
 
 /**
- * The user store and the request-scoped unit of work. Register after the request-context plugin
- * (the unit of work is bound to the request's context). The store's migrations run here at start
- * when its file exists, so a database from a newer marquee stops the server with a clear message.
+ * The user store. The store's migrations run here at start when its file exists, so a database from
+ * a newer marquee stops the server with a clear message.
  */
 async function usersPlugin(app: FastifyInstance, opts: UsersPluginOptions) {
   const { service } = opts
   await service.store()
   app.decorate('users', service)
   app.addHook('onClose', () => service.close())
+  app.decorateRequest('uow', null as unknown as UnitOfWork)
+}
 
+export interface UnitOfWorkOptions {
+  /** Longest wait for the writer before a request gets 503 USERS_BUSY. */
+  writeWaitMs?: number
+}
+
+/**
+ * The request-scoped unit of work, for the routes of the scope that registers it (the /me routes:
+ * the only ones that write), so that the dataset's read routes, most of the traffic, never pay for
+ * a unit of work they cannot use. (fastify-plugin makes its hooks the registering scope's, not a
+ * child's.) The unit of work is bound to the request's context.
+ */
+async function unitOfWorkPlugin(app: FastifyInstance, opts: UnitOfWorkOptions) {
+  const service = app.users
   const begin = async (o: BeginOptions) => {
     const store = await service.store()
     if (!store) throw new Error('there is no user database')
@@ -50,12 +63,11 @@ async function usersPlugin(app: FastifyInstance, opts: UsersPluginOptions) {
       throw err instanceof WriterBusyError ? usersBusy() : err
     }
   }
-
-  app.decorateRequest('uow', null as unknown as UnitOfWork)
+  const writeWaitMs = opts.writeWaitMs ?? 10_000
   // The hooks are callback-style and finish synchronously when the request opened no transaction:
   // most requests never write, and they must not pay for (or be reordered by) an extra await.
   app.addHook('onRequest', (request, reply, done) => {
-    request.uow = new UnitOfWork({ begin, response: reply.raw, writeWaitMs: opts.writeWaitMs ?? 10_000 })
+    request.uow = new UnitOfWork({ begin, response: reply.raw, writeWaitMs })
     if (request.ctx) bindUnitOfWork(request.ctx, request.uow)
     done()
   })
@@ -86,5 +98,10 @@ async function usersPlugin(app: FastifyInstance, opts: UsersPluginOptions) {
     request.uow.abort().then(() => done())
   })
 }
+
+export const unitOfWork = fp(unitOfWorkPlugin, {
+  name: 'marquee-unit-of-work',
+  dependencies: ['marquee-request-context', 'marquee-users'],
+})
 
 export default fp(usersPlugin, { name: 'marquee-users', dependencies: ['marquee-request-context'] })

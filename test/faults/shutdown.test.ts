@@ -12,8 +12,8 @@ import { tempDir } from '../helpers/server.js'
  * SIGTERM while `marquee serve` (the real CLI in a child process) is under load: requests in
  * flight finish, uploads still streaming included; every request the server saw gets a real
  * answer (no 5xx but deliberate 503s); requests it never saw may be refused; exit code 0.
- * "Saw" comes from the server's own log ("incoming request" with the request id each client
- * sends), so a connection refused after the listener closed is told apart from a dropped request.
+ * "Saw" comes from the server's own log (at debug level, "incoming request" with the request id
+ * each client sends, written as the request arrives), so a connection refused after the listener closed is told apart from a dropped request.
  */
 
 const MAIN = path.resolve('src/cli/main.ts')
@@ -64,7 +64,7 @@ describe('SIGTERM under load', () => {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: {
             ...process.env,
-            MARQUEE_LOG_LEVEL: 'info',
+            MARQUEE_LOG_LEVEL: 'debug',
             MARQUEE_SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? '15000',
             // As in every test server: a busy machine must not turn into load-shedding 503s.
             MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',

@@ -12,13 +12,32 @@ import { startTestServer, tempDir } from '../helpers/server.js'
 const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
 
 describe('limits', () => {
-  it('sends security headers and no CORS headers by default', async () => {
+  it('sends the security headers an API needs, no HSTS and no CORS headers by default', async () => {
     const server = await startTestServer()
     try {
-      const res = await fetch(`${server.url}/health`, { headers: { origin: 'https://example.org' } })
-      assert.equal(res.headers.get('x-content-type-options'), 'nosniff')
-      assert.ok(res.headers.get('strict-transport-security'))
-      assert.equal(res.headers.get('access-control-allow-origin'), null)
+      for (const url of ['/health', `/titles/${FIXTURE.godfather}`, '/titles/tt0000000', '/']) {
+        const res = await fetch(`${server.url}${url}`, { headers: { origin: 'https://example.org' } })
+        assert.equal(res.headers.get('x-content-type-options'), 'nosniff', url)
+        assert.equal(res.headers.get('referrer-policy'), 'no-referrer', url)
+        assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN', url)
+        assert.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin', url)
+        // Over plain HTTP, HSTS would pin the host (and a proxy would pass it on): off by default.
+        assert.equal(res.headers.get('strict-transport-security'), null, url)
+        // Legacy headers for browsers of another age are not sent.
+        assert.equal(res.headers.get('x-xss-protection'), null, url)
+        assert.equal(res.headers.get('access-control-allow-origin'), null, url)
+        await res.arrayBuffer()
+      }
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('sends Strict-Transport-Security only with --hsts-max-age, without includeSubDomains', async () => {
+    const server = await startTestServer({ hstsMaxAge: 86_400 })
+    try {
+      const res = await fetch(`${server.url}/health`)
+      assert.equal(res.headers.get('strict-transport-security'), 'max-age=86400')
     } finally {
       await server.close()
     }

@@ -5,8 +5,10 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import type { FastifyRequest } from 'fastify'
+import { Registry } from 'prom-client'
 import { buildFirstDataset } from '../../src/cli/prepare-dataset.js'
 import { loadConfig } from '../../src/config.js'
+import { RequestDurations } from '../../src/plugins/metrics/durations.js'
 import type { QueryPool } from '../../src/pool/pool.js'
 import { buildTestDataset, type TestDataset } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
@@ -40,9 +42,33 @@ describe('GET /metrics', () => {
       )
       assert.match(text, /nodejs_eventloop_lag_p99_seconds/)
       assert.match(text, /marquee_query_deadline_expiries_total 0/)
+      assert.match(text, /# TYPE marquee_http_request_duration_seconds histogram/)
     } finally {
       await server.close()
     }
+  })
+
+  it('keeps request durations as a Prometheus histogram: cumulative buckets, +Inf equal to the count', () => {
+    const registry = new Registry()
+    const d = new RequestDurations('t_seconds', 'test', [0.01, 0.1, 1], registry)
+    for (const s of [0.005, 0.01, 0.05, 0.5, 3]) d.observe('GET', '/x', 200, s)
+    d.observe('GET', '/x', 404, 0.2)
+    const values = d.get().values
+    const of = (metricName: string, status: string, le?: string | number) =>
+      values.find(
+        (v) =>
+          v.metricName === metricName &&
+          v.labels.status === status &&
+          (le === undefined || v.labels.le === le),
+      )?.value
+    assert.deepEqual(
+      [0.01, 0.1, 1, '+Inf'].map((le) => of('t_seconds_bucket', '200', le)),
+      [2, 3, 4, 5],
+    )
+    assert.equal(of('t_seconds_count', '200'), 5)
+    assert.ok(Math.abs(of('t_seconds_sum', '200')! - 3.565) < 1e-9)
+    assert.equal(of('t_seconds_bucket', '404', 0.1), 0)
+    assert.equal(of('t_seconds_bucket', '404', 1), 1)
   })
 })
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
+import { unitOfWork } from '../../src/plugins/users.js'
 import type { StoreUser, TransactionStats, UserStore, UserTransaction } from '../../src/users/store.js'
 import { currentUnitOfWork, type UnitOfWork } from '../../src/users/unit-of-work.js'
 import { json } from '../helpers/http.js'
@@ -23,7 +24,9 @@ const seen: UnitOfWork[] = []
 let hold = latch()
 let failNextCommit = false
 
-function probes(app: FastifyInstance) {
+async function probes(app: FastifyInstance) {
+  // Routes that write opt in to the unit of work, as /me does (in their own scope).
+  await app.register(unitOfWork)
   app.addHook('preHandler', async (request) => {
     if (request.url.startsWith('/probe/')) seen.push(request.uow)
   })
@@ -112,7 +115,7 @@ describe('the request-scoped unit of work', () => {
   let headers: Record<string, string>
   let userId: number
   before(async () => {
-    f = await usersFixture(100, { setup: probes })
+    f = await usersFixture(100, { setup: async (app) => void (await app.register(probes)) })
     withFailingCommits(f.store)
     const k = await f.key('uow')
     headers = { authorization: `Bearer ${k.key}` }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { forbidden, unauthorized } from '../../errors.js'
+import { unitOfWork } from '../../plugins/users.js'
 import { isStoreUser } from '../../users/store.js'
 import importRoutes from './import.js'
 import ratingsRoutes from './ratings.js'
@@ -24,6 +25,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       )
     }
   })
+  await app.register(unitOfWork)
   await app.register(watchlistRoutes)
   await app.register(ratingsRoutes)
   await app.register(importRoutes)

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { Problem } from '../errors.js'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { Problem } from '../../errors.js'
+import { RequestDurations } from './durations.js'
 
 export interface Metrics {
   readonly registry: Registry
@@ -33,13 +34,12 @@ async function metricsPlugin(app: FastifyInstance) {
   // Default Node metrics include event-loop delay (nodejs_eventloop_lag_*), heap and RSS.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
 
-  const duration = new Histogram({
-    name: 'marquee_http_request_duration_seconds',
-    help: 'HTTP request duration by route and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  })
+  const duration = new RequestDurations(
+    'marquee_http_request_duration_seconds',
+    'HTTP request duration by route and status',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registry,
+  )
   const metrics: Metrics = {
     registry,
     queryTimeouts: new Counter({
@@ -109,7 +109,7 @@ async function metricsPlugin(app: FastifyInstance) {
     labelNames: ['status', 'code'],
     registers: [registry],
   })
-  app.addHook('onError', async (_request, _reply, err) => {
+  app.addHook('onError', (_request, _reply, err, done) => {
     const e = err as FastifyError & Partial<Problem>
     const status = e instanceof Problem ? e.status : e.validation ? 400 : (e.statusCode ?? 500)
     const code =
@@ -121,14 +121,17 @@ async function metricsPlugin(app: FastifyInstance) {
             ? (e.code ?? 'BAD_REQUEST')
             : 'INTERNAL'
     problems.inc({ status: String(status), code })
+    done()
   })
 
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched'
+  app.addHook('onResponse', (request, reply, done) => {
     duration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
       reply.elapsedTime / 1000,
     )
+    done()
   })
 
   app.get(
