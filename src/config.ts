@@ -170,7 +170,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: '--inline-point-lookups',
     env: 'MARQUEE_INLINE_POINT_LOOKUPS',
     kind: 'bool',
-    description: 'answer single-title lookups on the main thread instead of the worker pool',
+    description:
+      'answer single-title lookups (a few primary-key reads) on the main thread instead of the worker pool',
   },
   {
     key: 'shutdownTimeoutMs',
@@ -288,7 +289,7 @@ export const DEFAULTS: Config = {
   resultCacheMb: 32,
   poolSize: Math.max(2, availableParallelism()),
   inlineQueries: false,
-  inlinePointLookups: false,
+  inlinePointLookups: true,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   rateLimitPerMinute: 0,

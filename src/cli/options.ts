@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { ALL_SETTINGS, type ConfigInput } from '../config.js'
+import { ALL_SETTINGS, type ConfigInput, DEFAULTS } from '../config.js'
 import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/catalogue.js'
 
 /** Adds the options of the named config settings to a command, documented with their env variable. */
@@ -7,6 +7,10 @@ export function addSettingOptions(cmd: Command, keys: readonly string[]): Comman
   for (const spec of ALL_SETTINGS.filter((s) => keys.includes(s.key))) {
     const flags = spec.kind === 'bool' ? spec.flag : `${spec.flag} <${spec.kind === 'int' ? 'n' : 'value'}>`
     cmd.addOption(new Option(flags, `${spec.description} [env ${spec.env}]`))
+    // A switch that is on by default is turned off with --no-<flag> (with both defined, commander
+    // leaves the value undefined when neither is given, so the default still comes from config).
+    if (spec.kind === 'bool' && DEFAULTS[spec.key] === true)
+      cmd.addOption(new Option(`--no-${spec.flag.slice(2)}`, `turn ${spec.flag} off`))
   }
   return cmd
 }

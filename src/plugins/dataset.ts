@@ -317,8 +317,13 @@ const CACHE_AFTER_MS = 20
 
 /** The handle of a request, or of one page of an export (see DatasetService.openHandle). */
 class GenerationHandle implements ReleasableHandle {
-  readonly #controller = new AbortController()
-  readonly #timer: NodeJS.Timeout
+  /**
+   * Made on first need (a query for the pool, a caller reading `signal`): a request answered by an
+   * inline point lookup, enforced by the scan ticks' deadline, never pays for a controller and a
+   * timer.
+   */
+  #controller: AbortController | null = null
+  #timer: NodeJS.Timeout | undefined
   readonly #unlink: () => void = () => {}
   readonly deadlineAt: number
   #released = false
@@ -330,19 +335,33 @@ class GenerationHandle implements ReleasableHandle {
     readonly generation: Generation,
     private readonly opts: HandleOptions,
   ) {
-    const timeoutMs = opts.timeoutMs
-    this.deadlineAt = Date.now() + timeoutMs
-    this.#timer = setTimeout(() => this.#controller.abort(new DeadlineReason(timeoutMs)), timeoutMs)
+    this.deadlineAt = Date.now() + opts.timeoutMs
     const parent = opts.signal
     if (parent) {
-      const onAbort = () => this.#controller.abort(new QueryAbortedError('the client went away'))
+      const onAbort = () => this.#abort(new QueryAbortedError('the client went away'))
       parent.addEventListener('abort', onAbort, { once: true })
       this.#unlink = () => parent.removeEventListener('abort', onAbort)
     }
   }
 
   get signal(): AbortSignal {
-    return this.#controller.signal
+    return this.#control().signal
+  }
+
+  #control(): AbortController {
+    if (this.#controller) return this.#controller
+    const controller = new AbortController()
+    this.#controller = controller
+    const timeoutMs = this.opts.timeoutMs
+    const left = this.deadlineAt - Date.now()
+    if (this.#released) controller.abort(new QueryAbortedError('released'))
+    else if (left <= 0) controller.abort(new DeadlineReason(timeoutMs))
+    else this.#timer = setTimeout(() => controller.abort(new DeadlineReason(timeoutMs)), left)
+    return controller
+  }
+
+  #abort(reason: unknown): void {
+    this.#control().abort(reason)
   }
 
   query<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>> {
@@ -364,7 +383,12 @@ class GenerationHandle implements ReleasableHandle {
       const started = performance.now()
       const value = await executor.run(
         { dbPath: this.generation.dbPath, query: name, args },
-        { signal: this.#controller.signal, deadlineAt: this.deadlineAt, timeoutMs: this.opts.timeoutMs },
+        {
+          // An inline query stops at the deadline by itself; it only needs a signal already made.
+          signal: executor.mode === 'inline' ? this.#controller?.signal : this.signal,
+          deadlineAt: this.deadlineAt,
+          timeoutMs: this.opts.timeoutMs,
+        },
       )
       if (key !== null && performance.now() - started >= this.service.cacheAfterMs) cache.set(key, value)
       return value
@@ -405,7 +429,7 @@ class GenerationHandle implements ReleasableHandle {
     clearTimeout(this.#timer)
     this.#unlink()
     // Anything still running for a finished request or page (the client went away) is wasted work.
-    if (this.#inFlight > 0) this.#controller.abort(new QueryAbortedError('released'))
+    if (this.#inFlight > 0) this.#abort(new QueryAbortedError('released'))
     this.opts.onRelease?.()
   }
 }

@@ -5,6 +5,8 @@ import {
   type RawBuilder,
   type SqlBool,
   SqliteAdapter,
+  type SqliteDatabase,
+  type SqliteStatement,
   sql,
 } from 'kysely'
 import { formatId } from '../../datasets/catalogue.js'
@@ -18,6 +20,16 @@ export function isSqlite(db: DB): boolean {
   // The tag survives a second copy of this module or of kysely (tests load query modules through
   // another loader), where instanceof would not.
   return SQLITE_TAG in db || db.getExecutor().adapter instanceof SqliteAdapter
+}
+
+/**
+ * The prepared statement of `sql` on the connection under `db`, or null when `db` is not one of
+ * openDataset's (PostgreSQL, a test double). For hot point lookups, where Kysely's compile and
+ * its connection mutex's awaits cost as much as SQLite's own work.
+ */
+export function preparedOf(db: DB, sql: string): SqliteStatement | null {
+  const cache = (db as unknown as Record<symbol, SqliteDatabase | undefined>)[SQLITE_TAG]
+  return cache ? cache.prepare(sql) : null
 }
 
 export function isPostgres(db: DB): boolean {

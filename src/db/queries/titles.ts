@@ -1,6 +1,16 @@
-import { sql } from 'kysely'
+import { CompiledQuery, sql } from 'kysely'
 import type { TitlesTable } from '../types.js'
-import { bool, type DB, isPostgres, isSqlite, nm, parseCharacters, splitList, tt } from './sql.js'
+import {
+  bool,
+  type DB,
+  isPostgres,
+  isSqlite,
+  nm,
+  parseCharacters,
+  preparedOf,
+  splitList,
+  tt,
+} from './sql.js'
 
 /** A title as lists show it. */
 export interface TitleSummary {
@@ -166,9 +176,8 @@ function detailsInOrder<Crew>(
   return ids.map((id) => byId.get(id) ?? null)
 }
 
-async function findTitlesSqlite(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
-  const unique = [...new Set(ids)]
-  const { rows } = await sql<DetailRow<string>>`
+/** The SQLite statement of findTitles, for the ids matched by `where`. */
+const detailSqlite = (where: string) => `
     SELECT t.id, t.title_type, t.primary_title, t.original_title, t.is_adult, t.start_year, t.end_year,
       t.runtime_minutes, t.genres, t.average_rating, t.num_votes,
       (SELECT json_group_array(json_array(c.role, c.name_id, n.primary_name) ORDER BY c.role, c.ordering)
@@ -177,7 +186,22 @@ async function findTitlesSqlite(db: DB, ids: readonly number[]): Promise<(TitleD
     FROM titles t
     LEFT JOIN episodes e ON e.id = t.id
     LEFT JOIN titles p ON p.id = e.parent_id
-    WHERE t.id IN (SELECT value FROM json_each(${JSON.stringify(unique)}))`.execute(db)
+    WHERE ${where}`
+/** One title (GET /titles/{tconst}, the hottest query): a primary-key search, no json_each. */
+const DETAIL_ONE = detailSqlite('t.id = ?')
+const DETAIL_MANY = detailSqlite('t.id IN (SELECT value FROM json_each(?))')
+
+async function findTitlesSqlite(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
+  const unique = [...new Set(ids)]
+  const one = unique.length === 1
+  const arg = one ? unique[0] : JSON.stringify(unique)
+  // The prepared statement straight away where the connection is ours: this runs on the main
+  // thread for every GET /titles/{tconst}, and Kysely's compile and awaits cost as much as SQLite.
+  const text = one ? DETAIL_ONE : DETAIL_MANY
+  const stmt = preparedOf(db, text)
+  const rows = (
+    stmt ? stmt.all([arg]) : (await db.executeQuery(CompiledQuery.raw(text, [arg]))).rows
+  ) as DetailRow<string>[]
   return detailsInOrder(ids, rows, (crew) => JSON.parse(crew) as CrewEntry[])
 }
 

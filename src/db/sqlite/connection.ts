@@ -21,7 +21,11 @@ import type { DatasetDB } from '../types.js'
 
 export const TICK_FUNCTION = 'marquee_tick'
 
-/** Marks the Kysely instances of openDataset (a registered symbol: shared by every copy of this module). */
+/**
+ * Marks the Kysely instances of openDataset and holds their statement cache, for the few hot
+ * queries that run a prepared statement directly (`preparedOf` in src/db/queries/sql.ts). A
+ * registered symbol: shared by every copy of this module.
+ */
 export const SQLITE_TAG: unique symbol = Symbol.for('marquee.sqlite') as never
 
 /** Thrown from inside SQLite (through marquee_tick) when the current budget is spent. */
@@ -135,7 +139,7 @@ export function openDataset(path: string, opts: OpenOptions = {}): DatasetConnec
   }
   const cache = new StatementCache(sqlite, opts.statementCacheSize ?? 500)
   const db = new Kysely<DatasetDB>({ dialect: new SqliteDialect({ database: cache }) })
-  Object.defineProperty(db, SQLITE_TAG, { value: true })
+  Object.defineProperty(db, SQLITE_TAG, { value: cache })
   let closed = false
   return {
     path,
