@@ -322,7 +322,8 @@ async function stackLimit(dbPath: string) {
     [`GET /titles/{tconst}, ${titlePaths.length} random titles`, titlePaths],
   ]
   try {
-    for (const s of [minimal, marquee]) await wrk({ url: s.url, paths: titlePaths, connections: 8, seconds: 2 })
+    for (const s of [minimal, marquee])
+      await wrk({ url: s.url, paths: titlePaths, connections: 8, seconds: 2 })
     for (const [route, target] of routes) {
       const results: [WrkResult[], WrkResult[]] = [[], []]
       for (let r = 0; r < rounds; r++) {

@@ -21,7 +21,7 @@ import requestContextPlugin from './plugins/request-context.js'
 import requestLogPlugin from './plugins/request-log.js'
 import usersPlugin from './plugins/users.js'
 import adminRoutes from './routes/admin/index.js'
-import datasetRoutes from './routes/datasets/index.js'
+import datasetRoutes, { type DatasetRoutesOptions } from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
 import nameRoutes from './routes/names/index.js'
 import searchRoutes from './routes/search/index.js'
@@ -40,6 +40,8 @@ export interface BuildAppOptions {
   users?: UserResolver
   /** Extra dataset-plugin options (tests register slow queries through extraQueryModules). */
   dataset?: Pick<DatasetPluginOptions, 'extraQueryModules' | 'resultCacheAfterMs'>
+  /** Readers of the raw files for /datasets/{name}/rows (tests make them scarce). */
+  rowReaders?: DatasetRoutesOptions['readers']
 }
 
 /** Builds the marquee app: plugins, then routes. It never listens; server.ts and tests do. */
@@ -112,7 +114,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(titleRoutes)
   await app.register(nameRoutes)
   await app.register(searchRoutes)
-  await app.register(datasetRoutes, { dataDir: config.dataDir })
+  await app.register(datasetRoutes, { dataDir: config.dataDir, readers: opts.rowReaders })
   await app.register(sqlRoutes, {
     // The console runs SQLite SQL in a child process over the database file: not on PostgreSQL.
     enabled: config.sqlEnabled,

@@ -42,6 +42,7 @@ export async function startTestServer(
     logger: opts.logger ?? false,
     users: opts.users,
     dataset: opts.dataset,
+    rowReaders: opts.rowReaders,
   })
   await opts.setup?.(app)
   const url = await app.listen({ host: config.host, port: config.port })

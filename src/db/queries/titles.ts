@@ -1,16 +1,6 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { TitlesTable } from '../types.js'
-import {
-  bool,
-  type DB,
-  isPostgres,
-  isSqlite,
-  nm,
-  parseCharacters,
-  preparedOf,
-  splitList,
-  tt,
-} from './sql.js'
+import { bool, type DB, isPostgres, isSqlite, nm, parseCharacters, preparedOf, splitList, tt } from './sql.js'
 
 /** A title as lists show it. */
 export interface TitleSummary {

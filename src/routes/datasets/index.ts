@@ -8,23 +8,23 @@ import { badRequest } from '../../errors.js'
 import type { IngestSummary } from '../../ingest/manifest.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { addVary, NDJSON_TYPE, negotiateFormat } from '../../plugins/export.js'
-import { RowCursor } from './rows.js'
+import { type RowRead, RowReaders } from './rows.js'
 import { DatasetNameSchema, DatasetsSchema, RowsPageSchema } from './schemas.js'
 
 export interface DatasetRoutesOptions {
   /** The directory of the IMDb `.tsv.gz` files (config.dataDir). */
   dataDir: string
+  /** Reads of the files running at once, and waiting beyond them (default 2 and 8). */
+  readers?: { threads: number; queue: number }
 }
 
 /** Rows a JSON page holds at most; NDJSON streams any number. */
 export const JSON_ROWS_MAX = 1000
 /**
- * Rows skipped at most to reach `offset`. Skipping means parsing (no index into a gzip stream):
- * bounded so one request cannot hold the main thread's parser for long.
+ * Rows skipped at most to reach `offset`. Skipping means parsing (no index into a gzip stream): it
+ * runs on a reader thread, and is bounded so one request cannot hold a reader for long.
  */
 export const OFFSET_MAX = 100_000
-/** Bytes of NDJSON gathered before they are handed to the socket. */
-const CHUNK_BYTES = 64 * 1024
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -43,6 +43,9 @@ const param = (name: string, reason: string) =>
 
 /** GET /datasets and GET /datasets/{name}/rows: the raw files behind the loaded database. */
 const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, opts) => {
+  const readers = new RowReaders(opts.readers ?? { threads: 2, queue: 8 })
+  app.addHook('onClose', () => readers.close())
+
   app.get(
     '/datasets',
     {
@@ -109,7 +112,9 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
           'The file is read only as far as the page needs, and reading stops when the client disconnects. ' +
           `JSON pages hold up to ${JSON_ROWS_MAX} rows (default 100); with \`Accept: application/x-ndjson\` ` +
           '(or `format=ndjson`) the rows stream one JSON object per line, by default to the end of the file. ' +
-          `\`offset\` is at most ${OFFSET_MAX.toLocaleString('en')}: reaching it means parsing every row before it.`,
+          `\`offset\` is at most ${OFFSET_MAX.toLocaleString('en')}: reaching it means parsing every row before it. ` +
+          'Files are read on a few reader threads, never on the event loop; when all are busy and their queue ' +
+          'is full, the answer is 503 DATASET_READERS_BUSY with Retry-After.',
         params: Type.Object({ name: DatasetNameSchema }, { additionalProperties: false }),
         querystring: Type.Object(
           {
@@ -142,7 +147,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
               },
             },
           },
-          ...problemResponses(400, 404, 500),
+          ...problemResponses(400, 404, 500, 503),
         },
       },
     },
@@ -156,74 +161,52 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       const limit = request.query.limit ?? (ndjson ? Number.POSITIVE_INFINITY : 100)
       addVary(reply, 'Accept')
 
-      // Stops the skip (and the page) when the client goes away before the answer.
-      const gone = new AbortController()
+      const read = readers.open({
+        file: datasetPath(opts.dataDir, name),
+        dataset: name,
+        offset,
+        limit,
+        format: ndjson ? 'ndjson' : 'page',
+      })
+      // Stops the worker's read when the client goes away before the answer is complete.
       const onClose = () => {
-        if (!reply.raw.writableFinished) gone.abort()
+        if (!reply.raw.writableFinished) read.cancel()
       }
       reply.raw.once('close', onClose)
-      const cursor = new RowCursor(datasetPath(opts.dataDir, name), name)
-      let streaming = false
+      // The first chunk before the headers: a missing or corrupt file still answers problem+json.
+      let first: string | null
       try {
-        await cursor.skip(offset, gone.signal)
-        if (ndjson) {
-          // The first row before the headers: a missing or corrupt file still answers problem+json.
-          const first = limit > 0 ? await cursor.next() : null
-          reply.type(NDJSON_TYPE)
-          if (request.method === 'HEAD') return reply.send(undefined as never)
-          streaming = true
-          const body = Readable.from(ndjsonRows(cursor, first, limit), { objectMode: false })
-          // Destroyed before its first read, the generator never runs its finally: close here too.
-          body.once('close', () => void cursor.close().catch(() => {}))
-          // The stream is the NDJSON representation (the provider types only the JSON one).
-          return reply.send(body as never)
-        }
-        const items = []
-        for (let i = 0; i <= limit; i++) {
-          const row = await cursor.next()
-          if (row === null) break
-          items.push(row)
-        }
-        const more = items.length > limit
-        if (more) items.pop()
-        const body = {
-          dataset: name,
-          items,
-          limit,
-          offset,
-          next: more ? `/datasets/${name}/rows?limit=${limit}&offset=${offset + limit}` : null,
-        }
-        // Serialized here: the rows are already exactly the documented shape.
-        return reply.type('application/json; charset=utf-8').send(JSON.stringify(body))
-      } finally {
+        first = await read.next()
+      } catch (err) {
         reply.raw.removeListener('close', onClose)
-        if (!streaming) await cursor.close()
+        throw err
       }
+      if (!ndjson) {
+        reply.raw.removeListener('close', onClose)
+        read.cancel()
+        // The worker built the page, already exactly the documented shape.
+        return reply.type('application/json; charset=utf-8').send(first ?? '')
+      }
+      reply.type(NDJSON_TYPE)
+      if (request.method === 'HEAD') {
+        read.cancel()
+        return reply.send(undefined as never)
+      }
+      const body = Readable.from(chunksOf(read, first), { objectMode: false })
+      // Destroyed before its first read, the generator never runs its finally: cancel here too.
+      body.once('close', () => read.cancel())
+      // The stream is the NDJSON representation (the provider types only the JSON one).
+      return reply.send(body as never)
     },
   )
 }
 
-/** NDJSON of the rows: `first`, then more until `limit` or the end; always closes the file. */
-async function* ndjsonRows(
-  cursor: RowCursor,
-  first: unknown,
-  limit: number,
-): AsyncGenerator<string, void, undefined> {
+/** The read's chunks, `first` included; cancels the read when the consumer stops early. */
+async function* chunksOf(read: RowRead, first: string | null): AsyncGenerator<string, void, undefined> {
   try {
-    if (first === null) return
-    let buf = `${JSON.stringify(first)}\n`
-    for (let n = 1; n < limit; n++) {
-      const row = await cursor.next()
-      if (row === null) break
-      buf += `${JSON.stringify(row)}\n`
-      if (buf.length >= CHUNK_BYTES) {
-        yield buf
-        buf = ''
-      }
-    }
-    if (buf) yield buf
+    for (let chunk = first; chunk !== null; chunk = await read.next()) yield chunk
   } finally {
-    await cursor.close()
+    read.cancel()
   }
 }
 

@@ -1,83 +1,145 @@
 import { EventEmitter } from 'node:events'
 import { basename } from 'node:path'
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { Piscina } from 'piscina'
 import type { DatasetName } from '../../datasets/catalogue.js'
-import { DatasetError, type DatasetRow, readDataset } from '../../datasets/reader.js'
-import { Problem } from '../../errors.js'
+import { DatasetError } from '../../datasets/reader.js'
+import type { RowsControl, RowsJob, RowsMessage, RowsRead } from '../../datasets/rows.worker.js'
+import { Problem, serviceUnavailable } from '../../errors.js'
+import { workerUrl } from '../../pool/worker-url.js'
 
 /**
- * Rows of one dataset file, parsed as they are read: a thin cursor over `readDataset` that counts
- * what it read and always closes the file (the reader's `return()` destroys its streams).
+ * Reads of the raw `.tsv.gz` files for GET /datasets/{name}/rows, on worker threads: gunzip,
+ * parsing, skipping to the offset and JSON encoding never run on the event loop, whatever offset or
+ * limit a client asks for. At most `threads` reads run at once and `queue` wait; past that a read is
+ * refused with 503 (the caller's Retry-After), so a crowd of clients cannot queue work without bound.
  */
 
 export interface RowReadEvent {
   dataset: DatasetName
-  /** Rows taken from the reader (skipped ones included). */
+  /** Rows taken from the file (skipped ones included). */
   rows: number
   /** Compressed bytes read from the file. */
   bytesRead: number
+  /** The worker thread that parsed. */
+  threadId: number
 }
 
 /**
- * 'open' and 'close' (a RowReadEvent) for every read of a file: observability for tests and logs.
- * 'close' is emitted after the reader's streams were destroyed.
+ * 'open' (the dataset name) and 'close' (a RowReadEvent) for every read of a file: observability for
+ * tests and logs. 'close' comes after the worker destroyed the file's streams.
  */
 export const rowReads = new EventEmitter()
 
-/** Rows between two turns of the event loop while skipping to an offset. */
-const YIELD_EVERY = 2000
+export interface RowReadersOptions {
+  /** Reads running at once (worker threads). */
+  threads: number
+  /** Reads waiting for a thread beyond which new ones get 503. */
+  queue: number
+}
 
-export class RowCursor {
-  readonly #reader: AsyncGenerator<DatasetRow>
-  #rows = 0
-  #bytesRead = 0
-  #closed = false
+export const readersBusy = () =>
+  serviceUnavailable(
+    'DATASET_READERS_BUSY',
+    'Every dataset file reader is busy and the queue is full; retry shortly.',
+    1,
+  )
 
-  constructor(
-    readonly file: string,
-    readonly dataset: DatasetName,
-  ) {
-    this.#reader = readDataset(file, dataset, { onBytes: (n) => (this.#bytesRead = n) })
-    rowReads.emit('open', this.#event())
+/** One read: its text arrives chunk by chunk; `cancel()` stops the worker at its next row. */
+export interface RowRead {
+  /** The next chunk of text, or null at the end. Rejects with a problem on a file error. */
+  next(): Promise<string | null>
+  /** Stops the read (the client went away); idempotent, and harmless after the end. */
+  cancel(): void
+}
+
+export class RowReaders {
+  readonly #piscina: Piscina<RowsJob, void>
+  readonly #capacity: number
+  #inFlight = 0
+
+  constructor(opts: RowReadersOptions) {
+    this.#capacity = opts.threads + opts.queue
+    this.#piscina = new Piscina({
+      filename: workerUrl('../../datasets/rows.worker.js', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: opts.threads,
+      // Threads go when reads stop coming: a server that never serves raw rows keeps none.
+      idleTimeout: 30_000,
+      // An idle worker keeps running its event loop (piscina's default blocks it in Atomics.wait),
+      // so the file a finished read destroyed is closed now, not when the next read arrives.
+      atomics: 'disabled',
+    })
   }
 
-  /** The next row, or null at the end of the file. DatasetErrors become problems. */
-  async next(): Promise<DatasetRow | null> {
-    let step: IteratorResult<DatasetRow>
-    try {
-      step = await this.#reader.next()
-    } catch (err) {
-      throw fileProblem(err, this.dataset)
+  /** Starts a read, or throws 503 DATASET_READERS_BUSY when every reader and queue slot is taken. */
+  open(job: Omit<RowsJob, 'port' | 'window'>): RowRead {
+    if (this.#inFlight >= this.#capacity) throw readersBusy()
+    this.#inFlight++
+    const { port1, port2 } = new MessageChannel()
+    const chunks: string[] = []
+    let ended = false
+    let failure: unknown = null
+    let waiter: (() => void) | null = null
+    const wake = () => {
+      const w = waiter
+      waiter = null
+      w?.()
     }
-    if (step.done) return null
-    this.#rows++
-    return step.value
-  }
-
-  /** Skips up to `n` rows (fewer at the end of the file), letting the event loop run in between. */
-  async skip(n: number, signal: AbortSignal): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) {
-        await yieldToEventLoop()
-        signal.throwIfAborted()
+    const finish = (read: RowsRead) => {
+      ended = true
+      port1.close()
+      rowReads.emit('close', { dataset: job.dataset, ...read } satisfies RowReadEvent)
+      wake()
+    }
+    port1.on('message', (m: RowsMessage) => {
+      if (m.type === 'chunk') chunks.push(m.text)
+      else if (m.type === 'end') finish(m)
+      else {
+        failure = fileProblem(
+          m.error.name === 'DatasetError'
+            ? DatasetError.fromJSON(m.error as never)
+            : new Error(m.error.message),
+          job.dataset,
+        )
+        finish(m)
       }
-      if ((await this.next()) === null) return
+      wake()
+    })
+    rowReads.emit('open', job.dataset)
+    const control = (m: RowsControl) => {
+      if (!ended) port1.postMessage(m)
+    }
+    this.#piscina
+      .run({ ...job, port: port2, window: 4 } satisfies RowsJob, { transferList: [port2 as MessagePort] })
+      .catch((err: unknown) => {
+        // The worker died (not a file error: those come as messages).
+        if (!ended) {
+          failure = err
+          finish({ rows: 0, bytesRead: 0, threadId: -1 })
+        }
+      })
+      .finally(() => this.#inFlight--)
+
+    return {
+      next: async () => {
+        for (;;) {
+          if (failure) throw failure
+          const chunk = chunks.shift()
+          if (chunk !== undefined) {
+            control({ type: 'ack' })
+            return chunk
+          }
+          if (ended) return null
+          await new Promise<void>((resolve) => (waiter = resolve))
+        }
+      },
+      cancel: () => control({ type: 'cancel' }),
     }
   }
 
-  /** Stops reading: the reader's streams are destroyed. Idempotent. */
   async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    try {
-      await this.#reader.return(undefined)
-    } finally {
-      rowReads.emit('close', this.#event())
-    }
-  }
-
-  #event(): RowReadEvent {
-    return { dataset: this.dataset, rows: this.#rows, bytesRead: this.#bytesRead }
+    await this.#piscina.destroy()
   }
 }
 

@@ -5,6 +5,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { threadId } from 'node:worker_threads'
 import { gzipSync } from 'node:zlib'
 import { DATASET_NAMES, datasetSpec } from '../../../src/datasets/catalogue.js'
 import { type RowReadEvent, rowReads } from '../../../src/routes/datasets/rows.js'
@@ -339,5 +340,56 @@ describe('GET /datasets/{name}/rows straight from the files', () => {
     const size = (await stat(bigFile)).size
     assert.ok(read.bytesRead < size / 2, `read ${read.bytesRead} of ${size} bytes before the disconnect`)
     assert.ok(await fileClosed(bigFile), 'the file is closed')
+  })
+
+  it('parses on a reader thread, never on the main thread, for pages, far offsets and NDJSON', async () => {
+    for (const p of [
+      '/datasets/title.basics/rows?limit=1000',
+      '/datasets/title.basics/rows?offset=100000&limit=10',
+      '/datasets/title.basics/rows?format=ndjson&limit=5000',
+    ]) {
+      const done = closed('title.basics')
+      const res = await fetch(`${bare.url}${p}`)
+      assert.equal(res.status, 200, p)
+      await res.arrayBuffer()
+      const read = await done
+      assert.ok(read.rows > 0, p)
+      assert.notEqual(read.threadId, threadId, `${p} was parsed on the main thread`)
+      assert.ok(read.threadId > 0, p)
+    }
+  })
+
+  it('runs a bounded number of reads: past the readers and their queue, 503 with Retry-After', async () => {
+    const scarce = await startTestServer(
+      { dataDir: bigDir, maxEventLoopDelayMs: 0 },
+      { rowReaders: { threads: 1, queue: 0 } },
+    )
+    const done = closed('title.basics')
+    try {
+      // A reader that stops reading holds its reader (the worker waits for the socket to drain).
+      const slow = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = httpRequest(`${scarce.url}/datasets/title.basics/rows?format=ndjson`, resolve)
+        req.on('error', reject)
+        req.end()
+      })
+      assert.equal(slow.statusCode, 200)
+      await new Promise((resolve) => slow.once('data', resolve))
+      slow.pause()
+      const refused = await fetch(`${scarce.url}/datasets/title.basics/rows?limit=1`)
+      assert.equal(refused.status, 503)
+      assert.match(refused.headers.get('content-type') ?? '', PROBLEM)
+      assert.equal(refused.headers.get('retry-after'), '1')
+      assert.equal((await json(refused)).code, 'DATASET_READERS_BUSY')
+      // /health is not held up meanwhile.
+      assert.equal((await fetch(`${scarce.url}/health`)).status, 200)
+      slow.destroy()
+      await done
+      // The reader is free again.
+      const again = await fetch(`${scarce.url}/datasets/title.basics/rows?limit=1`)
+      assert.equal(again.status, 200)
+      await again.arrayBuffer()
+    } finally {
+      await scarce.close()
+    }
   })
 })
