@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { noDataset } from '../errors.js'
+import { csvLine } from '../lib/csv.js'
 import { QueryAbortedError } from '../pool/task.js'
 import type { DatasetHandle, DatasetService, Generation, ReleasableHandle } from './dataset.js'
 
@@ -127,39 +128,6 @@ export function negotiateFormat(request: FastifyRequest): ExportFormat {
     }
   }
   return chosen
-}
-
-// ---------------------------------------------------------------------------------------------
-// CSV
-
-/** One RFC 4180 field: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
-}
-
-/** A cell as text: null/undefined empty, scalar lists joined with `|`, other objects as JSON. */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  switch (typeof value) {
-    case 'string':
-      return csvField(value)
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(value)
-  }
-  if (Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object')) {
-    return csvField(value.map((v) => (v === null ? '' : String(v))).join('|'))
-  }
-  if (value instanceof Uint8Array) return csvField(Buffer.from(value).toString('base64'))
-  return csvField(JSON.stringify(value))
-}
-
-/** One CSV record, CRLF-terminated. */
-export function csvLine(values: readonly unknown[]): string {
-  let line = ''
-  for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : ',') + csvCell(values[i])
-  return `${line}\r\n`
 }
 
 interface JsonSchema {

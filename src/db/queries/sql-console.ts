@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3'
+import { csvLine } from '../../lib/csv.js'
 import { type DB, isSqlite } from './sql.js'
 
 /**
@@ -20,16 +21,26 @@ import { type DB, isSqlite } from './sql.js'
 export interface SqlConsoleLimits {
   /** Rows returned at most; more make the result `truncated`. */
   rowLimit: number
-  /** Approximate bytes of the result (as JSON) at most; more make it `truncated`. */
+  /** Bytes of the encoded body (UTF-8) at most; rows that would pass it make the result `truncated`. */
   maxBytes: number
+  /** The body's format: `{ columns, rows, truncated }` as JSON, or CSV with a header row. */
+  format: 'json' | 'csv'
 }
 
+/**
+ * The answer, encoded where the statement ran (the query process): the server's main thread only
+ * passes the bytes on, whatever the statement returned.
+ */
 export interface SqlConsoleResult {
-  columns: string[]
-  rows: unknown[][]
+  /** The body in pieces of about CHUNK_BYTES. */
+  chunks: Uint8Array[]
+  rows: number
   /** True when rowLimit or maxBytes cut the result short. */
   truncated: boolean
 }
+
+/** Body pieces: small enough that each costs the server's event loop little to receive. */
+const CHUNK_BYTES = 1 << 20
 
 /** A statement the console does not run; `code` says which lock refused it. */
 export class SqlRejectedError extends Error {
@@ -87,8 +98,27 @@ function cell(v: unknown): unknown {
   return v
 }
 
-function sizeOf(v: unknown): number {
-  return typeof v === 'string' ? v.length + 3 : 8
+/** Gathers encoded text into UTF-8 chunks, counting bytes. */
+class Body {
+  readonly chunks: Uint8Array[] = []
+  bytes = 0
+  #pending = ''
+
+  add(text: string, bytes = Buffer.byteLength(text)): void {
+    this.#pending += text
+    this.bytes += bytes
+    if (this.#pending.length >= CHUNK_BYTES) this.#flush()
+  }
+
+  done(): Uint8Array[] {
+    this.#flush()
+    return this.chunks
+  }
+
+  #flush(): void {
+    if (this.#pending) this.chunks.push(Buffer.from(this.#pending))
+    this.#pending = ''
+  }
 }
 
 /** Runs one checked statement on `sqlite`, returning at most the limits' rows and bytes. */
@@ -112,28 +142,41 @@ export function runConsoleSql(
   if (!stmt.reader) throw new SqlRejectedError('the statement returns no rows')
   const columns = stmt.columns().map((c) => c.name)
   stmt.raw(true).safeIntegers(true)
-  const rows: unknown[][] = []
-  let bytes = 0
+  const json = limits.format === 'json'
+  const body = new Body()
+  body.add(json ? `{"columns":${JSON.stringify(columns)},"rows":[` : csvLine(columns))
+  // What the body needs after the last row: bytes kept free for it.
+  const tail = json ? '],"truncated":false}'.length + 1 : 0
+  let rows = 0
   let truncated = false
   try {
     for (const raw of stmt.iterate() as IterableIterator<unknown[]>) {
-      if (rows.length >= limits.rowLimit) {
+      if (rows >= limits.rowLimit) {
+        truncated = true
+        break
+      }
+      // A single value already past the limit is never encoded (a 30M-character string would
+      // become 180 MB of JSON escapes).
+      if (raw.some((v) => (typeof v === 'string' || v instanceof Uint8Array) && v.length > limits.maxBytes)) {
         truncated = true
         break
       }
       const row = raw.map(cell)
-      for (const v of row) bytes += sizeOf(v)
-      if (bytes > limits.maxBytes) {
+      const text = json ? (rows === 0 ? '' : ',') + JSON.stringify(row) : csvLine(row)
+      const bytes = Buffer.byteLength(text)
+      if (body.bytes + bytes + tail > limits.maxBytes) {
         truncated = true
         break
       }
-      rows.push(row)
+      body.add(text, bytes)
+      rows++
     }
   } catch (err) {
     const e = err as Error & { code?: string }
     throw new SqlFailedError(e.message, e.code ?? 'SQLITE_ERROR')
   }
-  return { columns, rows, truncated }
+  if (json) body.add(`],"truncated":${truncated}}`)
+  return { chunks: body.done(), rows, truncated }
 }
 
 /** Read-only connections of the console by dataset file: the generation in use, rarely two. */

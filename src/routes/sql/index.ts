@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -6,7 +7,7 @@ import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-co
 import { forbidden, Problem, queryTimeout, unauthorized } from '../../errors.js'
 import { type Generation, poolBusy } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
-import { addVary, CSV_TYPE, csvLine, negotiateFormat } from '../../plugins/export.js'
+import { addVary, CSV_TYPE, negotiateFormat } from '../../plugins/export.js'
 import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
 import { ProcessExecutor } from './process-executor.js'
 
@@ -33,7 +34,7 @@ declare module 'fastify' {
   }
 }
 
-/** Bytes of result (as JSON, roughly) at most, whatever the row count: the rest is `truncated`. */
+/** Bytes of the answer (UTF-8, JSON or CSV) at most, whatever the row count: the rest is `truncated`. */
 export const SQL_MAX_BYTES = 32 * 1024 * 1024
 
 const ROLES = new Set(['analyst', 'admin'])
@@ -115,7 +116,6 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
     served = g.dbPath
     executor.retain(g.dbPath)
   })
-  const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES }
 
   app.get(
     '/sql',
@@ -158,6 +158,8 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
       const h = await request.dataset()
       const dbPath = h.generation.dbPath
       request.log.info({ sql: request.query.q.slice(0, 2000) }, 'sql console')
+      const format = negotiateFormat(request) === 'csv' ? 'csv' : 'json'
+      const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES, format }
       let result: SqlConsoleResult
       try {
         result = (await executor.run(
@@ -171,12 +173,13 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
       reply.header('cache-control', 'no-store')
       addVary(reply, 'Accept')
       reply.header('x-truncated', String(result.truncated))
-      if (negotiateFormat(request) === 'csv') {
-        let csv = csvLine(result.columns)
-        for (const row of result.rows) csv += csvLine(row)
-        return reply.type(CSV_TYPE).send(csv)
-      }
-      return result
+      // The query process encoded the body; here its pieces only pass through to the socket.
+      let length = 0
+      for (const c of result.chunks) length += c.byteLength
+      reply.header('content-length', length)
+      reply.type(format === 'csv' ? CSV_TYPE : 'application/json; charset=utf-8')
+      // The stream is the encoded representation of the documented shape.
+      return reply.send(Readable.from(result.chunks, { objectMode: false }) as never)
     },
   )
 }

@@ -10,7 +10,7 @@ import {
   type RunOptions,
 } from '../../pool/task.js'
 import { workerUrl } from '../../pool/worker-url.js'
-import type { OutcomeMessage, RetainMessage, TaskMessage } from './sql.worker.js'
+import type { ChunkMessage, OutcomeMessage, RetainMessage, TaskMessage } from './sql.worker.js'
 
 /**
  * A QueryExecutor whose tasks run in child processes, one task per process at a time; a task whose
@@ -161,17 +161,24 @@ export class ProcessExecutor implements QueryExecutor {
   async #exec(slot: Slot, task: QueryTask, signal: AbortSignal | undefined): Promise<unknown> {
     const child = await this.#raceAbort(this.#ensure(slot), slot, signal)
     const id = ++this.#seq
+    // The pieces of an encoded answer (ChunkMessage), handed back as the value's `chunks`.
+    const chunks: Uint8Array[] = []
     return new Promise((resolve, reject) => {
       const cleanup = () => {
         child.off('message', onMessage)
         child.off('exit', onExit)
         signal?.removeEventListener('abort', onAbort)
       }
-      const onMessage = (m: OutcomeMessage) => {
+      const onMessage = (m: OutcomeMessage | ChunkMessage) => {
         if (m?.id !== id) return
+        if ('chunk' in m) {
+          chunks.push(m.chunk)
+          return
+        }
         cleanup()
-        if (m.outcome.ok) resolve(m.outcome.value)
-        else reject(new QueryFailedError(task.query, m.outcome.error))
+        if (!m.outcome.ok) reject(new QueryFailedError(task.query, m.outcome.error))
+        else if (chunks.length > 0) resolve({ ...(m.outcome.value as object), chunks })
+        else resolve(m.outcome.value)
       }
       const onExit = (code: number | null, sig: string | null) => {
         cleanup()

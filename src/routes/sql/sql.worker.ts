@@ -19,6 +19,15 @@ export interface OutcomeMessage {
   id: number
   outcome: TaskOutcome
 }
+/**
+ * A piece of a task's answer, sent before its outcome: a value with `chunks` (an encoded body) has
+ * them sent one message each, so the server receives it in pieces (each cheap to deserialize on its
+ * event loop), never as one message of tens of MB.
+ */
+export interface ChunkMessage {
+  id: number
+  chunk: Uint8Array
+}
 /** Close every connection but those to `retain` (the generation served now). */
 export interface RetainMessage {
   retain: string
@@ -58,7 +67,12 @@ async function main(): Promise<void> {
     try {
       const fn = registry.get(msg.task.query)
       if (!fn) throw Object.assign(new Error(`no query named ${msg.task.query}`), { name: 'UnknownQuery' })
-      outcome = { ok: true, value: await fn(connections.get(msg.task.dbPath).db, ...msg.task.args) }
+      const value = await fn(connections.get(msg.task.dbPath).db, ...msg.task.args)
+      const { chunks, ...rest } = (value ?? {}) as { chunks?: Uint8Array[] }
+      if (Array.isArray(chunks)) {
+        for (const chunk of chunks) process.send?.({ id: msg.id, chunk } satisfies ChunkMessage)
+        outcome = { ok: true, value: rest }
+      } else outcome = { ok: true, value }
     } catch (err) {
       outcome = { ok: false, error: serializeError(err) }
     }

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import { checkConsoleSql, statementBody } from '../../../src/db/queries/sql-console.js'
+import { checkConsoleSql, runConsoleSql, statementBody } from '../../../src/db/queries/sql-console.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
 import { dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
@@ -47,6 +47,38 @@ describe('the SQL console statement check (unit)', () => {
       'ATTACH x AS y',
     ]) {
       assert.throws(() => checkConsoleSql(bad), { name: 'SqlRejectedError' }, bad)
+    }
+  })
+
+  it('encodes the body where the statement runs, capped in UTF-8 bytes, never past the cap', () => {
+    const db = new Database(':memory:')
+    try {
+      const body = (q: string, format: 'json' | 'csv', maxBytes = 1000) => {
+        const r = runConsoleSql(db, q, { rowLimit: 10_000, maxBytes, format })
+        const bytes = Buffer.concat(r.chunks)
+        assert.ok(bytes.length <= maxBytes, `${bytes.length} bytes for a cap of ${maxBytes}`)
+        return { ...r, text: bytes.toString('utf8') }
+      }
+      // 100 rows of ten two-byte characters: 1,000 characters but 2,400 bytes of rows.
+      const wide = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100)
+        SELECT 'éééééééééé' AS e FROM c`
+      const j = body(wide, 'json')
+      assert.equal(j.truncated, true)
+      const parsed = JSON.parse(j.text)
+      assert.deepEqual(parsed.columns, ['e'])
+      assert.equal(parsed.rows.length, j.rows)
+      assert.equal(parsed.truncated, true)
+      assert.ok(j.rows > 30 && j.rows < 45, `${j.rows} rows`)
+      const c = body(wide, 'csv')
+      assert.equal(c.truncated, true)
+      assert.equal(c.text.split('\r\n').length - 2, c.rows)
+      // One value past the cap is never encoded: no rows, and the body still parses.
+      const huge = body(`SELECT printf('%.*c', 5000, char(1)) AS x`, 'json')
+      assert.deepEqual(JSON.parse(huge.text), { columns: ['x'], rows: [], truncated: true })
+      const all = body('SELECT 1 AS a', 'json')
+      assert.deepEqual(JSON.parse(all.text), { columns: ['a'], rows: [[1]], truncated: false })
+    } finally {
+      db.close()
     }
   })
 })
@@ -164,6 +196,19 @@ describe('GET /sql (sqlite)', () => {
       'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5) SELECT sum(x) FROM c',
     )
     assert.deepEqual(cte.rows, [[15]])
+    // A body of several pieces (the query process sends 1 MB at a time) arrives whole.
+    const big = await sql(
+      `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5)
+       SELECT x, printf('%.*c', 600000, 'é') AS s FROM c`,
+    )
+    assert.equal(big.status, 200)
+    const text = await big.text()
+    assert.equal(Number(big.headers.get('content-length')), Buffer.byteLength(text))
+    const rows = JSON.parse(text).rows as [number, string][]
+    assert.deepEqual(
+      rows.map(([x, v]) => [x, v.length]),
+      [1, 2, 3, 4, 5].map((x) => [x, 600000]),
+    )
   })
 
   it('refuses anything but one read-only query with 400, and the data stays as it was', async () => {
