@@ -44,6 +44,9 @@ export interface BuildAppOptions {
   rowReaders?: DatasetRoutesOptions['readers']
 }
 
+/** Bytes of a request body at most, unless the route sets its own limit (POST /me/import). */
+export const BODY_LIMIT = 16 * 1024
+
 /** Builds the marquee app: plugins, then routes. It never listens; server.ts and tests do. */
 export async function buildApp(config: Config, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -66,6 +69,9 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     // cluster primary just before this worker stopped listening) are served, not refused with 503:
     // a graceful shutdown or a rolling restart loses nothing. Their answers close the connection.
     return503OnClosing: false,
+    // Every body but an import (which sets its own) is a few ids or fields: 16 KiB is plenty, and a
+    // larger one is refused with 413 before it is read into memory.
+    bodyLimit: BODY_LIMIT,
     // allErrors: a 400 names every unknown or bad parameter at once, not only the first.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>()

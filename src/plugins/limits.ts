@@ -4,7 +4,7 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { Problem, serviceUnavailable } from '../errors.js'
+import { badRequest, Problem, serviceUnavailable } from '../errors.js'
 import { isPublicRoute } from './public-routes.js'
 import securityHeaders from './security-headers.js'
 
@@ -28,6 +28,18 @@ async function limitsPlugin(app: FastifyInstance, config: Config) {
     } else if (qs.type === 'object' && qs.additionalProperties === undefined) {
       schema.querystring = { ...qs, additionalProperties: false }
     }
+  })
+
+  // JSON bodies: nested at most JSON_MAX_DEPTH levels, checked by a scan that stops at the first
+  // level too deep, before anything is parsed (a body of nested brackets cost seconds of parsing).
+  // Then Fastify's own parser, with its prototype-poisoning checks.
+  const parseJson = app.getDefaultJsonParser('error', 'ignore')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string
+    if (jsonDepthExceeds(text, JSON_MAX_DEPTH)) {
+      return done(badRequest(`The JSON body is nested deeper than ${JSON_MAX_DEPTH} levels.`), undefined)
+    }
+    parseJson(request, text, done)
   })
 
   await app.register(securityHeaders, { cors: !!config.corsOrigin, hstsMaxAge: config.hstsMaxAge })
@@ -68,6 +80,27 @@ async function limitsPlugin(app: FastifyInstance, config: Config) {
       },
     })
   }
+}
+
+/** Levels of arrays and objects a JSON body may nest (the deepest body marquee takes has 3). */
+export const JSON_MAX_DEPTH = 32
+
+/** Whether `text` nests arrays and objects deeper than `max` (brackets inside strings do not count). */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c)
+        i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
 }
 
 export default fp(limitsPlugin, { name: 'marquee-limits', dependencies: ['marquee-request-context'] })

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { jsonDepthExceeds } from '../../src/plugins/limits.js'
 import type { QueryPool } from '../../src/pool/pool.js'
 import { hashApiKey } from '../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
@@ -10,6 +11,18 @@ import { json } from '../helpers/http.js'
 import { startTestServer, tempDir } from '../helpers/server.js'
 
 const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
+
+describe('jsonDepthExceeds (unit)', () => {
+  it('counts nesting of arrays and objects, not brackets in strings or escaped quotes', () => {
+    assert.equal(jsonDepthExceeds('{"a":[1,{"b":[]}]}', 4), false)
+    assert.equal(jsonDepthExceeds('{"a":[1,{"b":[]}]}', 3), true)
+    assert.equal(jsonDepthExceeds(`{"s":"${'['.repeat(50)}"}`, 1), false)
+    // An escaped quote does not end the string; an escaped backslash before a quote does.
+    assert.equal(jsonDepthExceeds(JSON.stringify({ s: `"${'{'.repeat(50)}` }), 1), false)
+    assert.equal(jsonDepthExceeds(`${JSON.stringify({ s: 'a\\' })}${'['.repeat(4)}`, 3), true)
+    assert.equal(jsonDepthExceeds('['.repeat(1_000_000), 32), true)
+  })
+})
 
 describe('limits', () => {
   it('sends the security headers an API needs, no HSTS and no CORS headers by default', async () => {

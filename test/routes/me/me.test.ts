@@ -5,6 +5,7 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
+import { IMPORT_BODY_LIMIT } from '../../../src/routes/me/import.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
 import { openUserStore } from '../../../src/users/open.js'
 import type { UserTransaction } from '../../../src/users/store.js'
@@ -237,6 +238,47 @@ for (const dialect of DIALECTS)
       )
       assert.equal(tooMany.status, 400)
       assert.equal((await importItems([{ tconst: tt(1) }], k)).status, 400, 'an item must change something')
+    })
+
+    it('POST /me/import takes the largest import pretty-printed; bigger or deeper bodies are refused unparsed', async () => {
+      const { key: k } = await f.key('bulk')
+      const items = Array.from({ length: 10_000 }, (_, i) => ({
+        tconst: tt(i + 1),
+        rating: 1 + (i % 10),
+        watchlist: i % 2 === 0,
+      }))
+      const post = (body: string, p = '/import', method = 'POST') =>
+        fetch(`${url}${p}`, { method, headers: { ...auth(k), 'content-type': 'application/json' }, body })
+      const pretty = JSON.stringify({ items }, null, 2)
+      assert.ok(pretty.length < IMPORT_BODY_LIMIT, `${pretty.length} bytes`)
+      const res = await post(pretty)
+      assert.equal(res.status, 200)
+      assert.equal((await json(res)).items, 10_000)
+
+      const tooBig = await post(JSON.stringify({ items, padding: 'x'.repeat(IMPORT_BODY_LIMIT) }))
+      assert.equal(tooBig.status, 413)
+      assert.match(tooBig.headers.get('content-type')!, PROBLEM)
+      assert.equal((await json(tooBig)).instance, tooBig.headers.get('x-request-id'))
+      // Other bodies are a few fields: a rating of 20 kB is refused too.
+      const bigRating = await post(
+        JSON.stringify({ rating: 5, note: 'x'.repeat(20_000) }),
+        `/ratings/${tt(1)}`,
+        'PUT',
+      )
+      assert.equal(bigRating.status, 413)
+      await bigRating.arrayBuffer()
+
+      // 100,000 nested brackets (200 kB): refused at the 33rd, before any parsing.
+      const deep = await post(`{"items":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)
+      assert.equal(deep.status, 400)
+      assert.match(deep.headers.get('content-type')!, PROBLEM)
+      assert.match((await json(deep)).detail, /nested deeper than 32 levels/)
+      // Brackets inside strings are text, not nesting.
+      const text = await post(
+        JSON.stringify({ items: [{ tconst: tt(1), rating: 3 }], note: '['.repeat(100) }),
+      )
+      assert.equal(text.status, 400)
+      assert.doesNotMatch((await json(text)).detail, /nested/)
     })
 
     it('a client that disconnects mid-import leaves nothing half-applied', async () => {
