@@ -1,6 +1,7 @@
 /** What the HTTP benchmarks share: autocannon with the types they use, and a free port. */
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
+import { Worker } from 'node:worker_threads'
 
 export interface Histogram {
   average: number
@@ -80,13 +81,37 @@ export interface WrkResult {
   errors: number
 }
 
+export interface WrkRequest {
+  method?: string
+  path: string
+  headers?: Record<string, string>
+  body?: string
+}
+
 export interface WrkOptions {
   url: string
-  /** Paths requested, each request a random one of them. */
-  paths: readonly string[]
+  /** Requests made, each a random one of them (a path alone is a GET). */
+  paths: readonly (string | WrkRequest)[]
   connections: number
   seconds: number
   threads?: number
+}
+
+/** Lua's long string: no escapes to get wrong, whatever the text holds. */
+const luaString = (text: string) => {
+  let eq = '='
+  while (text.includes(`]${eq}]`)) eq += '='
+  return `[${eq}[${text}]${eq}]`
+}
+
+/** A request pre-formatted once by wrk.format (method, path, headers with Host, body). */
+function luaRequest(r: string | WrkRequest, host: string): string {
+  const { method = 'GET', path, headers = {}, body } = typeof r === 'string' ? { path: r } : r
+  // Given headers, wrk.format sends only those: without Host, Node answers 400.
+  const h = Object.entries({ host, ...headers })
+    .map(([k, v]) => `[ ${luaString(k)} ] = ${luaString(v)}`)
+    .join(', ')
+  return `wrk.format(${luaString(method)}, ${luaString(path)}, {${h}}${body === undefined ? '' : `, ${luaString(body)}`})`
 }
 
 /**
@@ -103,8 +128,8 @@ export async function wrk(opts: WrkOptions): Promise<WrkResult> {
   const script = join(dir, 'paths.lua')
   await writeFile(
     script,
-    `local paths = {${opts.paths.map((p) => JSON.stringify(p)).join(',')}}
-request = function() return wrk.format(nil, paths[math.random(#paths)]) end
+    `local reqs = {${opts.paths.map((r) => luaRequest(r, new URL(opts.url).host)).join(',\n')}}
+request = function() return reqs[math.random(#reqs)] end
 done = function(s, latency, requests)
   local e = s.errors
   io.write(string.format('\\nRESULT {"requests":%d,"us":%d,"non2xx":%d,"errors":%d,"p50":%d,"p99":%d,"max":%d}\\n',
@@ -119,7 +144,7 @@ end
         'wrk',
         [`-t${opts.threads ?? 1}`, `-c${opts.connections}`, `-d${opts.seconds}s`, '-s', script, opts.url],
         { maxBuffer: 1 << 20 },
-        (err, out) => (err ? reject(err) : resolve(out)),
+        (err, out, errOut) => (err ? reject(err) : resolve(out + errOut)),
       ),
     )
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT '))
@@ -137,4 +162,63 @@ end
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * GET /health at `perSecond`, until stopped: latency samples (ms) and failures. The prober runs on
+ * a worker thread of its own: on the main thread its timings would include the delays of this
+ * process's event loop, busy driving 62 autocannon connections.
+ */
+export const fmt = (n: number, digits = 1) => n.toFixed(digits)
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+export function healthProber(url: string, perSecond: number) {
+  const samples: { at: number; ms: number }[] = []
+  let failures = 0
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads')
+    const { url, perSecond } = workerData
+    let stopped = false
+    parentPort.on('message', () => { stopped = true })
+    ;(async () => {
+      // Not recorded: the first request pays for the connection and the prober's own warm-up.
+      try { await (await fetch(url + '/health')).text() } catch {}
+      while (!stopped) {
+        const started = performance.now()
+        let ok = false
+        try {
+          const res = await fetch(url + '/health', { signal: AbortSignal.timeout(5000) })
+          await res.text()
+          ok = res.status === 200
+        } catch {}
+        const ms = performance.now() - started
+        parentPort.postMessage({ at: Date.now(), ms, ok })
+        await new Promise((r) => setTimeout(r, Math.max(0, 1000 / perSecond - ms)))
+      }
+      parentPort.close()
+    })()`,
+    { eval: true, workerData: { url, perSecond } },
+  )
+  worker.on('message', (m: { at: number; ms: number; ok: boolean }) => {
+    samples.push({ at: m.at, ms: m.ms })
+    if (!m.ok) failures++
+  })
+  const exited = new Promise((resolve) => worker.once('exit', resolve))
+  return {
+    samples,
+    failures: () => failures,
+    stop: async () => {
+      worker.postMessage('stop')
+      await exited
+    },
+  }
+}
+
+export function summary(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b)
+  return `p50 ${fmt(percentile(s, 50), 2)} ms  p99 ${fmt(percentile(s, 99), 2)} ms  max ${fmt(s.at(-1) ?? Number.NaN, 1)} ms  (${s.length} probes)`
 }

@@ -29,13 +29,21 @@ import { copyFile, mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { formatId } from '../src/datasets/catalogue.js'
 import { hashApiKey, newApiKey } from '../src/users/api-keys.js'
 import { openUserStore } from '../src/users/open.js'
 import { ensureSampleDatabase } from '../test/helpers/dataset.js'
-import { autocannon, freePort, type Request, type Result } from './lib.js'
+import {
+  autocannon,
+  fmt,
+  freePort,
+  healthProber,
+  percentile,
+  type Request,
+  type Result,
+  summary,
+} from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
@@ -58,12 +66,6 @@ const log = (line = '') => console.log(line)
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const mb = (bytes: number) => bytes / 1024 / 1024
-const fmt = (n: number, digits = 1) => n.toFixed(digits)
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
-}
 
 /** Least-squares slope of y over x. */
 function slope(points: [number, number][]): number {
@@ -184,56 +186,6 @@ async function startServer(dbPath: string, usersDb: string, logFile: string): Pr
     await sleep(100)
   }
   throw new Error('the server did not get ready within 2 minutes')
-}
-
-/**
- * GET /health at `perSecond`, until stopped: latency samples (ms) and failures. The prober runs on
- * a worker thread of its own: on the main thread its timings would include the delays of this
- * process's event loop, busy driving 62 autocannon connections.
- */
-function healthProber(url: string, perSecond: number) {
-  const samples: { at: number; ms: number }[] = []
-  let failures = 0
-  const worker = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads')
-    const { url, perSecond } = workerData
-    let stopped = false
-    parentPort.on('message', () => { stopped = true })
-    ;(async () => {
-      while (!stopped) {
-        const started = performance.now()
-        let ok = false
-        try {
-          const res = await fetch(url + '/health', { signal: AbortSignal.timeout(5000) })
-          await res.text()
-          ok = res.status === 200
-        } catch {}
-        const ms = performance.now() - started
-        parentPort.postMessage({ at: Date.now(), ms, ok })
-        await new Promise((r) => setTimeout(r, Math.max(0, 1000 / perSecond - ms)))
-      }
-      parentPort.close()
-    })()`,
-    { eval: true, workerData: { url, perSecond } },
-  )
-  worker.on('message', (m: { at: number; ms: number; ok: boolean }) => {
-    samples.push({ at: m.at, ms: m.ms })
-    if (!m.ok) failures++
-  })
-  const exited = new Promise((resolve) => worker.once('exit', resolve))
-  return {
-    samples,
-    failures: () => failures,
-    stop: async () => {
-      worker.postMessage('stop')
-      await exited
-    },
-  }
-}
-
-function summary(ms: number[]): string {
-  const s = [...ms].sort((a, b) => a - b)
-  return `p50 ${fmt(percentile(s, 50), 2)} ms  p99 ${fmt(percentile(s, 99), 2)} ms  max ${fmt(s.at(-1) ?? Number.NaN, 1)} ms  (${s.length} probes)`
 }
 
 /** How `marquee serve` can be told to load a new database file, as far as this checkout knows. */

@@ -98,6 +98,30 @@ function cell(v: unknown): unknown {
   return v
 }
 
+/** Strings longer than this are measured (jsonStringBytes) before they are encoded. */
+const LONG_STRING = 64 * 1024
+
+/** The UTF-8 bytes of JSON.stringify(s), counted without building it. */
+export function jsonStringBytes(s: string): number {
+  let n = 2
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0x22 || c === 0x5c) n += 2
+    else if (c < 0x20) n += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6
+    else if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4
+        i++
+      } else n += 6 // a lone surrogate is escaped as \uXXXX
+    } else if (c >= 0xd800 && c <= 0xdfff) n += 6
+    else n += 3
+  }
+  return n
+}
+
 /** Gathers encoded text into UTF-8 chunks, counting bytes. */
 class Body {
   readonly chunks: Uint8Array[] = []
@@ -155,9 +179,17 @@ export function runConsoleSql(
         truncated = true
         break
       }
-      // A single value already past the limit is never encoded (a 30M-character string would
-      // become 180 MB of JSON escapes).
-      if (raw.some((v) => (typeof v === 'string' || v instanceof Uint8Array) && v.length > limits.maxBytes)) {
+      // A value that cannot fit is never encoded: 30M control characters would become 180 MB of
+      // JSON escapes. Long strings are measured as JSON before they are encoded.
+      const room = limits.maxBytes - body.bytes - tail
+      if (
+        raw.some(
+          (v) =>
+            (v instanceof Uint8Array && (v.length * 4) / 3 > room) ||
+            (typeof v === 'string' &&
+              (v.length > room || (json && v.length > LONG_STRING && jsonStringBytes(v) > room))),
+        )
+      ) {
         truncated = true
         break
       }

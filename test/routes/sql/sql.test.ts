@@ -5,7 +5,12 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import { checkConsoleSql, runConsoleSql, statementBody } from '../../../src/db/queries/sql-console.js'
+import {
+  checkConsoleSql,
+  jsonStringBytes,
+  runConsoleSql,
+  statementBody,
+} from '../../../src/db/queries/sql-console.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
 import { dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
@@ -75,6 +80,12 @@ describe('the SQL console statement check (unit)', () => {
       // One value past the cap is never encoded: no rows, and the body still parses.
       const huge = body(`SELECT printf('%.*c', 5000, char(1)) AS x`, 'json')
       assert.deepEqual(JSON.parse(huge.text), { columns: ['x'], rows: [], truncated: true })
+      // Measured before encoding: control characters take six bytes each as JSON.
+      const escapes = body(`SELECT printf('%.*c', 100000, char(1)) AS x`, 'json', 300_000)
+      assert.deepEqual(JSON.parse(escapes.text), { columns: ['x'], rows: [], truncated: true })
+      for (const v of ['', 'a"b\\c', '\u0001\n\t', 'é€😀', '\ud800x', 'x\udc00']) {
+        assert.equal(jsonStringBytes(v), Buffer.byteLength(JSON.stringify(v)), JSON.stringify(v))
+      }
       const all = body('SELECT 1 AS a', 'json')
       assert.deepEqual(JSON.parse(all.text), { columns: ['a'], rows: [[1]], truncated: false })
     } finally {
