@@ -81,7 +81,8 @@ async function main() {
       for (const r of f.requests) {
         const res = await fetch(`${url}${r.path}`, { method: r.method, headers: r.headers, body: r.body })
         await res.arrayBuffer()
-        if (res.status >= 300) throw new Error(`${f.name}: ${r.method ?? 'GET'} ${r.path} answered ${res.status}`)
+        if (res.status >= 300)
+          throw new Error(`${f.name}: ${r.method ?? 'GET'} ${r.path} answered ${res.status}`)
       }
       let load = ''
       const h = await probe(url, async () => {
