@@ -32,6 +32,7 @@ import { datasetPath, statDataset } from '../datasets/reader.js'
 import { spawnWorker, workerUrl } from '../pool/worker-url.js'
 import { processAlive } from '../process-alive.js'
 import type { IngestSummary, SourceFile } from './manifest.js'
+import { mtimeOf } from './manifest.js'
 import { DIRECT_DATASETS, LOAD_ORDER } from './sqlite-writer.js'
 import type { WriterData, WriterReport } from './writer.worker.js'
 
@@ -109,7 +110,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     datasets.map(async (dataset) => {
       const file = datasetPath(opts.dataDir, dataset)
       const s = await statDataset(file, dataset)
-      return { dataset, file, size: s.size, mtime: new Date(s.mtimeMs).toISOString() }
+      return { dataset, file, size: s.size, mtime: mtimeOf(s) }
     }),
   )
   await mkdir(dirname(dbPath), { recursive: true })

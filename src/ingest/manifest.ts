@@ -11,7 +11,17 @@ export interface SourceFile {
   /** The file as given (path under the data directory). */
   file: string
   size: number
+  /** Modification time in whole milliseconds (mtimeOf). */
   mtime: string
+}
+
+/**
+ * A file's modification time as the manifest and the kept sources record it: whole milliseconds,
+ * truncated. One function for every writer and reader, as `stats.mtime` rounds where
+ * `new Date(mtimeMs)` truncates, and the two differ for half the files a fast writer leaves.
+ */
+export function mtimeOf(stats: { mtimeMs: number }): string {
+  return new Date(Math.trunc(stats.mtimeMs)).toISOString()
 }
 
 export interface FileSummary extends SourceFile, FileCounts {}

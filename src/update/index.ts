@@ -26,7 +26,7 @@ import { DatasetError } from '../datasets/parse.js'
 import { datasetPath, statDataset } from '../datasets/reader.js'
 import { SCHEMA_VERSION } from '../db/sqlite/schema.js'
 import { type IngestProgress, type IngestSummary, ingest } from '../ingest/index.js'
-import { type FileSummary, totalsOf } from '../ingest/manifest.js'
+import { type FileSummary, mtimeOf, totalsOf } from '../ingest/manifest.js'
 import { spawnWorker, workerUrl } from '../pool/worker-url.js'
 import { processAlive } from '../process-alive.js'
 import { Applier, type ApplyContext } from './apply.js'
@@ -217,7 +217,7 @@ export async function keepBaseFiles(
     const f = sources.find((s) => s.dataset === dataset)
     if (!f) return null
     const s = await stat(f.file).catch(() => null)
-    if (!s || s.size !== f.size || new Date(s.mtimeMs).toISOString() !== f.mtime) return null
+    if (!s || s.size !== f.size || mtimeOf(s) !== f.mtime) return null
     files.push({ dataset, path: f.file })
   }
   const keptSet = await keepFiles(dbPath, base.generation, files)
@@ -815,7 +815,7 @@ function updateManifest(
       ...f,
       file: s.path,
       size: s.size,
-      mtime: new Date(s.mtimeMs).toISOString(),
+      mtime: mtimeOf(s),
       read: c.read ?? f.read,
       kept: f.kept + c.counts.inserted - c.counts.deleted,
       skipped: Math.max(0, f.skipped + c.badNew - c.badOld),

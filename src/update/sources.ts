@@ -10,6 +10,7 @@ import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile }
 import { dirname, join, resolve } from 'node:path'
 import type { DatasetName } from '../datasets/catalogue.js'
 import { datasetPath } from '../datasets/reader.js'
+import { mtimeOf } from '../ingest/manifest.js'
 import { processAlive } from '../process-alive.js'
 
 export interface KeptFile {
@@ -99,7 +100,7 @@ export async function stageFiles(
       const path = join(dir, datasetPath('', f.dataset))
       await linkOrCopy(f.path, path)
       const s = await stat(path)
-      kept.push({ dataset: f.dataset, path, size: s.size, mtime: s.mtime.toISOString() })
+      kept.push({ dataset: f.dataset, path, size: s.size, mtime: mtimeOf(s) })
     }
     return { dir, files: kept }
   } catch (err) {

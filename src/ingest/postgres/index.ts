@@ -51,7 +51,7 @@ import {
   tableDef,
 } from '../../db/postgres/schema.js'
 import { IngestError, type IngestPhase, type IngestProgress } from '../index.js'
-import { buildManifest, type IngestSummary, type SourceFile } from '../manifest.js'
+import { buildManifest, type IngestSummary, mtimeOf, type SourceFile } from '../manifest.js'
 import { Ratings } from '../ratings.js'
 import { IdSet } from '../refs.js'
 import type { FileCounts, TableStat } from '../sqlite-writer.js'
@@ -122,7 +122,7 @@ export async function ingestPostgres(opts: PostgresIngestOptions): Promise<Inges
     datasets.map(async (dataset) => {
       const file = datasetPath(opts.dataDir, dataset)
       const s = await statDataset(file, dataset)
-      return { dataset, file, size: s.size, mtime: new Date(s.mtimeMs).toISOString() }
+      return { dataset, file, size: s.size, mtime: mtimeOf(s) }
     }),
   )
   const generation = generationId(startedAt)
