@@ -314,7 +314,7 @@ async function stackLimit(dbPath: string) {
   const marquee = await startDefaultServer(dbPath, logFile)
   // Titles drawn at random from the whole table (no locality a cache could lean on).
   const db = new Database(dbPath, { readonly: true })
-  const sampled = db.prepare('SELECT id FROM titles ORDER BY random() LIMIT 50000').pluck().all() as number[]
+  const sampled = db.prepare('SELECT id FROM titles ORDER BY random() LIMIT 30000').pluck().all() as number[]
   db.close()
   const titlePaths = sampled.map((id) => `/titles/${formatId('tt', id)}`)
   const routes: [string, string[]][] = [

@@ -126,10 +126,16 @@ export async function wrk(opts: WrkOptions): Promise<WrkResult> {
   const { execFile } = await import('node:child_process')
   const dir = await mkdtemp(join(tmpdir(), 'marquee-wrk-'))
   const script = join(dir, 'paths.lua')
+  const requests = opts.paths.every((r) => typeof r === 'string')
+    ? // Plain GETs: formatted per request with wrk's own headers (a table of 50,000 pre-formatted
+      // requests passes LuaJIT's 65,536 constants).
+      `local paths = {${opts.paths.map((p) => luaString(p as string)).join(',')}}
+request = function() return wrk.format(nil, paths[math.random(#paths)]) end`
+    : `local reqs = {${opts.paths.map((r) => luaRequest(r, new URL(opts.url).host)).join(',\n')}}
+request = function() return reqs[math.random(#reqs)] end`
   await writeFile(
     script,
-    `local reqs = {${opts.paths.map((r) => luaRequest(r, new URL(opts.url).host)).join(',\n')}}
-request = function() return reqs[math.random(#reqs)] end
+    `${requests}
 done = function(s, latency, requests)
   local e = s.errors
   io.write(string.format('\\nRESULT {"requests":%d,"us":%d,"non2xx":%d,"errors":%d,"p50":%d,"p99":%d,"max":%d}\\n',
