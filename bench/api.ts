@@ -32,7 +32,7 @@ import { hashApiKey, newApiKey } from '../src/users/api-keys.js'
 import { openUserStore } from '../src/users/open.js'
 import { nowIso } from '../src/users/store.js'
 import { ensureSampleDatabase } from '../test/helpers/dataset.js'
-import { autocannon, freePort, type Request, type Result, type WrkResult, wrk } from './lib.js'
+import { autocannon, freePort, type Request, type Result, type WrkResult, waitForReady, wrk } from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
@@ -102,15 +102,7 @@ async function startMinimalServer(dbPath: string): Promise<Server> {
 }
 
 async function waitUntilReady(url: string, proc: ChildProcess, probe = '/ready'): Promise<Server> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      const res = await fetch(`${url}${probe}`)
-      if (res.status === 200) break
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await waitForReady(url, proc, probe)
   return {
     url,
     proc,

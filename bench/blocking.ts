@@ -10,7 +10,7 @@
  *
  * Options: BENCH_TITLES (default 1000000), BENCH_SECONDS, BENCH_ONLY (comma-separated family names).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -21,7 +21,7 @@ import { hashApiKey, newApiKey } from '../src/users/api-keys.js'
 import { openUserStore } from '../src/users/open.js'
 import { nowIso } from '../src/users/store.js'
 import { ensureSampleDatabase } from '../test/helpers/dataset.js'
-import { fmt, freePort, healthProber, percentile, type WrkRequest, wrk } from './lib.js'
+import { fmt, freePort, healthProber, percentile, type WrkRequest, waitForReady, wrk } from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
@@ -63,7 +63,7 @@ async function main() {
     },
   )
   try {
-    await ready(url, server)
+    await waitForReady(url, server)
     log(`marquee (dist/, default settings, --enable-sql) on ${dbPath}`)
     log(
       `each family: wrk -t1 -c16 for ${SECONDS} s; /health from a prober thread, 20 per second ` +
@@ -119,19 +119,6 @@ async function probe(url: string, during: () => Promise<void>) {
   await prober.stop()
   const ms = prober.samples.map((s) => s.ms).sort((a, b) => a - b)
   return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms.at(-1) ?? Number.NaN, n: ms.length }
-}
-
-async function ready(url: string, proc: ChildProcess) {
-  for (let i = 0; i < 1200; i++) {
-    if (proc.exitCode !== null) throw new Error('the server exited')
-    try {
-      if ((await fetch(`${url}/ready`)).status === 200) return
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('the server did not get ready within 2 minutes')
 }
 
 /** Each route family's heaviest legal requests, found in the sample. */

@@ -1,4 +1,5 @@
 /** What the HTTP benchmarks share: autocannon with the types they use, and a free port. */
+import type { ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { Worker } from 'node:worker_threads'
@@ -54,6 +55,23 @@ interface Autocannon {
 
 const require = createRequire(import.meta.url)
 export const autocannon = require('autocannon') as Autocannon
+
+/**
+ * Resolves once `url + probe` answers 200 (a server just started as `proc`); throws when the
+ * process exits first or after two minutes.
+ */
+export async function waitForReady(url: string, proc: ChildProcess, probe = '/ready'): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (proc.exitCode !== null) throw new Error(`the server exited (code ${proc.exitCode})`)
+    try {
+      if ((await fetch(`${url}${probe}`)).status === 200) return
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('the server did not get ready within 2 minutes')
+}
 
 /** A TCP port nothing listens on now, for a server started as a child process. */
 export function freePort(): Promise<number> {

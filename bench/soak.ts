@@ -43,6 +43,7 @@ import {
   type Request,
   type Result,
   summary,
+  waitForReady,
 } from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -176,16 +177,10 @@ async function startServer(dbPath: string, usersDb: string, logFile: string): Pr
   proc.stderr?.on('data', onData)
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 1200; i++) {
-    if (proc.exitCode !== null) throw new Error(`the server exited (code ${proc.exitCode}); see ${logFile}`)
-    try {
-      if ((await fetch(`${url}/ready`)).status === 200) return { url, proc, serverErrors, exited }
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100)
-  }
-  throw new Error('the server did not get ready within 2 minutes')
+  await waitForReady(url, proc).catch((err: Error) => {
+    throw new Error(`${err.message}; see ${logFile}`)
+  })
+  return { url, proc, serverErrors, exited }
 }
 
 /** How `marquee serve` can be told to load a new database file, as far as this checkout knows. */

@@ -45,7 +45,7 @@ export interface BuildAppOptions {
 }
 
 /** Bytes of a request body at most, unless the route sets its own limit (POST /me/import). */
-export const BODY_LIMIT = 16 * 1024
+const BODY_LIMIT = 16 * 1024
 
 /** Builds the marquee app: plugins, then routes. It never listens; server.ts and tests do. */
 export async function buildApp(config: Config, opts: BuildAppOptions = {}): Promise<FastifyInstance> {

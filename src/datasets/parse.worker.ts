@@ -5,6 +5,7 @@
  */
 
 import { type MessagePort, parentPort } from 'node:worker_threads'
+import { AckWindow } from './ack-window.js'
 import type { DatasetName } from './catalogue.js'
 import { DatasetError, TsvParser, transferList } from './parse.js'
 import { openGzip, statDataset, streamError } from './reader.js'
@@ -51,17 +52,10 @@ parent.on('message', (job: ParseJob) => {
 async function run(job: ParseJob): Promise<void> {
   const { size } = await statDataset(job.file, job.dataset)
   const port = job.port
-  let inflight = 0
   let reported = 0
-  let wake: (() => void) | null = null
+  const acks = new AckWindow(job.window)
   port.on('message', (m: { type: string }) => {
-    if (m.type !== 'ack') return
-    inflight--
-    if (wake && inflight < job.window) {
-      const w = wake
-      wake = null
-      w()
-    }
+    if (m.type === 'ack') acks.acked()
   })
   const parser = new TsvParser(job.file, job.dataset, {
     batchRows: job.batchRows,
@@ -69,7 +63,7 @@ async function run(job: ParseJob): Promise<void> {
     dedupe: true,
     raw: job.raw,
     onBatch: (batch) => {
-      inflight++
+      acks.sent()
       port.postMessage({ type: 'batch', batch } satisfies ParseMessage, transferList(batch))
     },
     onBadLine: (bad) => {
@@ -100,7 +94,7 @@ async function run(job: ParseJob): Promise<void> {
         } satisfies ParseReport)
       }
       // Back-pressure: leaving this loop body late keeps the stream paused.
-      if (inflight >= job.window) await new Promise<void>((resolve) => (wake = resolve))
+      await acks.room()
     }
     parser.end()
   } catch (err) {

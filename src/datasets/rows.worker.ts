@@ -7,6 +7,7 @@
 
 import type { MessagePort } from 'node:worker_threads'
 import { threadId } from 'node:worker_threads'
+import { AckWindow } from './ack-window.js'
 import type { DatasetName } from './catalogue.js'
 import type { SerializedDatasetError } from './parse.js'
 import { DatasetError, readDataset, streamError } from './reader.js'
@@ -47,22 +48,16 @@ const CHUNK_CHARS = 64 * 1024
 export default async function readRows(job: RowsJob): Promise<void> {
   const { port } = job
   let cancelled = false
-  let inflight = 0
-  let wake: (() => void) | null = null
-  const resume = () => {
-    const w = wake
-    wake = null
-    w?.()
-  }
+  const acks = new AckWindow(job.window)
   port.on('message', (m: RowsControl) => {
-    if (m.type === 'cancel') cancelled = true
-    else inflight--
-    if (cancelled || inflight < job.window) resume()
+    if (m.type === 'ack') return acks.acked()
+    cancelled = true
+    acks.release()
   })
   const send = async (text: string) => {
-    inflight++
+    acks.sent()
     port.postMessage({ type: 'chunk', text } satisfies RowsMessage)
-    if (inflight >= job.window && !cancelled) await new Promise<void>((resolve) => (wake = resolve))
+    await acks.room()
   }
 
   let bytesRead = 0

@@ -183,8 +183,7 @@ const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (ap
       }
       if (!ndjson) {
         reply.raw.removeListener('close', onClose)
-        read.cancel()
-        // The worker built the page, already exactly the documented shape.
+        // The worker built the page (its only chunk), already exactly the documented shape.
         return reply.type('application/json; charset=utf-8').send(first ?? '')
       }
       reply.type(NDJSON_TYPE)

@@ -93,8 +93,10 @@ export class RowReaders {
       wake()
     }
     port1.on('message', (m: RowsMessage) => {
-      if (m.type === 'chunk') chunks.push(m.text)
-      else if (m.type === 'end') finish(m)
+      if (m.type === 'chunk') {
+        chunks.push(m.text)
+        wake()
+      } else if (m.type === 'end') finish(m)
       else {
         failure = fileProblem(
           m.error.name === 'DatasetError'
@@ -104,7 +106,6 @@ export class RowReaders {
         )
         finish(m)
       }
-      wake()
     })
     rowReads.emit('open', job.dataset)
     const control = (m: RowsControl) => {
