@@ -72,6 +72,9 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     // Every body but an import (which sets its own) is a few ids or fields: 16 KiB is plenty, and a
     // larger one is refused with 413 before it is read into memory.
     bodyLimit: BODY_LIMIT,
+    // Plugins may wait for worker threads to boot (the query pool's warm-up, itself bounded at
+    // 30 s): on a busy machine that takes longer than Fastify's default 10 s.
+    pluginTimeout: 60_000,
     // allErrors: a 400 names every unknown or bad parameter at once, not only the first.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>()
