@@ -159,7 +159,7 @@ export class ProcessExecutor implements QueryExecutor {
   }
 
   async #exec(slot: Slot, task: QueryTask, signal: AbortSignal | undefined): Promise<unknown> {
-    const child = await this.#raceAbort(this.#ensure(slot), slot, signal)
+    const child = await this.#raceAbort(this.#ensure(slot), signal)
     const id = ++this.#seq
     // The pieces of an encoded answer (ChunkMessage), handed back as the value's `chunks`.
     const chunks: Uint8Array[] = []
@@ -201,14 +201,16 @@ export class ProcessExecutor implements QueryExecutor {
     })
   }
 
-  /** `promise`, unless the signal aborts first: then the (starting) process is killed. */
-  #raceAbort<T>(promise: Promise<T>, slot: Slot, signal: AbortSignal | undefined): Promise<T> {
+  /**
+   * `promise` (a process booting), unless the signal aborts first. The booting process is left to
+   * finish: it runs no statement yet, and killing it would make every later task whose deadline
+   * falls within a boot kill the next one too, so on a busy machine the console would never come
+   * back.
+   */
+  #raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     if (!signal) return promise
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        this.#kill(slot)
-        reject(abortError(signal))
-      }
+      const onAbort = () => reject(abortError(signal))
       signal.addEventListener('abort', onAbort, { once: true })
       promise.then(
         (v) => {
