@@ -69,10 +69,15 @@ class Cluster {
 /** GET on a fresh connection (never a kept-alive socket to a worker that died). */
 function status(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
+    // A bound on each request: a connection that is never answered is a failure, not a hang.
+    get(url, { agent: false, timeout: 30_000 }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
-    }).on('error', reject)
+    })
+      .on('timeout', function (this: import('node:http').ClientRequest) {
+        this.destroy(new Error(`no answer from ${url} within 30 s`))
+      })
+      .on('error', reject)
   })
 }
 
@@ -121,7 +126,9 @@ for (const dialect of DIALECTS)
     })
     after(() => cleanup())
 
-    it('runs N processes on one port, replaces a crashed one, restarts them all on SIGUSR2, stops them on SIGTERM', async () => {
+    it('runs N processes on one port, replaces a crashed one, restarts them all on SIGUSR2, stops them on SIGTERM', {
+      timeout: 300_000,
+    }, async () => {
       const started = await cluster.waitFor((l) => l.msg === 'worker started', 2)
       const [serving] = await cluster.waitFor((l) => typeof l.url === 'string' && /workers$/.test(l.msg))
       const url = serving.url as string
