@@ -12,9 +12,13 @@ const slowRoute = (ms: number) => (app: FastifyInstance) => {
   })
 }
 
+// As in every test server: load shedding would turn a busy machine into 503s.
 describe('graceful shutdown', () => {
   it('lets in-flight requests finish, then stops accepting', async () => {
-    const config = loadConfig({ port: 0, logLevel: 'silent', dbPath: '/nonexistent/marquee.db' }, {})
+    const config = loadConfig(
+      { port: 0, logLevel: 'silent', dbPath: '/nonexistent/marquee.db', maxEventLoopDelayMs: 0 },
+      {},
+    )
     const server = await startServer(config, { logger: false, setup: slowRoute(300) })
     const inFlight = fetch(`${server.url}/slow`)
     await sleep(50)
@@ -28,7 +32,13 @@ describe('graceful shutdown', () => {
 
   it('forces the remaining connections closed after the shutdown timeout', async () => {
     const config = loadConfig(
-      { port: 0, logLevel: 'silent', dbPath: '/nonexistent/marquee.db', shutdownTimeoutMs: 100 },
+      {
+        port: 0,
+        logLevel: 'silent',
+        dbPath: '/nonexistent/marquee.db',
+        maxEventLoopDelayMs: 0,
+        shutdownTimeoutMs: 100,
+      },
       {},
     )
     const server = await startServer(config, { logger: false, setup: slowRoute(5000) })

@@ -86,8 +86,12 @@ export class RowReaders {
       waiter = null
       w?.()
     }
+    // The read's place is free as soon as the worker has said it is done (before its task settles
+    // in piscina), so a client that waits for 'close' finds it free.
     const finish = (read: RowsRead) => {
+      if (ended) return
       ended = true
+      this.#inFlight--
       port1.close()
       rowReads.emit('close', { dataset: job.dataset, ...read } satisfies RowReadEvent)
       wake()
@@ -113,14 +117,14 @@ export class RowReaders {
     }
     this.#piscina
       .run({ ...job, port: port2, window: 4 } satisfies RowsJob, { transferList: [port2 as MessagePort] })
+      // The worker always ends a read with 'end' or 'error' (which may arrive after this task
+      // settles: they come over another channel); a rejection means the worker itself died.
       .catch((err: unknown) => {
-        // The worker died (not a file error: those come as messages).
         if (!ended) {
           failure = err
           finish({ rows: 0, bytesRead: 0, threadId: -1 })
         }
       })
-      .finally(() => this.#inFlight--)
 
     return {
       next: async () => {
