@@ -54,7 +54,16 @@ async function main() {
   const url = `http://127.0.0.1:${port}`
   const server = spawn(
     process.execPath,
-    ['dist/src/cli/main.js', 'serve', '--db', dbPath, '--users-db', usersDb, '--enable-sql'],
+    [
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      'dist/src/cli/main.js',
+      'serve',
+      '--db',
+      dbPath,
+      '--users-db',
+      usersDb,
+      '--enable-sql',
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, MARQUEE_PORT: String(port), MARQUEE_DATA: path.join(dir, 'imdb') },

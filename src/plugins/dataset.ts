@@ -20,6 +20,7 @@ import {
   QueryAbortedError,
   QueryDeadlineError,
   type QueryExecutor,
+  type QueryTask,
   WorkerCrashedError,
 } from '../pool/task.js'
 
@@ -158,6 +159,11 @@ export interface DatasetHandle {
    * point lookups inline, else like query().
    */
   lookup<N extends 'findTitle' | 'findName'>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>>
+  /**
+   * query()'s answer as UTF-8 JSON, encoded where the query ran: for large answers sent as they are
+   * (the main thread copies bytes instead of cloning and serializing objects).
+   */
+  queryJson<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<Buffer>
   /** A query by name that is not in the typed registry (test modules). */
   queryByName(name: string, args: unknown[]): Promise<unknown>
   /** An epoch-ms budget for work that may stop early: `fraction` of the time left. */
@@ -372,17 +378,29 @@ class GenerationHandle implements ReleasableHandle {
     return this.queryByName(name, args, this.service.pointLookups) as Promise<QueryResult<N>>
   }
 
-  async queryByName(name: string, args: unknown[], executor = this.service.executor): Promise<unknown> {
+  async queryJson<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<Buffer> {
+    const bytes = (await this.queryByName(name, args, this.service.executor, 'json')) as Uint8Array
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  async queryByName(
+    name: string,
+    args: unknown[],
+    executor = this.service.executor,
+    encode?: QueryTask['encode'],
+  ): Promise<unknown> {
     if (this.#released) throw new QueryAbortedError('the handle was released')
     const cache = this.service.results
-    const key = CACHEABLE.has(name) ? ResultCache.key(this.generation.id, name, args) : null
+    const key = CACHEABLE.has(name)
+      ? ResultCache.key(this.generation.id, `${name}:${encode ?? ''}`, args)
+      : null
     const cached = key === null ? undefined : cache.get(key)
     if (cached) return cached.value
     this.#inFlight++
     try {
       const started = performance.now()
       const value = await executor.run(
-        { dbPath: this.generation.dbPath, query: name, args },
+        { dbPath: this.generation.dbPath, query: name, args, ...(encode ? { encode } : {}) },
         {
           // An inline query stops at the deadline by itself; it only needs a signal already made.
           signal: executor.mode === 'inline' ? this.#controller?.signal : this.signal,

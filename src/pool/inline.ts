@@ -3,6 +3,7 @@ import { ConnectionCache, isBudgetExceeded, withDeadline } from '../db/sqlite/co
 import {
   abortError,
   type ExecutorStats,
+  encodeAnswer,
   QueryDeadlineError,
   type QueryExecutor,
   QueryFailedError,
@@ -42,7 +43,7 @@ export class InlineExecutor implements QueryExecutor {
       })
     try {
       const conn = this.#connections.get(task.dbPath)
-      return await withDeadline(deadlineAt, () => fn(conn.db, ...task.args))
+      return encodeAnswer(await withDeadline(deadlineAt, () => fn(conn.db, ...task.args)), task.encode)
     } catch (err) {
       if (signal?.aborted) throw abortError(signal)
       if (isBudgetExceeded(err) && Date.now() >= deadlineAt) throw new QueryDeadlineError(opts.timeoutMs ?? 0)

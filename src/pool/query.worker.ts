@@ -3,7 +3,7 @@ import { threadId, workerData } from 'node:worker_threads'
 import { loadRegistry } from '../db/queries/index.js'
 import { ConnectionCache } from '../db/sqlite/connection.js'
 import { lowerThreadPriority } from './priority.js'
-import { type QueryTask, serializeError, type TaskOutcome } from './task.js'
+import { encodeAnswer, type QueryTask, serializeError, type TaskOutcome } from './task.js'
 
 /**
  * A query worker: one read-only connection per dataset file, opened on first use and reused for the
@@ -60,7 +60,7 @@ async function boot(): Promise<(task: QueryTask | Ping) => Promise<TaskOutcome>>
       const fn = registry.get(task.query)
       if (!fn) return { ok: false, error: { name: 'UnknownQuery', message: `no query named ${task.query}` } }
       const conn = connections.get(task.dbPath)
-      return { ok: true, value: await fn(conn.db, ...task.args) }
+      return { ok: true, value: encodeAnswer(await fn(conn.db, ...task.args), task.encode) }
     } catch (err) {
       return { ok: false, error: serializeError(err) }
     }

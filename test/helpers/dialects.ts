@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import type { ConfigInput } from '../../src/config.js'
 import type { DatasetName } from '../../src/datasets/catalogue.js'
 import { ingestPostgres } from '../../src/ingest/postgres/index.js'
@@ -65,10 +66,11 @@ export function emptyPostgres(): { config: ConfigInput; cleanup(): Promise<void>
  */
 export async function dialectServer(
   dialect: Dialect,
+  setup?: (app: FastifyInstance) => void,
 ): Promise<{ server: TestServer; close(): Promise<void> }> {
   const tmp = await tempDir()
   const ds = await dialectDataset(dialect, tmp.dir)
-  const server = await startTestServer({ ...ds.config, maxEventLoopDelayMs: 0 })
+  const server = await startTestServer({ ...ds.config, maxEventLoopDelayMs: 0 }, { setup })
   return {
     server,
     close: async () => {

@@ -2,6 +2,7 @@ import type pg from 'pg'
 import {
   abortError,
   type ExecutorStats,
+  encodeAnswer,
   PoolBusyError,
   QueryDeadlineError,
   type QueryExecutor,
@@ -127,7 +128,7 @@ export class PostgresExecutor implements QueryExecutor {
     try {
       signal?.addEventListener('abort', onAbort, { once: true })
       await this.#use(client, task.dbPath)
-      return await this.#scoped.run(client, (db) => fn(db, ...task.args), signal)
+      return encodeAnswer(await this.#scoped.run(client, (db) => fn(db, ...task.args), signal), task.encode)
     } catch (err) {
       if (signal?.aborted) throw abortError(signal)
       if ((err as { code?: string }).code === QUERY_CANCELED) {

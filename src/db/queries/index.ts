@@ -4,7 +4,14 @@ import { search } from './search.js'
 import type { DB } from './sql.js'
 import { sqlConsole } from './sql-console.js'
 import { countTitles, listTitles, titleFacets } from './title-list.js'
-import { findTitle, findTitles, titleAkas, titleCredits, titleEpisodes } from './titles.js'
+import {
+  findTitle,
+  findTitles,
+  titleAkas,
+  titleCredits,
+  titleEpisodes,
+  titleEpisodesEmbed,
+} from './titles.js'
 
 /**
  * Every query the API runs, by name: plain functions taking the Kysely handle first. The worker pool
@@ -18,6 +25,7 @@ export const queries = {
   titleCredits,
   titleAkas,
   titleEpisodes,
+  titleEpisodesEmbed,
   listTitles,
   countTitles,
   titleFacets,

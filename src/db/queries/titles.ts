@@ -404,3 +404,11 @@ export async function titleEpisodes(
     .sort(nullsLast<Season>('season'))
   return { kind: 'ok', seasons: out, episodeCount: rows.length, truncated }
 }
+
+/** The `episodes` member of a title fetched with include=episodes: null unless it is a series. */
+export async function titleEpisodesEmbed(db: DB, id: number) {
+  const found = await titleEpisodes(db, id)
+  if (found.kind !== 'ok') return null
+  const { episodeCount, truncated, seasons } = found
+  return { seriesId: tt(id), episodeCount, truncated, seasons }
+}

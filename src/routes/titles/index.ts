@@ -27,6 +27,16 @@ const TconstParams = Type.Object({ tconst: Tconst }, { additionalProperties: fal
 const INCLUDES = ['credits', 'akas', 'episodes'] as const
 const listOf = (values: readonly string[]) => `^(${values.join('|')})(,(${values.join('|')}))*$`
 
+const NULL_JSON = Buffer.from('null')
+const EMPTY_LIST_JSON = Buffer.from('[]')
+const CLOSE_BRACE = Buffer.from('}')
+
+/** Directors and writers are null, not empty, when title.crew was not loaded. */
+function withCrew<T extends { directors: unknown; writers: unknown }>(title: T, h: DatasetHandle): T {
+  if (h.generation.has('title.crew')) return title
+  return { ...title, directors: null, writers: null }
+}
+
 /** `?include=credits,akas` or `?include=credits&include=akas` -> a set. */
 function commaSet<T extends string>(values: readonly string[] | undefined): Set<T> {
   return new Set((values ?? []).flatMap((v) => v.split(',')) as T[])
@@ -144,34 +154,31 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (include.has('episodes')) h.require('title.episode')
       if (notModified(request, reply, h)) return reply
       const id = parseId(request.params.tconst)
+      if (include.size === 0) {
+        const title = await h.lookup('findTitle', id)
+        if (!title) throw notFound(`No title ${request.params.tconst} in the loaded dataset.`)
+        return withCrew(title, h)
+      }
+      // The embedded lists can be large (5,000 episodes: 700 kB), so they arrive as JSON bytes
+      // encoded by the query workers and are spliced after the title, never parsed or serialized
+      // here; the title itself goes through the response schema's serializer.
       const [title, credits, akas, episodes] = await Promise.all([
-        include.size === 0 ? h.lookup('findTitle', id) : h.query('findTitle', id),
-        include.has('credits') ? h.query('titleCredits', id, creditSources(h)) : undefined,
-        include.has('akas') ? h.query('titleAkas', id, {}) : undefined,
-        include.has('episodes') ? h.query('titleEpisodes', id, {}) : undefined,
+        h.query('findTitle', id),
+        include.has('credits') ? h.queryJson('titleCredits', id, creditSources(h)) : undefined,
+        include.has('akas') ? h.queryJson('titleAkas', id, {}) : undefined,
+        include.has('episodes') ? h.queryJson('titleEpisodesEmbed', id) : undefined,
       ])
       if (!title) throw notFound(`No title ${request.params.tconst} in the loaded dataset.`)
-      const crewLoaded = h.generation.has('title.crew')
-      return {
-        ...title,
-        directors: crewLoaded ? title.directors : null,
-        writers: crewLoaded ? title.writers : null,
-        ...(credits !== undefined ? { credits: credits ?? [] } : {}),
-        ...(akas !== undefined ? { akas: akas ?? [] } : {}),
-        ...(episodes !== undefined
-          ? {
-              episodes:
-                episodes.kind === 'ok'
-                  ? {
-                      seriesId: title.id,
-                      episodeCount: episodes.episodeCount,
-                      truncated: episodes.truncated,
-                      seasons: episodes.seasons,
-                    }
-                  : null,
-            }
-          : {}),
+      const head = reply.serialize(withCrew(title, h)) as string
+      const parts: Uint8Array[] = [Buffer.from(head.slice(0, -1))]
+      for (const [name, json] of Object.entries({ credits, akas, episodes })) {
+        if (!json) continue
+        // An unknown title answers null: the lists are then empty (the title was found above).
+        const value = name !== 'episodes' && json.equals(NULL_JSON) ? EMPTY_LIST_JSON : json
+        parts.push(Buffer.from(`,"${name}":`), value)
       }
+      parts.push(CLOSE_BRACE)
+      return reply.type('application/json; charset=utf-8').send(Buffer.concat(parts) as never)
     },
   )
 

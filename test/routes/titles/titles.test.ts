@@ -28,8 +28,16 @@ for (const dialect of DIALECTS)
       return body
     }
 
+    /** Payloads the main thread serialized (Fastify's preSerialization hooks see exactly those). */
+    const serialized: Json[] = []
+
     before(async () => {
-      ;({ server, close } = await dialectServer(dialect))
+      ;({ server, close } = await dialectServer(dialect, (app) => {
+        app.addHook('preSerialization', async (_request, _reply, payload) => {
+          serialized.push(payload)
+          return payload
+        })
+      }))
     })
     after(() => close())
 
@@ -95,6 +103,23 @@ for (const dialect of DIALECTS)
         assert.equal(series.credits[0].characters.length, 2)
         const movie = await json(`/titles/${FIXTURE.godfather}?include=episodes`)
         assert.equal(movie.episodes, null)
+      })
+
+      it('embeds lists as JSON encoded by the query workers, never serialized on the main thread', async () => {
+        serialized.length = 0
+        const plain = await json(`/titles/${FIXTURE.breakingBad}`)
+        assert.equal(serialized.length, 1, 'the hook sees what the main thread serializes')
+        serialized.length = 0
+        const full = await json(`/titles/${FIXTURE.breakingBad}?include=credits,akas,episodes`)
+        assert.deepEqual(serialized, [])
+        const { credits, akas, episodes, ...title } = full
+        assert.deepEqual(title, plain)
+        assert.ok(credits.length > 0 && Array.isArray(akas))
+        assert.equal(episodes.seriesId, FIXTURE.breakingBad)
+        assert.equal(
+          episodes.episodeCount,
+          episodes.seasons.reduce((n: number, s: { episodes: unknown[] }) => n + s.episodes.length, 0),
+        )
       })
 
       it('400 names the parameter; 404 for an unknown id', async () => {
