@@ -9,6 +9,7 @@ import pkg from '../package.json' with { type: 'json' }
 import type { Config } from './config.js'
 import { requestIdOf } from './context/request-id.js'
 import { Problem } from './errors.js'
+import { AJV_OPTIONS } from './lib/validator.js'
 import { createLogger } from './logger.js'
 import datasetPlugin, { type DatasetPluginOptions } from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
@@ -75,8 +76,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     // Plugins may wait for worker threads to boot (the query pool's warm-up, itself bounded at
     // 30 s): on a busy machine that takes longer than Fastify's default 10 s.
     pluginTimeout: 60_000,
-    // allErrors: a 400 names every unknown or bad parameter at once, not only the first.
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    ajv: { customOptions: AJV_OPTIONS },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Keys resolve from the --api-keys file or from the user store (`marquee keys create`).

@@ -25,8 +25,8 @@ function factsOf(t: TitleDetail): TitleFacts {
 }
 
 /**
- * Title lookups through the request's dataset handle (src/plugins/dataset.ts): the batch query
- * `findTitles` on the query workers, against the generation the request pinned, under its deadline.
+ * Title lookups through the request's dataset handle (src/plugins/dataset.ts): the queries
+ * `findTitles` and `importPlan` on the query workers, against the generation the request pinned, under its deadline.
  * No ids, no dataset access: an empty list answers even while no dataset is loaded.
  */
 export function datasetTitleLookup(request: FastifyRequest): TitleLookup {
@@ -42,6 +42,10 @@ export function datasetTitleLookup(request: FastifyRequest): TitleLookup {
   }
   return {
     facts,
-    existing: async (ids) => new Set((await facts(ids)).keys()),
+    importPlan: async (body, schema) => {
+      const h = await request.dataset()
+      h.require('title.basics')
+      return h.query('importPlan', body, schema)
+    },
   }
 }

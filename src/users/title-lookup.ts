@@ -1,6 +1,8 @@
+import type { ImportPlan } from '../db/queries/import-plan.js'
+
 /**
- * What the personal-data routes need from the dataset: which title ids exist, and the facts shown
- * next to a watchlist or ratings entry. Behind an interface so the routes do not depend on where
+ * What the personal-data routes need from the dataset: the facts shown next to a watchlist or
+ * ratings entry, and an import checked against the titles. Behind an interface so the routes do not depend on where
  * titles come from: the dataset service's per-request handle (dataset-title-lookup.ts), or a
  * substitute in tests.
  */
@@ -22,8 +24,8 @@ export interface TitleFacts {
 }
 
 export interface TitleLookup {
-  /** The ids among `ids` that the loaded dataset has. Rejects with 503 NO_DATASET when none is loaded. */
-  existing(ids: readonly number[]): Promise<Set<number>>
   /** Facts of the ids the dataset has (unknown ids are simply absent). */
   facts(ids: readonly number[]): Promise<Map<number, TitleFacts>>
+  /** A /me/import body (JSON bytes) parsed, validated against `schema` and checked against the titles. */
+  importPlan(body: Uint8Array, schema: object): Promise<ImportPlan>
 }

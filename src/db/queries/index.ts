@@ -1,3 +1,4 @@
+import { importPlan } from './import-plan.js'
 import { datasetMeta } from './meta.js'
 import { findName, listNames, nameCredits } from './names.js'
 import { search } from './search.js'
@@ -34,6 +35,7 @@ export const queries = {
   nameCredits,
   search,
   sqlConsole,
+  importPlan,
 }
 
 export type Queries = typeof queries

@@ -1,7 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { parseId } from '../../datasets/catalogue.js'
-import { Problem } from '../../errors.js'
+import { type ImportPlan, NOT_GIVEN } from '../../db/queries/import-plan.js'
+import { badRequest, Problem } from '../../errors.js'
+import { compileValidator, type ValidationError } from '../../lib/validator.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { type ImportChange, type ImportCounts, nowIso } from '../../users/store.js'
 import { SECURITY, userIdOf } from './common.js'
@@ -20,21 +21,51 @@ export const IMPORT_CHUNK = 500
  */
 export const IMPORT_BODY_LIMIT = 1024 * 1024
 
-/** Per-item errors listed in a 422 at most (the count is always complete). */
-const MAX_LISTED_ERRORS = 1000
-
-const importRejected = (errors: { index: number; tconst: string; reason: string }[], total: number) =>
+const importRejected = (plan: Extract<ImportPlan, { kind: 'unknown' }>) =>
   new Problem(422, 'IMPORT_REJECTED', 'Unprocessable Content', {
-    detail: `${errors.length} of ${total} items name titles that are not in the dataset; nothing was applied.`,
-    extensions: { errorCount: errors.length, errors: errors.slice(0, MAX_LISTED_ERRORS) },
+    detail: `${plan.unknownCount} of ${plan.items} items name titles that are not in the dataset; nothing was applied.`,
+    extensions: {
+      errorCount: plan.unknownCount,
+      errors: plan.unknown.map((u) => ({ ...u, reason: 'no such title in the dataset' })),
+    },
   })
 
-/** POST /me/import: up to 10,000 ratings and watchlist changes, applied all or nothing. */
+/** A body that failed its schema, as Fastify reports one (the error handler lists the parameters). */
+const invalidBody = (errors: ValidationError[]) =>
+  Object.assign(new Error('body validation failed'), {
+    statusCode: 400,
+    validation: errors,
+    validationContext: 'body',
+  })
+
+/** The route's change i, as the user store takes it. */
+function changeAt(plan: Extract<ImportPlan, { kind: 'ok' }>, i: number): ImportChange {
+  const change: ImportChange = { titleId: plan.titleIds[i] }
+  const rating = plan.ratings[i]
+  if (rating !== NOT_GIVEN) change.rating = rating === 0 ? null : rating
+  if (plan.watchlist[i] !== NOT_GIVEN) change.watchlist = plan.watchlist[i] === 1
+  return change
+}
+
+/**
+ * POST /me/import: up to 10,000 ratings and watchlist changes, applied all or nothing.
+ *
+ * The body stays bytes on the main thread: a query worker parses, validates and checks it against
+ * the dataset (importPlan), so this scope reads JSON as a Buffer and its route validates no body.
+ */
 const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  )
+
   app.post(
     '/import',
     {
       bodyLimit: IMPORT_BODY_LIMIT,
+      // The documented body schema is checked by the query worker; the other parts as everywhere.
+      validatorCompiler: ({ schema, httpPart }) =>
+        httpPart === 'body' ? () => true : compileValidator(schema),
       schema: {
         tags: ['me'],
         summary: `Import up to ${IMPORT_MAX_ITEMS.toLocaleString('en')} ratings and watchlist changes, all or nothing`,
@@ -48,33 +79,24 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { items } = request.body
-      const ids = items.map((item) => parseId(item.tconst))
-      const known = await app.users.titlesFor(request).existing(ids)
-      const errors = items.flatMap((item, index) =>
-        known.has(ids[index]) ? [] : [{ index, tconst: item.tconst, reason: 'no such title in the dataset' }],
-      )
-      if (errors.length > 0) throw importRejected(errors, items.length)
-
-      // One change per title, fields merged in order (a later item's field wins), so a batch never
-      // touches one row twice.
-      const merged = new Map<number, ImportChange>()
-      items.forEach((item, i) => {
-        const change: ImportChange = merged.get(ids[i]) ?? { titleId: ids[i] }
-        if (item.rating !== undefined) change.rating = item.rating
-        if (item.watchlist !== undefined) change.watchlist = item.watchlist
-        merged.set(ids[i], change)
-      })
-      const changes = [...merged.values()]
+      const plan = await app.users
+        .titlesFor(request)
+        .importPlan(request.body as unknown as Buffer, ImportBody)
+      if (plan.kind === 'malformed') throw badRequest(plan.detail)
+      if (plan.kind === 'invalid') throw invalidBody(plan.errors)
+      if (plan.kind === 'unknown') throw importRejected(plan)
 
       const userId = userIdOf(request)
       const at = nowIso()
       const uow = request.uow
+      const titles = plan.titleIds.length
       const total: ImportCounts = { watchlistAdded: 0, watchlistRemoved: 0, ratingsSet: 0, ratingsRemoved: 0 }
-      for (let i = 0; i < changes.length; i += IMPORT_CHUNK) {
+      for (let i = 0; i < titles; i += IMPORT_CHUNK) {
         if (i > 0) await yieldToEventLoop()
         uow.signal.throwIfAborted()
-        const chunk = changes.slice(i, i + IMPORT_CHUNK)
+        const chunk = Array.from({ length: Math.min(IMPORT_CHUNK, titles - i) }, (_, k) =>
+          changeAt(plan, i + k),
+        )
         const counts = await uow.write((tx) => tx.applyImport(userId, chunk, at))
         total.watchlistAdded += counts.watchlistAdded
         total.watchlistRemoved += counts.watchlistRemoved
@@ -82,8 +104,8 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         total.ratingsRemoved += counts.ratingsRemoved
       }
       return {
-        items: items.length,
-        titles: changes.length,
+        items: plan.items,
+        titles,
         watchlist: { added: total.watchlistAdded, removed: total.watchlistRemoved },
         ratings: { set: total.ratingsSet, removed: total.ratingsRemoved },
       }
