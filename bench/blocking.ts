@@ -8,7 +8,8 @@
  * /health p50, p99 and max per family, beside the same prober against the idle server in the same
  * run. Targets: p99 <= 5 ms and max <= 50 ms for every family.
  *
- * Options: BENCH_TITLES (default 1000000), BENCH_SECONDS, BENCH_ONLY (comma-separated family names).
+ * Options: BENCH_TITLES (default 1000000), BENCH_SECONDS, BENCH_ONLY (comma-separated family names),
+ * BENCH_SERVER_NODE_ARGS (Node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
