@@ -51,10 +51,11 @@ function changeAt(plan: Extract<ImportPlan, { kind: 'ok' }>, i: number): ImportC
  * POST /me/import: up to 10,000 ratings and watchlist changes, applied all or nothing.
  *
  * The body stays bytes on the main thread: a query worker parses, validates and checks it against
- * the dataset (importPlan), so this scope reads JSON as a Buffer and its route validates no body.
+ * the dataset (importPlan), so this scope reads JSON (and nothing else: 415) as a Buffer and its
+ * route validates no body.
  */
 const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.removeContentTypeParser('application/json')
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   )
