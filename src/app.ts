@@ -13,7 +13,7 @@ import { AJV_OPTIONS } from './lib/validator.js'
 import { createLogger } from './logger.js'
 import datasetPlugin, { type DatasetPluginOptions } from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { sendProblem } from './plugins/errors.js'
+import errorsPlugin, { clientErrorHandler, sendProblem } from './plugins/errors.js'
 import exportPlugin from './plugins/export.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics/index.js'
@@ -64,6 +64,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
       reply.header('x-request-id', request.id)
       sendProblem(reply, request, new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail: error.message }))
     },
+    clientErrorHandler,
     // Idle keep-alive sockets close at shutdown; in-flight requests finish.
     forceCloseConnections: 'idle',
     // Requests that still arrive while closing (on a kept-alive socket, or handed over by the

@@ -1,5 +1,7 @@
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { newRequestId } from '../context/request-id.js'
 import { Problem } from '../errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
@@ -38,21 +40,51 @@ function paramErrors(err: FastifyError): ParamError[] {
   return out
 }
 
+/** The RFC 9457 document of `problem`; `instance` is the request id. */
+function problemDocument(problem: Problem, requestId: string) {
+  return {
+    type: problem.type,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    instance: requestId,
+    code: problem.code,
+    ...problem.extensions,
+  }
+}
+
 /** Answers `problem` as RFC 9457 problem+json carrying the request id. */
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem) {
   if (problem.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter))
-  return reply
-    .code(problem.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send({
-      type: problem.type,
-      title: problem.title,
-      status: problem.status,
-      detail: problem.detail,
-      instance: request.id,
-      code: problem.code,
-      ...problem.extensions,
-    })
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemDocument(problem, request.id))
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers or URL over 16 KiB, a
+ * malformed request line, a request that took too long to arrive) get problem+json too, with a
+ * request id of their own; then the connection closes, as Node does.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const problem =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new Problem(431, 'HEADERS_TOO_LARGE', 'Request Header Fields Too Large', {
+          detail: 'The request line and headers exceed 16 KiB; send long input in a request body.',
+        })
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new Problem(408, 'REQUEST_TIMEOUT', 'Request Timeout', {
+            detail: 'The request did not arrive in time.',
+          })
+        : new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail: 'The request is not valid HTTP/1.1.' })
+  const id = newRequestId()
+  const body = JSON.stringify(problemDocument(problem, id))
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(err)
 }
 
 /** Turns every error into RFC 9457 problem+json carrying the request id; 5xx bodies carry no internals. */

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-console.js'
@@ -36,6 +36,12 @@ declare module 'fastify' {
 
 /** Bytes of the answer (UTF-8, JSON or CSV) at most, whatever the row count: the rest is `truncated`. */
 export const SQL_MAX_BYTES = 32 * 1024 * 1024
+
+/** Characters of a statement in GET /sql's URL: percent-encoded, it fits Node's 16 KiB of headers. */
+export const GET_MAX_CHARS = 4000
+/** Characters of a statement in POST /sql's body, and the body's bytes (4 per character at most). */
+export const POST_MAX_CHARS = 100_000
+const POST_BODY_LIMIT = 4 * POST_MAX_CHARS + 1024
 
 const ROLES = new Set(['analyst', 'admin'])
 
@@ -89,7 +95,7 @@ function problemOf(err: unknown, timeoutMs: number): unknown {
   return err
 }
 
-/** GET /sql: read-only SQL over the loaded dataset, for analyst and admin keys, when enabled. */
+/** GET and POST /sql: read-only SQL over the loaded dataset, for analyst and admin keys, when enabled. */
 async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>()
   if (!opts.enabled || opts.postgres) {
@@ -99,9 +105,11 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
         'Query PostgreSQL with its own tools (psql), or serve a SQLite database to use the console.'
       : 'The SQL console is off; start marquee with --enable-sql (MARQUEE_ENABLE_SQL=1) to serve it.'
     app.decorate('sqlExecutor', null)
-    app.get('/sql', { schema: { hide: true } }, async () => {
+    const disabled = async () => {
       throw new Problem(404, 'SQL_DISABLED', 'Not Found', { detail })
-    })
+    }
+    app.get('/sql', { schema: { hide: true } }, disabled)
+    app.post('/sql', { schema: { hide: true } }, disabled)
     return
   }
 
@@ -117,6 +125,61 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
     executor.retain(g.dbPath)
   })
 
+  const Statement = (maxLength: number) =>
+    Type.String({ minLength: 1, maxLength, description: 'The SQL statement' })
+  const Format = Type.Optional(Type.Enum(['json', 'csv'], { description: 'Default: from Accept, else json' }))
+  const schema = {
+    tags: ['sql'],
+    summary: 'Read-only SQL over the loaded dataset (analyst and admin keys)',
+    description:
+      'One SELECT, WITH, VALUES or EXPLAIN statement, on a read-only connection of the loaded generation; ' +
+      'anything that would write, ATTACH, PRAGMA, or a second statement is refused with 400. The ' +
+      `statement is stopped at the query deadline (503) and returns at most ${opts.rowLimit.toLocaleString('en')} ` +
+      'rows (`truncated: true` when there were more). JSON by default; CSV with `format=csv` or ' +
+      '`Accept: text/csv` (header row of the column names; `X-Truncated` says whether rows were cut). ' +
+      `Statements longer than ${GET_MAX_CHARS.toLocaleString('en')} characters go in the body of a POST ` +
+      '(a URL must fit in 16 KiB with the headers).',
+    security: [{ bearer: [] as string[] }, { apiKey: [] as string[] }] as { [scheme: string]: string[] }[],
+    response: {
+      200: {
+        description: 'The result',
+        content: {
+          'application/json': { schema: SqlResultSchema },
+          'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row' } },
+        },
+      },
+      ...problemResponses(400, 401, 403, 503),
+    },
+  }
+
+  async function runStatement(request: FastifyRequest, reply: FastifyReply, q: string) {
+    const h = await request.dataset()
+    const dbPath = h.generation.dbPath
+    request.log.info({ sql: q.slice(0, 2000) }, 'sql console')
+    const format = negotiateFormat(request) === 'csv' ? 'csv' : 'json'
+    const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES, format }
+    let result: SqlConsoleResult
+    try {
+      result = (await executor.run(
+        { dbPath, query: 'sqlConsole', args: [dbPath, q, limits] },
+        { signal: h.signal, deadlineAt: h.deadlineAt, timeoutMs: opts.queryTimeoutMs },
+      )) as SqlConsoleResult
+    } catch (err) {
+      if (err instanceof QueryDeadlineError && app.hasDecorator('metrics')) app.metrics.queryTimeouts.inc()
+      throw problemOf(err, opts.queryTimeoutMs)
+    }
+    reply.header('cache-control', 'no-store')
+    addVary(reply, 'Accept')
+    reply.header('x-truncated', String(result.truncated))
+    // The query process encoded the body; here its pieces only pass through to the socket.
+    let length = 0
+    for (const c of result.chunks) length += c.byteLength
+    reply.header('content-length', length)
+    reply.type(format === 'csv' ? CSV_TYPE : 'application/json; charset=utf-8')
+    // The stream is the encoded representation of the documented shape.
+    return reply.send(Readable.from(result.chunks, { objectMode: false }) as never)
+  }
+
   app.get(
     '/sql',
     {
@@ -124,63 +187,29 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
       exposeHeadRoute: false,
       onRequest: async (request) => checkRole(request),
       schema: {
-        tags: ['sql'],
-        summary: 'Read-only SQL over the loaded dataset (analyst and admin keys)',
-        description:
-          'One SELECT, WITH, VALUES or EXPLAIN statement, on a read-only connection of the loaded generation; ' +
-          'anything that would write, ATTACH, PRAGMA, or a second statement is refused with 400. The ' +
-          `statement is stopped at the query deadline (503) and returns at most ${opts.rowLimit.toLocaleString('en')} ` +
-          'rows (`truncated: true` when there were more). JSON by default; CSV with `format=csv` or ' +
-          '`Accept: text/csv` (header row of the column names; `X-Truncated` says whether rows were cut).',
-        security: [{ bearer: [] }, { apiKey: [] }],
+        ...schema,
         querystring: Type.Object(
-          {
-            q: Type.String({ minLength: 1, maxLength: 100_000, description: 'The SQL statement' }),
-            format: Type.Optional(
-              Type.Enum(['json', 'csv'], { description: 'Default: from Accept, else json' }),
-            ),
-          },
+          { q: Statement(GET_MAX_CHARS), format: Format },
           { additionalProperties: false },
         ),
-        response: {
-          200: {
-            description: 'The result',
-            content: {
-              'application/json': { schema: SqlResultSchema },
-              'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row' } },
-            },
-          },
-          ...problemResponses(400, 401, 403, 503),
-        },
       },
     },
-    async (request, reply) => {
-      const h = await request.dataset()
-      const dbPath = h.generation.dbPath
-      request.log.info({ sql: request.query.q.slice(0, 2000) }, 'sql console')
-      const format = negotiateFormat(request) === 'csv' ? 'csv' : 'json'
-      const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES, format }
-      let result: SqlConsoleResult
-      try {
-        result = (await executor.run(
-          { dbPath, query: 'sqlConsole', args: [dbPath, request.query.q, limits] },
-          { signal: h.signal, deadlineAt: h.deadlineAt, timeoutMs: opts.queryTimeoutMs },
-        )) as SqlConsoleResult
-      } catch (err) {
-        if (err instanceof QueryDeadlineError && app.hasDecorator('metrics')) app.metrics.queryTimeouts.inc()
-        throw problemOf(err, opts.queryTimeoutMs)
-      }
-      reply.header('cache-control', 'no-store')
-      addVary(reply, 'Accept')
-      reply.header('x-truncated', String(result.truncated))
-      // The query process encoded the body; here its pieces only pass through to the socket.
-      let length = 0
-      for (const c of result.chunks) length += c.byteLength
-      reply.header('content-length', length)
-      reply.type(format === 'csv' ? CSV_TYPE : 'application/json; charset=utf-8')
-      // The stream is the encoded representation of the documented shape.
-      return reply.send(Readable.from(result.chunks, { objectMode: false }) as never)
+    (request, reply) => runStatement(request, reply, request.query.q),
+  )
+
+  app.post(
+    '/sql',
+    {
+      bodyLimit: POST_BODY_LIMIT,
+      onRequest: async (request) => checkRole(request),
+      schema: {
+        ...schema,
+        summary: 'Read-only SQL over the loaded dataset, the statement in the body (analyst and admin keys)',
+        querystring: Type.Object({ format: Format }, { additionalProperties: false }),
+        body: Type.Object({ q: Statement(POST_MAX_CHARS) }, { additionalProperties: false }),
+      },
     },
+    (request, reply) => runStatement(request, reply, request.body.q),
   )
 }
 

@@ -11,6 +11,7 @@ import {
   runConsoleSql,
   statementBody,
 } from '../../../src/db/queries/sql-console.js'
+import { GET_MAX_CHARS, POST_MAX_CHARS } from '../../../src/routes/sql/index.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
 import { dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
@@ -220,6 +221,34 @@ describe('GET /sql (sqlite)', () => {
       rows.map(([x, v]) => [x, v.length]),
       [1, 2].map((x) => [x, 300000]),
     )
+  })
+
+  it('takes statements too long for a URL by POST; a URL over the header limit is 431 problem+json', async () => {
+    // A statement of POST_MAX_CHARS characters: a comment pads it.
+    const q = `SELECT 42 AS answer -- ${'x'.repeat(POST_MAX_CHARS - 40)}`
+    const post = (body: unknown, key = 'analyst-key') =>
+      fetch(`${server.url}/sql?format=json`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const res = await post({ q })
+    assert.equal(res.status, 200, await res.clone().text())
+    assert.deepEqual((await json(res)).rows, [[42]])
+    assert.equal((await post({ q: `${q}${'x'.repeat(100)}` })).status, 400)
+    assert.equal((await post({ q: 'select 1' }, 'user-key')).status, 403)
+
+    const long = await sql(`SELECT 1 -- ${'x'.repeat(GET_MAX_CHARS)}`)
+    assert.equal(long.status, 400, 'over GET_MAX_CHARS: refused by the schema')
+    const huge = await fetch(`${server.url}/sql?q=${'x'.repeat(20_000)}`, {
+      headers: { authorization: 'Bearer analyst-key', 'x-request-id': 'mine' },
+    })
+    assert.equal(huge.status, 431)
+    assert.match(huge.headers.get('content-type') ?? '', PROBLEM)
+    const problem = await json(huge)
+    assert.equal(problem.code, 'HEADERS_TOO_LARGE')
+    assert.equal(problem.instance, huge.headers.get('x-request-id'))
+    assert.match(problem.detail, /request body/)
   })
 
   it('refuses anything but one read-only query with 400, and the data stays as it was', async () => {
