@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { noDataset } from '../errors.js'
-import { csvLine } from '../lib/csv.js'
+import { type CsvText, csvLine } from '../lib/csv.js'
 import { QueryAbortedError } from '../pool/task.js'
 import type { DatasetHandle, DatasetService, Generation, ReleasableHandle } from './dataset.js'
 
@@ -75,6 +75,13 @@ const MEDIA: Record<Exclude<ExportFormat, 'json'>, string> = {
   csv: 'text/csv',
   ndjson: 'application/x-ndjson',
 }
+
+/** `csvText`, on every route that answers CSV (see CsvText). */
+export const CsvTextParam = Type.Enum(['neutralized', 'raw'], {
+  description:
+    "CSV only. neutralized (default): a text field beginning with =, +, -, @, tab or CR gets a leading ' " +
+    'so spreadsheets do not run it as a formula. raw: every field exactly as stored.',
+})
 
 export const FormatParam = Type.Enum(['json', 'csv', 'ndjson'], {
   description:
@@ -187,13 +194,17 @@ export interface RowEncoder<T = unknown> {
   rows(items: readonly T[]): string
 }
 
-export function csvEncoder<T>(columns: readonly Column[]): RowEncoder<T> {
+export function csvEncoder<T>(columns: readonly Column[], text: CsvText = 'neutralized'): RowEncoder<T> {
   return {
     contentType: CSV_TYPE,
     head: () => csvLine(columns.map((c) => c.name)),
     rows(items) {
       let out = ''
-      for (const item of items) out += csvLine(columns.map((c) => at(item, c.path)))
+      for (const item of items)
+        out += csvLine(
+          columns.map((c) => at(item, c.path)),
+          text,
+        )
       return out
     },
   }
@@ -374,7 +385,11 @@ async function exportPlugin(app: FastifyInstance, opts: ExportPluginOptions) {
         '`format=csv|ndjson` (or `Accept: text/csv` / `application/x-ndjson`) streams the whole result.',
       querystring: {
         ...(schema.querystring ?? { type: 'object', additionalProperties: false }),
-        properties: { ...(schema.querystring?.properties ?? {}), format: Type.Optional(FormatParam) },
+        properties: {
+          ...(schema.querystring?.properties ?? {}),
+          format: Type.Optional(FormatParam),
+          csvText: Type.Optional(CsvTextParam),
+        },
       },
       response: {
         ...schema.response,
@@ -400,9 +415,11 @@ async function exportPlugin(app: FastifyInstance, opts: ExportPluginOptions) {
     route.handler = async function exportable(this: FastifyInstance, request, reply) {
       addVary(reply, 'Accept')
       const format = negotiateFormat(request)
+      const query = request.query as Record<string, unknown>
+      const text = (query.csvText ?? 'neutralized') as CsvText
+      delete query.csvText
       if (format === 'json') return original.call(this, request, reply)
 
-      const query = request.query as Record<string, unknown>
       delete query.format
       for (const p of option.omit ?? []) delete query[p]
       if (hasLimit) query.limit = pageSize
@@ -437,7 +454,7 @@ async function exportPlugin(app: FastifyInstance, opts: ExportPluginOptions) {
       }
       const encoder =
         format === 'csv'
-          ? csvEncoder(columns)
+          ? csvEncoder(columns, text)
           : ndjsonEncoder(serializerFor(reply, itemSchema as Record<string, unknown>))
       reply.type(encoder.contentType)
       if (format === 'csv')

@@ -86,6 +86,19 @@ describe('exports: formats and negotiation (units)', () => {
     assert.equal(csvLine(['x', null, 'y"z']), 'x,,"y""z"\r\n')
   })
 
+  it('neutralizes text that a spreadsheet would run as a formula, unless asked for raw text', () => {
+    for (const start of ['=', '+', '-', '@', '\t', '\r']) {
+      const v = `${start}HYPERLINK("http://x")`
+      assert.equal(csvCell(v), `"'${v.replaceAll('"', '""')}"`, JSON.stringify(start))
+      assert.equal(csvCell(v, 'raw'), `"${v.replaceAll('"', '""')}"`)
+    }
+    assert.equal(csvCell('-1'), "'-1")
+    assert.equal(csvCell(-1), '-1', 'numbers are numbers')
+    assert.equal(csvCell(['=a', 'b']), "'=a|b")
+    assert.equal(csvCell('a=b'), 'a=b')
+    assert.equal(csvLine(['@x', '+y'], 'raw'), '@x,+y\r\n')
+  })
+
   it('exportBody asks for the next page only as the consumer takes the previous ones', async () => {
     let fetched = 0
     const rows = (n: number) => Array.from({ length: 100 }, (_, i) => ({ n, i, pad: 'x'.repeat(200) }))
@@ -189,6 +202,24 @@ for (const dialect of DIALECTS)
         assert.equal(row[8], item.title.genres.join('|'))
         assert.deepEqual(JSON.parse(row[11]), item.roles)
       })
+    })
+
+    it('every operation that answers CSV takes csvText (neutralized or raw)', async () => {
+      const doc = await json(await get('/openapi.json'))
+      let csvOperations = 0
+      for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+        for (const [method, op] of Object.entries(ops)) {
+          if (!op.responses?.['200']?.content?.['text/csv']) continue
+          csvOperations++
+          const param = op.parameters?.find((x: Json) => x.name === 'csvText')
+          assert.deepEqual(param?.schema?.enum, ['neutralized', 'raw'], `${method} ${p}`)
+        }
+      }
+      assert.ok(csvOperations >= 6, `${csvOperations} CSV operations`)
+      assert.equal((await get('/titles?format=csv&csvText=raw&limit=5')).status, 200)
+      const bad = await get('/titles?format=csv&csvText=formulas')
+      assert.equal(bad.status, 400)
+      assert.match((await json(bad)).detail, /csvText/)
     })
 
     it('sub-resource lists export too: credits and akas of a title', async () => {

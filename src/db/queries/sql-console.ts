@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { csvLine } from '../../lib/csv.js'
+import { type CsvText, csvLine } from '../../lib/csv.js'
 import { type DB, isSqlite } from './sql.js'
 
 /**
@@ -25,6 +25,8 @@ export interface SqlConsoleLimits {
   maxBytes: number
   /** The body's format: `{ columns, rows, truncated }` as JSON, or CSV with a header row. */
   format: 'json' | 'csv'
+  /** CSV text fields: neutralized against spreadsheet formulas (the default), or raw. */
+  csvText?: CsvText
 }
 
 /**
@@ -168,7 +170,7 @@ export function runConsoleSql(
   stmt.raw(true).safeIntegers(true)
   const json = limits.format === 'json'
   const body = new Body()
-  body.add(json ? `{"columns":${JSON.stringify(columns)},"rows":[` : csvLine(columns))
+  body.add(json ? `{"columns":${JSON.stringify(columns)},"rows":[` : csvLine(columns, limits.csvText))
   // What the body needs after the last row: bytes kept free for it.
   const tail = json ? '],"truncated":false}'.length + 1 : 0
   let rows = 0
@@ -194,7 +196,7 @@ export function runConsoleSql(
         break
       }
       const row = raw.map(cell)
-      const text = json ? (rows === 0 ? '' : ',') + JSON.stringify(row) : csvLine(row)
+      const text = json ? (rows === 0 ? '' : ',') + JSON.stringify(row) : csvLine(row, limits.csvText)
       const bytes = Buffer.byteLength(text)
       if (body.bytes + bytes + tail > limits.maxBytes) {
         truncated = true

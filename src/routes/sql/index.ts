@@ -5,9 +5,10 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-console.js'
 import { forbidden, Problem, queryTimeout, unauthorized } from '../../errors.js'
+import type { CsvText } from '../../lib/csv.js'
 import { type Generation, poolBusy } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
-import { addVary, CSV_TYPE, negotiateFormat } from '../../plugins/export.js'
+import { addVary, CSV_TYPE, CsvTextParam, negotiateFormat } from '../../plugins/export.js'
 import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
 import { ProcessExecutor } from './process-executor.js'
 
@@ -152,12 +153,17 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
     },
   }
 
-  async function runStatement(request: FastifyRequest, reply: FastifyReply, q: string) {
+  async function runStatement(request: FastifyRequest, reply: FastifyReply, q: string, csvText?: CsvText) {
     const h = await request.dataset()
     const dbPath = h.generation.dbPath
     request.log.info({ sql: q.slice(0, 2000) }, 'sql console')
     const format = negotiateFormat(request) === 'csv' ? 'csv' : 'json'
-    const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES, format }
+    const limits: SqlConsoleLimits = {
+      rowLimit: opts.rowLimit,
+      maxBytes: SQL_MAX_BYTES,
+      format,
+      csvText: csvText ?? 'neutralized',
+    }
     let result: SqlConsoleResult
     try {
       result = (await executor.run(
@@ -189,12 +195,12 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
       schema: {
         ...schema,
         querystring: Type.Object(
-          { q: Statement(GET_MAX_CHARS), format: Format },
+          { q: Statement(GET_MAX_CHARS), format: Format, csvText: Type.Optional(CsvTextParam) },
           { additionalProperties: false },
         ),
       },
     },
-    (request, reply) => runStatement(request, reply, request.query.q),
+    (request, reply) => runStatement(request, reply, request.query.q, request.query.csvText),
   )
 
   app.post(
@@ -205,11 +211,14 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
       schema: {
         ...schema,
         summary: 'Read-only SQL over the loaded dataset, the statement in the body (analyst and admin keys)',
-        querystring: Type.Object({ format: Format }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { format: Format, csvText: Type.Optional(CsvTextParam) },
+          { additionalProperties: false },
+        ),
         body: Type.Object({ q: Statement(POST_MAX_CHARS) }, { additionalProperties: false }),
       },
     },
-    (request, reply) => runStatement(request, reply, request.body.q),
+    (request, reply) => runStatement(request, reply, request.body.q, request.query.csvText),
   )
 }
 

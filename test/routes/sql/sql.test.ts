@@ -199,6 +199,14 @@ describe('GET /sql (sqlite)', () => {
     assert.equal(await csv.text(), 'x y,q,n,f\r\n"a,b","say ""hi""",,2.5\r\n')
     const viaFormat = await sql('select 1 as a', 'analyst-key', { format: 'csv' })
     assert.equal(await viaFormat.text(), 'a\r\n1\r\n')
+    // Formulas are neutralized for spreadsheets, header included, unless csvText=raw.
+    const formula = `SELECT '=1+1' AS "@h", -5 AS n, '-5' AS s`
+    assert.equal(
+      await (await sql(formula, 'analyst-key', { format: 'csv' })).text(),
+      "'@h,n,s\r\n'=1+1,-5,'-5\r\n",
+    )
+    const raw = await sql(formula, 'analyst-key', { format: 'csv&csvText=raw' })
+    assert.equal(await raw.text(), '@h,n,s\r\n=1+1,-5,-5\r\n')
 
     const odd = await ok(`SELECT 9007199254740993 AS big, x'00ff' AS blob, 'x' || char(10) AS nl`)
     assert.deepEqual(odd.rows, [['9007199254740993', 'AP8=', 'x\n']])
