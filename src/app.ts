@@ -96,7 +96,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(errorsPlugin)
   await app.register(requestContextPlugin, { users, requireApiKey: config.requireApiKey })
   await app.register(requestLogPlugin)
-  await app.register(metricsPlugin)
+  await app.register(metricsPlugin, { adminOnly: config.metricsAdminOnly })
   await app.register(limitsPlugin, config)
   await app.register(docsPlugin, { version: pkg.version })
   await app.register(datasetPlugin, {

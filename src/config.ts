@@ -39,6 +39,8 @@ export interface Config {
   readonly maxEventLoopDelayMs: number
   /** Check the database file every this many ms (and on file events) and hot-swap a newer one; 0: off. */
   readonly watchDbMs: number
+  /** GET /metrics only for API keys with the admin role (a Prometheus scraper sends one). */
+  readonly metricsAdminOnly: boolean
   /** Serve GET /sql (read-only SQL for analyst and admin keys). */
   readonly sqlEnabled: boolean
   /** Rows GET /sql returns at most (the answer says `truncated`). */
@@ -233,6 +235,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'hot-swap a newer database file: check every N ms and on file events (0: off)',
   },
   {
+    key: 'metricsAdminOnly',
+    flag: '--metrics-admin-only',
+    env: 'MARQUEE_METRICS_ADMIN_ONLY',
+    kind: 'bool',
+    description:
+      'serve GET /metrics only to API keys with the admin role (a scraper sends one as a bearer token)',
+  },
+  {
     key: 'sqlEnabled',
     flag: '--enable-sql',
     env: 'MARQUEE_ENABLE_SQL',
@@ -297,6 +307,7 @@ export const DEFAULTS: Config = {
   hstsMaxAge: 0,
   maxEventLoopDelayMs: 1000,
   watchDbMs: 2000,
+  metricsAdminOnly: false,
   sqlEnabled: false,
   sqlRowLimit: 10_000,
   databaseUrl: null,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { copyFile, stat } from 'node:fs/promises'
+import { copyFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -10,6 +10,7 @@ import { buildFirstDataset } from '../../src/cli/prepare-dataset.js'
 import { loadConfig } from '../../src/config.js'
 import { RequestDurations } from '../../src/plugins/metrics/durations.js'
 import type { QueryPool } from '../../src/pool/pool.js'
+import { hashApiKey } from '../../src/users/api-keys.js'
 import { buildTestDataset, type TestDataset } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
@@ -17,6 +18,33 @@ import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
 
 describe('GET /metrics', () => {
+  it('with --metrics-admin-only, answers only admin keys', async () => {
+    const { dir, cleanup } = await tempDir()
+    const apiKeysFile = path.join(dir, 'keys.json')
+    await writeFile(
+      apiKeysFile,
+      JSON.stringify([
+        { name: 'ops', role: 'admin', sha256: hashApiKey('admin-key') },
+        { name: 'app', role: 'user', sha256: hashApiKey('user-key') },
+      ]),
+    )
+    const server = await startTestServer({ apiKeysFile, metricsAdminOnly: true })
+    const scrape = (key?: string) =>
+      fetch(`${server.url}/metrics`, { headers: key ? { authorization: `Bearer ${key}` } : {} })
+    try {
+      const anonymous = await scrape()
+      assert.equal(anonymous.status, 401)
+      assert.match(anonymous.headers.get('content-type')!, /problem\+json/)
+      assert.equal((await scrape('user-key')).status, 403)
+      const admin = await scrape('admin-key')
+      assert.equal(admin.status, 200)
+      assert.match(await admin.text(), /marquee_http_request_duration_seconds/)
+    } finally {
+      await server.close()
+      await cleanup()
+    }
+  })
+
   it('exposes request durations per route and status, event-loop delay and marquee gauges', async () => {
     const server = await startTestServer()
     try {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import { Problem } from '../../errors.js'
+import { forbidden, Problem, unauthorized } from '../../errors.js'
 import { RequestDurations } from './durations.js'
 
 export interface Metrics {
@@ -29,7 +29,7 @@ declare module 'fastify' {
  * length, terminated workers), query deadline expiries, the loaded dataset generation, and the
  * progress of an ingest run by this process.
  */
-async function metricsPlugin(app: FastifyInstance) {
+async function metricsPlugin(app: FastifyInstance, opts: { adminOnly?: boolean }) {
   const registry = new Registry()
   // Default Node metrics include event-loop delay (nodejs_eventloop_lag_*), heap and RSS.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
@@ -136,7 +136,14 @@ async function metricsPlugin(app: FastifyInstance) {
 
   app.get(
     '/metrics',
-    { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+    {
+      schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] },
+      onRequest: async (request) => {
+        if (!opts.adminOnly || request.ctx.user?.role === 'admin') return
+        if (!request.ctx.user) throw unauthorized('GET /metrics needs an API key with the admin role.')
+        throw forbidden(`GET /metrics needs the admin role; this key's role is ${request.ctx.user.role}.`)
+      },
+    },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   )
 }

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { noDataset } from '../../errors.js'
@@ -13,6 +14,16 @@ const ReadySchema = Type.Object(
   },
   { additionalProperties: false },
 )
+
+/** The manifest with its files named, not located: where the server keeps them is for admins. */
+function withoutPaths(manifest: unknown): unknown {
+  const m = manifest as { files?: { file?: unknown }[] } | null
+  if (!m || !Array.isArray(m.files)) return manifest
+  return {
+    ...m,
+    files: m.files.map((f) => (typeof f.file === 'string' ? { ...f, file: path.basename(f.file) } : f)),
+  }
+}
 
 /** Liveness and readiness. */
 const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -39,10 +50,11 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['system'],
         summary: "Readiness: the loaded dataset's generation, or 503 while none is loaded",
+        description: 'The manifest names its source files; their full paths only for admin keys.',
         response: { 200: ReadySchema, ...problemResponses(503) },
       },
     },
-    async () => {
+    async (request) => {
       const info = app.dataset.info()
       if (!info) throw noDataset()
       return {
@@ -50,7 +62,7 @@ const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         generation: info.generation,
         loadedAt: info.loadedAt,
         datasets: info.datasets,
-        manifest: info.manifest,
+        manifest: request.ctx.user?.role === 'admin' ? info.manifest : withoutPaths(info.manifest),
       }
     },
   )

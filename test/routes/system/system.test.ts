@@ -156,19 +156,36 @@ async function readyDataset(
 
 for (const dialect of DIALECTS)
   describe(`GET /ready with a dataset (${dialect})`, dialectOptions(dialect), () => {
-    it('answers 200 with the generation and the manifest', async () => {
+    it('answers 200 with the generation and the manifest; file paths only for admin keys', async () => {
       const { dir, cleanup } = await tempDir()
-      const manifest = { finishedAt: '2026-11-25T10:00:00.000Z', loaded: ['title.basics'] }
+      const manifest = {
+        finishedAt: '2026-11-25T10:00:00.000Z',
+        loaded: ['title.basics'],
+        files: [{ dataset: 'title.basics', file: '/srv/imdb/title.basics.tsv.gz', read: 3 }],
+      }
       const ds = await readyDataset(dialect, dir, 'gen-42', manifest)
-      const server = await startTestServer(ds.config)
+      const keysFile = path.join(dir, 'keys.json')
+      await writeFile(
+        keysFile,
+        JSON.stringify([
+          { name: 'ops', role: 'admin', sha256: hashApiKey('admin-key') },
+          { name: 'app', role: 'user', sha256: hashApiKey('user-key') },
+        ]),
+      )
+      const server = await startTestServer({ ...ds.config, apiKeysFile: keysFile })
+      const ready = (key?: string) =>
+        fetch(`${server.url}/ready`, { headers: key ? { authorization: `Bearer ${key}` } : {} })
       try {
-        const res = await fetch(`${server.url}/ready`)
+        const res = await ready()
         assert.equal(res.status, 200)
         const body = await json(res)
         assert.equal(body.generation, 'gen-42')
         assert.equal(body.loadedAt, '2026-11-25T10:00:00.000Z')
         assert.deepEqual(body.datasets, ['title.basics'])
-        assert.deepEqual(body.manifest, manifest)
+        const named = { ...manifest, files: [{ ...manifest.files[0], file: 'title.basics.tsv.gz' }] }
+        assert.deepEqual(body.manifest, named)
+        assert.deepEqual((await json(await ready('user-key'))).manifest, named)
+        assert.deepEqual((await json(await ready('admin-key'))).manifest, manifest)
       } finally {
         await server.close()
         await ds.cleanup()
