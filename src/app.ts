@@ -94,7 +94,11 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     )
 
   await app.register(errorsPlugin)
-  await app.register(requestContextPlugin, { users, requireApiKey: config.requireApiKey })
+  await app.register(requestContextPlugin, {
+    users,
+    requireApiKey: config.requireApiKey,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+  })
   await app.register(requestLogPlugin)
   await app.register(metricsPlugin, { adminOnly: config.metricsAdminOnly })
   await app.register(limitsPlugin, config)

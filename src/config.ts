@@ -39,6 +39,8 @@ export interface Config {
   readonly maxEventLoopDelayMs: number
   /** Check the database file every this many ms (and on file events) and hot-swap a newer one; 0: off. */
   readonly watchDbMs: number
+  /** Requests with an unknown API key per client address and minute before it gets 429; 0: no limit. */
+  readonly authFailuresPerMinute: number
   /** GET /metrics only for API keys with the admin role (a Prometheus scraper sends one). */
   readonly metricsAdminOnly: boolean
   /** Serve GET /sql (read-only SQL for analyst and admin keys). */
@@ -235,6 +237,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'hot-swap a newer database file: check every N ms and on file events (0: off)',
   },
   {
+    key: 'authFailuresPerMinute',
+    flag: '--auth-failures-per-minute',
+    env: 'MARQUEE_AUTH_FAILURES_PER_MINUTE',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    description:
+      'requests with an unknown API key per client address and minute, then 429 until the minute ends (0: no limit)',
+  },
+  {
     key: 'metricsAdminOnly',
     flag: '--metrics-admin-only',
     env: 'MARQUEE_METRICS_ADMIN_ONLY',
@@ -307,6 +319,7 @@ export const DEFAULTS: Config = {
   hstsMaxAge: 0,
   maxEventLoopDelayMs: 1000,
   watchDbMs: 2000,
+  authFailuresPerMinute: 30,
   metricsAdminOnly: false,
   sqlEnabled: false,
   sqlRowLimit: 10_000,

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type RequestStore, runInContext } from '../context/request-context.js'
-import { unauthorized } from '../errors.js'
+import { Problem, unauthorized } from '../errors.js'
 import type { UserResolver } from '../users/api-keys.js'
+import { AuthFailures } from '../users/auth-failures.js'
 import { isPublicRoute } from './public-routes.js'
 
 declare module 'fastify' {
@@ -15,6 +16,8 @@ declare module 'fastify' {
 export interface RequestContextOptions {
   users: UserResolver
   requireApiKey: boolean
+  /** Failed key checks per client address and minute before it gets 429 (0: no limit). */
+  authFailuresPerMinute?: number
 }
 
 function apiKeyOf(request: FastifyRequest): string | null {
@@ -36,6 +39,7 @@ function apiKeyOf(request: FastifyRequest): string | null {
  */
 async function requestContextPlugin(app: FastifyInstance, opts: RequestContextOptions) {
   app.decorateRequest('ctx', null as unknown as RequestStore)
+  const failures = new AuthFailures(opts.authFailuresPerMinute ?? 0)
 
   app.addHook('onRequest', (request, reply, done) => {
     const store: RequestStore = {
@@ -59,9 +63,22 @@ async function requestContextPlugin(app: FastifyInstance, opts: RequestContextOp
         return done(unauthorized('An API key is required: send Authorization: Bearer <key> or X-API-Key.'))
       return done()
     }
-    if (key === '') return done(unauthorized('The API key is unknown or revoked.'))
+    const wait = failures.retryAfter(request.ip)
+    if (wait > 0) {
+      return done(
+        new Problem(429, 'TOO_MANY_AUTH_FAILURES', 'Too Many Requests', {
+          detail: `Too many requests with unknown API keys from this address; retry in ${wait} s.`,
+          retryAfter: wait,
+        }),
+      )
+    }
+    const refuse = () => {
+      failures.fail(request.ip)
+      done(unauthorized('The API key is unknown or revoked.'))
+    }
+    if (key === '') return refuse()
     opts.users.resolve(key).then((user) => {
-      if (user === null) return done(unauthorized('The API key is unknown or revoked.'))
+      if (user === null) return refuse()
       request.ctx.user = user
       request.log = request.log.child({ user: user.name })
       done()

@@ -243,4 +243,23 @@ describe('user store: keys, transactions, isolation', () => {
     await sleep(200)
     assert.equal(await resolver.resolve('ke'), null)
   })
+
+  it('the key resolver keeps no unknown key: random keys never push a real one out', async () => {
+    await store.createKey({ name: 'finn', role: 'user', keyHash: hashApiKey('kf'), at: at() })
+    let lookups = 0
+    const counting = {
+      userByKeyHash: (h: string) => {
+        lookups++
+        return store.userByKeyHash(h)
+      },
+    } as unknown as UserStore
+    const resolver = storeResolver(async () => counting, { ttlMs: 60_000, maxEntries: 2 })
+    assert.equal((await resolver.resolve('kf'))?.name, 'finn')
+    for (let i = 0; i < 5; i++) assert.equal(await resolver.resolve(`random-${i}`), null)
+    assert.equal(lookups, 6)
+    assert.equal((await resolver.resolve('kf'))?.name, 'finn')
+    assert.equal(lookups, 6, 'the real key is still cached')
+    assert.equal(await resolver.resolve('random-0'), null)
+    assert.equal(lookups, 7, 'an unknown key is asked again')
+  })
 })

@@ -252,3 +252,32 @@ for (const dialect of DIALECTS)
       assert.equal((await fetch(`${server.url}/health`)).status, 200)
     })
   })
+
+describe('failed authentication', () => {
+  it('counts unknown keys per address: past the limit, 429 with Retry-After before any lookup', async () => {
+    const { dir, cleanup } = await tempDir()
+    const apiKeysFile = path.join(dir, 'keys.json')
+    await writeFile(
+      apiKeysFile,
+      JSON.stringify([{ name: 'ann', role: 'user', sha256: hashApiKey('ann-key') }]),
+    )
+    const server = await startTestServer({ apiKeysFile, authFailuresPerMinute: 3 })
+    const call = (key: string) =>
+      fetch(`${server.url}/ready`, { headers: { authorization: `Bearer ${key}` } })
+    try {
+      assert.equal((await call('ann-key')).status, 503, 'a known key passes (no dataset: 503)')
+      for (let i = 0; i < 3; i++) assert.equal((await call(`guess-${i}`)).status, 401)
+      const refused = await call('guess-3')
+      assert.equal(refused.status, 429)
+      assert.equal(refused.headers.get('content-type'), PROBLEM)
+      const retryAfter = Number(refused.headers.get('retry-after'))
+      assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`)
+      assert.equal((await json(refused)).code, 'TOO_MANY_AUTH_FAILURES')
+      assert.equal((await call('ann-key')).status, 429, 'the address waits, whatever key it sends')
+      assert.equal((await fetch(`${server.url}/health`)).status, 200, 'probes stay open')
+    } finally {
+      await server.close()
+      await cleanup()
+    }
+  })
+})
