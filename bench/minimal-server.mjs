@@ -6,7 +6,8 @@
  *
  *   node bench/minimal-server.mjs <db> <port>
  */
-import Database from 'better-sqlite3'
+// The same better-sqlite3 major marquee runs on this Node (bench:api builds dist/ first).
+import Database from '../dist/src/db/sqlite/driver.js'
 import Fastify from 'fastify'
 
 const [dbPath, port] = process.argv.slice(2)

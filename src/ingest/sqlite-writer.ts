@@ -10,7 +10,6 @@
  */
 
 import { rmSync } from 'node:fs'
-import Database from 'better-sqlite3'
 import type { DatasetName } from '../datasets/catalogue.js'
 import {
   type ColumnarBatch,
@@ -19,6 +18,7 @@ import {
   layoutOf,
   type ParseStats,
 } from '../datasets/parse.js'
+import Database, { type Statement } from '../db/sqlite/driver.js'
 import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../db/sqlite/schema.js'
 import { type ColumnKind, TableFile } from './btree.js'
 import { Ratings } from './ratings.js'
@@ -107,12 +107,12 @@ class Bulk {
   k = 0
   /** Rows stored (duplicates ignored by the primary key are not). */
   changes = 0
-  private readonly full: Database.Statement
+  private readonly full: Statement
   private readonly width: number
-  private readonly tails = new Map<number, Database.Statement>()
+  private readonly tails = new Map<number, Statement>()
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Database,
     readonly table: string,
     private readonly columns: readonly string[],
   ) {
@@ -121,7 +121,7 @@ class Bulk {
     this.full = this.prepare(ROWS_PER_STATEMENT)
   }
 
-  private prepare(rows: number): Database.Statement {
+  private prepare(rows: number): Statement {
     const one = `(${this.columns.map(() => '?').join(',')})`
     return this.db.prepare(
       `INSERT OR IGNORE INTO ${this.table} (${this.columns.join(',')}) VALUES ${Array(rows).fill(one).join(',')}`,
@@ -233,7 +233,7 @@ interface DatasetState {
 }
 
 export class SqliteDatasetWriter {
-  readonly db: Database.Database
+  readonly db: Database
   private readonly ratings = new Ratings()
   readonly titleIds = new IdSet()
   readonly nameIds = new IdSet()
@@ -1090,7 +1090,7 @@ function indexesOf(tables: ReadonlySet<string>): string[] {
   return SECONDARY_INDEXES.filter((sql) => tables.has(/ ON (\w+)/.exec(sql)![1]))
 }
 
-function tableBytes(db: Database.Database): Map<string, number> | null {
+function tableBytes(db: Database): Map<string, number> | null {
   let rows: { name: string; tbl: string; bytes: number }[]
   try {
     rows = db

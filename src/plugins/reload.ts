@@ -20,9 +20,9 @@ import { EventEmitter } from 'node:events'
 import { type FSWatcher, watch } from 'node:fs'
 import { link, mkdir, readdir, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import Database from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import Database from '../db/sqlite/driver.js'
 import { QueryPool } from '../pool/pool.js'
 import { processAlive } from '../process-alive.js'
 import type { Generation } from './dataset.js'
@@ -65,7 +65,7 @@ export function liveDir(dbPath: string): string {
 }
 
 function generationOf(path: string): string | null {
-  let db: Database.Database | null = null
+  let db: Database | null = null
   try {
     db = new Database(path, { readonly: true, fileMustExist: true })
     const v = db.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get()

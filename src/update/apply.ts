@@ -6,9 +6,10 @@
  * being served.
  */
 
-import type Database from 'better-sqlite3'
 import { type DatasetName, datasetSpec } from '../datasets/catalogue.js'
 import { type ColumnarBatch, type Layout, layoutOf, TsvParser } from '../datasets/parse.js'
+import type Database from '../db/sqlite/driver.js'
+import type { Statement } from '../db/sqlite/driver.js'
 import { type FileDiff, indexOf, type RatingsTable } from './diff.js'
 
 /** Rows added (or removed, negative) per table by an apply. */
@@ -156,11 +157,11 @@ function writeVarints(values: readonly number[]): Buffer {
  */
 class FtsTotals {
   private readonly values: number[]
-  private readonly size: Database.Statement
+  private readonly size: Statement
   changed = false
 
   constructor(
-    db: Database.Database,
+    db: Database,
     readonly table: string,
   ) {
     const block = db.prepare(`SELECT block FROM ${table}_data WHERE id = 1`).pluck().get() as
@@ -181,7 +182,7 @@ class FtsTotals {
   }
 
   /** Writes the record (outside the transaction that changed the table: FTS5 saves its own copy at commit). */
-  save(db: Database.Database): void {
+  save(db: Database): void {
     if (!this.changed) return
     db.prepare(`UPDATE ${this.table}_data SET block = ? WHERE id = 1`).run(writeVarints(this.values))
   }
@@ -201,13 +202,13 @@ export class Applier {
   /** names_fts rows to delete (people deleted or changed), and to insert. */
   private readonly namesFtsDeletes: number[] = []
   private readonly namesFtsInserts = new Map<number, string | null>()
-  private readonly stmts = new Map<string, Database.Statement>()
+  private readonly stmts = new Map<string, Statement>()
 
   private readonly titlesFts: FtsTotals
   private readonly namesFts: FtsTotals
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Database,
     private readonly ctx: ApplyContext,
   ) {
     this.titlesFts = new FtsTotals(db, 'titles_fts')
@@ -230,7 +231,7 @@ export class Applier {
     }
   }
 
-  private st(sql: string): Database.Statement {
+  private st(sql: string): Statement {
     let s = this.stmts.get(sql)
     if (!s) {
       s = this.db.prepare(sql)
@@ -277,7 +278,7 @@ export class Applier {
     const l = layoutOf(d.dataset)
     const columns = Object.entries(spec.columns).map(([c, name]) => [Number(c), name] as const)
     // One statement per set of changed columns (and extra ones), built once.
-    const byMask = new Map<string, { stmt: Database.Statement; cols: number[] }>()
+    const byMask = new Map<string, { stmt: Statement; cols: number[] }>()
     let k = 0
     parseLines(d.dataset, d.updates, (b) => {
       for (let r = 0; r < b.rows; r++) {

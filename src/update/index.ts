@@ -20,10 +20,10 @@ import { copyFile, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import type { Worker } from 'node:worker_threads'
-import Database from 'better-sqlite3'
 import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/catalogue.js'
 import { DatasetError } from '../datasets/parse.js'
 import { datasetPath, statDataset } from '../datasets/reader.js'
+import Database from '../db/sqlite/driver.js'
 import { SCHEMA_VERSION } from '../db/sqlite/schema.js'
 import { type IngestProgress, type IngestSummary, ingest } from '../ingest/index.js'
 import { type FileSummary, mtimeOf, totalsOf } from '../ingest/manifest.js'
@@ -141,7 +141,7 @@ export interface Base {
 /** Reads the generation and manifest of a database file, or null when there is none. */
 export function readBase(dbPath: string): Base | null {
   if (!existsSync(dbPath)) return null
-  let db: Database.Database
+  let db: Database
   try {
     db = new Database(dbPath, { readonly: true, fileMustExist: true })
   } catch {
@@ -399,7 +399,7 @@ async function refresh(
   const staged = await stageFiles(dbPath, newFiles)
   const tmpPath = `${dbPath}.updating-${process.pid}`
   const workers: Worker[] = []
-  let db: Database.Database | null = null
+  let db: Database | null = null
   const local = new AbortController()
   const onAbort = () => local.abort(opts.signal?.reason)
   opts.signal?.addEventListener('abort', onAbort, { once: true })
@@ -610,7 +610,7 @@ async function copyDatabase(src: string, dest: string): Promise<void> {
 }
 
 /** Opens the copy for writing, as the ingest writes: no journal (the copy is thrown away on failure). */
-function openCopy(path: string, generation: string): Database.Database {
+function openCopy(path: string, generation: string): Database {
   const db = new Database(path, { fileMustExist: true })
   try {
     const found =

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import Database from 'better-sqlite3'
 import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely'
 import { queries } from '../../src/db/queries/index.js'
 import { textScore } from '../../src/db/queries/search.js'
@@ -14,6 +13,7 @@ import {
 } from '../../src/db/queries/text.js'
 import type { TitleFilter, TitleSort } from '../../src/db/queries/title-list.js'
 import { openDataset, TICK_FUNCTION, withBudget } from '../../src/db/sqlite/connection.js'
+import Database from '../../src/db/sqlite/driver.js'
 import type { DatasetDB } from '../../src/db/types.js'
 import { buildTestDataset } from '../helpers/dataset.js'
 import { tempDir } from '../helpers/server.js'
@@ -21,7 +21,7 @@ import { tempDir } from '../helpers/server.js'
 describe('query functions over a real dataset file', () => {
   let dbPath: string
   let cleanup: () => Promise<void>
-  let sqlite: Database.Database
+  let sqlite: Database
   let db: Kysely<DatasetDB>
   const logged: CompiledQuery[] = []
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import Database from 'better-sqlite3'
+import Database from '../../src/db/sqlite/driver.js'
 import { type IngestSummary, ingest } from '../../src/ingest/index.js'
 import { quirkText, tempDir, writeQuirks } from '../fixtures/quirks.js'
 
@@ -13,7 +13,7 @@ import { quirkText, tempDir, writeQuirks } from '../fixtures/quirks.js'
 
 let dir: string
 let cleanup: () => Promise<void>
-let db: Database.Database
+let db: Database
 let summary: IngestSummary
 
 const T = '\t'

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import Database from 'better-sqlite3'
 import { DatasetError } from '../../src/datasets/reader.js'
+import Database from '../../src/db/sqlite/driver.js'
 import { SECONDARY_INDEXES } from '../../src/db/sqlite/schema.js'
 import { IngestError, type IngestProgress, type IngestSummary, ingest } from '../../src/ingest/index.js'
 import { quirkText, tempDir, writeQuirks } from '../fixtures/quirks.js'
@@ -17,7 +17,7 @@ let dataDir: string
 let dbPath: string
 let summary: IngestSummary
 let events: IngestProgress[]
-let db: Database.Database
+let db: Database
 
 before(async () => {
   ;({ dir: root, cleanup } = await tempDir())

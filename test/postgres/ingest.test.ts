@@ -3,11 +3,11 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import Database from 'better-sqlite3'
 import type pg from 'pg'
 import { DatasetError } from '../../src/datasets/reader.js'
 import { currentGeneration, generationSchemas } from '../../src/db/postgres/generations.js'
 import { ident, SECONDARY_INDEXES, TABLES } from '../../src/db/postgres/schema.js'
+import Database from '../../src/db/sqlite/driver.js'
 import { IngestError, type IngestProgress, type IngestSummary, ingest } from '../../src/ingest/index.js'
 import { ingestPostgres } from '../../src/ingest/postgres/index.js'
 import { quirkText, tempDir, writeQuirks } from '../fixtures/quirks.js'
@@ -43,7 +43,7 @@ describe('PostgreSQL ingest', { skip: !available }, () => {
   let events: IngestProgress[]
   let client: pg.Client
   let schema: string
-  let sqlite: Database.Database
+  let sqlite: Database
 
   const q = async (sql: string, values?: unknown[]) => (await client.query(sql, values)).rows
   const fileOf = (s: IngestSummary, dataset: string) => s.files.find((f) => f.dataset === dataset)!

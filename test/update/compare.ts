@@ -5,7 +5,7 @@
  */
 
 import { createHash } from 'node:crypto'
-import Database from 'better-sqlite3'
+import Database from '../../src/db/sqlite/driver.js'
 
 const TABLES: Record<string, string> = {
   titles: 'id',

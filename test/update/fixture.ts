@@ -6,8 +6,8 @@
 
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { generateSample } from '../../src/datasets/sample/generator.js'
+import Database from '../../src/db/sqlite/driver.js'
 import { ingest } from '../../src/ingest/index.js'
 import { mutateDataset } from './mutate.js'
 

@@ -1,7 +1,7 @@
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import type { ConfigInput } from '../../src/config.js'
 import { formatId } from '../../src/datasets/catalogue.js'
+import Database from '../../src/db/sqlite/driver.js'
 import { FTS_TABLES, SECONDARY_INDEXES, TABLES } from '../../src/db/sqlite/schema.js'
 import { hashApiKey, newApiKey } from '../../src/users/api-keys.js'
 import type { UserStore } from '../../src/users/store.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import Database from 'better-sqlite3'
+import Database from '../../src/db/sqlite/driver.js'
 import { hashApiKey } from '../../src/users/api-keys.js'
 import { tempDir } from '../helpers/server.js'
 import { cli } from './cli.js'

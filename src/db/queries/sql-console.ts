@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3'
 import { type CsvText, csvLine } from '../../lib/csv.js'
+import Database, { type Statement } from '../sqlite/driver.js'
 import { type DB, isSqlite } from './sql.js'
 
 /**
@@ -148,13 +148,9 @@ class Body {
 }
 
 /** Runs one checked statement on `sqlite`, returning at most the limits' rows and bytes. */
-export function runConsoleSql(
-  sqlite: Database.Database,
-  sql: string,
-  limits: SqlConsoleLimits,
-): SqlConsoleResult {
+export function runConsoleSql(sqlite: Database, sql: string, limits: SqlConsoleLimits): SqlConsoleResult {
   checkConsoleSql(sql)
-  let stmt: Database.Statement
+  let stmt: Statement
   try {
     stmt = sqlite.prepare(sql)
   } catch (err) {
@@ -214,10 +210,10 @@ export function runConsoleSql(
 }
 
 /** Read-only connections of the console by dataset file: the generation in use, rarely two. */
-const connections = new Map<string, Database.Database>()
+const connections = new Map<string, Database>()
 
 /** The console's own read-only, query-only connection to `dbPath`: user SQL never shares the API's. */
-export function consoleConnection(dbPath: string): Database.Database {
+export function consoleConnection(dbPath: string): Database {
   let db = connections.get(dbPath)
   if (db) return db
   db = new Database(dbPath, { readonly: true, fileMustExist: true })

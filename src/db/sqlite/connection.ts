@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import Database from 'better-sqlite3'
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely'
 import type { DatasetDB } from '../types.js'
+import Database from './driver.js'
 
 /**
  * Read-only connections to a dataset database, as the query workers (and the inline executor on the
@@ -86,18 +86,18 @@ export interface OpenOptions {
 
 export interface DatasetConnection {
   readonly path: string
-  readonly sqlite: Database.Database
+  readonly sqlite: Database
   readonly db: Kysely<DatasetDB>
   close(): void
 }
 
 /** Kysely prepares every query it runs; caching statements by SQL text saves the parse (~10-30 µs). */
 class StatementCache implements SqliteDatabase {
-  readonly #db: Database.Database
+  readonly #db: Database
   readonly #max: number
   readonly #cache = new Map<string, SqliteStatement>()
 
-  constructor(db: Database.Database, max: number) {
+  constructor(db: Database, max: number) {
     this.#db = db
     this.#max = max
   }

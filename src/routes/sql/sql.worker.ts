@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3'
 import { loadRegistry } from '../../db/queries/index.js'
 import { retainConsoleConnection } from '../../db/queries/sql-console.js'
 import { ConnectionCache } from '../../db/sqlite/connection.js'
+import Database from '../../db/sqlite/driver.js'
 import { lowerThreadPriority } from '../../pool/priority.js'
 import { type QueryTask, serializeError, type TaskOutcome } from '../../pool/task.js'
 

@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3'
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect, sql } from 'kysely'
+import Database from '../../db/sqlite/driver.js'
 import { migrateToLatest, refuseUnknownHistory, schemaVersion } from '../migrations.js'
 
 /**
@@ -86,7 +86,7 @@ export async function migrateSqlite(file: string): Promise<{ applied: string[]; 
 }
 
 /** The migration names the file records (none before its first migration). */
-function recordedMigrations(sqlite: Database.Database): string[] {
+function recordedMigrations(sqlite: Database): string[] {
   const table = sqlite
     .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'`)
     .get()

@@ -5,16 +5,16 @@
  * thread. Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import Database from 'better-sqlite3'
+import Database, { type Statement } from '../../db/sqlite/driver.js'
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js'
 
 const setup = workerData as WorkerSetup
 const port = parentPort!
 
-let db: Database.Database | null = null
-const statements = new Map<string, Database.Statement>()
+let db: Database | null = null
+const statements = new Map<string, Statement>()
 
-function open(): Database.Database {
+function open(): Database {
   const conn = new Database(setup.file, { readonly: setup.readonly, fileMustExist: true })
   try {
     conn.pragma(`busy_timeout = ${setup.busyTimeoutMs}`)
@@ -32,12 +32,12 @@ function closeDb(): void {
   db = null
 }
 
-function connection(): Database.Database {
+function connection(): Database {
   db ??= open()
   return db
 }
 
-function prepare(conn: Database.Database, sql: string): Database.Statement {
+function prepare(conn: Database, sql: string): Statement {
   let stmt = statements.get(sql)
   if (!stmt) {
     stmt = conn.prepare(sql)

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
+import Database from '../../db/sqlite/driver.js'
 import { KyselyUserStore } from '../kysely-store.js'
 import type { UserStore } from '../store.js'
 import type { UsersDB } from '../types.js'

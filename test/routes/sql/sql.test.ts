@@ -4,13 +4,13 @@ import { copyFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import Database from 'better-sqlite3'
 import {
   checkConsoleSql,
   jsonStringBytes,
   runConsoleSql,
   statementBody,
 } from '../../../src/db/queries/sql-console.js'
+import Database from '../../../src/db/sqlite/driver.js'
 import { GET_MAX_CHARS, POST_MAX_CHARS } from '../../../src/routes/sql/index.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
