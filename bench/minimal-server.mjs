@@ -7,8 +7,9 @@
  *   node bench/minimal-server.mjs <db> <port>
  */
 // The same better-sqlite3 major marquee runs on this Node (bench:api builds dist/ first).
-import Database from '../dist/src/db/sqlite/driver.js'
+
 import Fastify from 'fastify'
+import Database from '../dist/src/db/sqlite/driver.js'
 
 const [dbPath, port] = process.argv.slice(2)
 const db = new Database(dbPath, { readonly: true })

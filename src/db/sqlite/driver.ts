@@ -31,7 +31,7 @@ function load(): { Database: typeof BetterSqlite3; version: string } {
 const driver = load()
 const Database = driver.Database
 type Database = BetterSqlite3.Database
-export type Statement<P extends unknown[] | {} = unknown[], R = unknown> = BetterSqlite3.Statement<P, R>
+export type Statement<P extends unknown[] | object = unknown[], R = unknown> = BetterSqlite3.Statement<P, R>
 export default Database
 
 /** The better-sqlite3 version in use (12.x or 13.x), for logs and tests. */
