@@ -28,6 +28,8 @@ export interface Config {
   /** Run bounded point lookups (GET /titles/{tconst} without include) on the main thread. */
   readonly inlinePointLookups: boolean
   readonly shutdownTimeoutMs: number
+  /** After SIGTERM, keep answering (each response closing its connection) this long at most, then stop listening. */
+  readonly shutdownDrainMs: number
   readonly logLevel: LogLevel
   /** Requests per minute per API key (else per IP); 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number
@@ -187,6 +189,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'how long in-flight requests may finish on shutdown, in milliseconds',
   },
   {
+    key: 'shutdownDrainMs',
+    flag: '--shutdown-drain',
+    env: 'MARQUEE_SHUTDOWN_DRAIN_MS',
+    kind: 'int',
+    min: 0,
+    max: 600_000,
+    description:
+      'on shutdown, first keep answering (each response closing its connection) until every connection has closed or this many ms passed',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     env: 'MARQUEE_LOG_LEVEL',
@@ -313,6 +325,7 @@ export const DEFAULTS: Config = {
   inlineQueries: false,
   inlinePointLookups: true,
   shutdownTimeoutMs: 10_000,
+  shutdownDrainMs: 1000,
   logLevel: 'info',
   rateLimitPerMinute: 0,
   corsOrigin: null,

@@ -1,3 +1,6 @@
+import { EventEmitter, once } from 'node:events'
+import type { Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { type BuildAppOptions, buildApp } from './app.js'
 import type { Config } from './config.js'
@@ -5,7 +8,11 @@ import type { Config } from './config.js'
 export interface RunningServer {
   app: FastifyInstance
   url: string
-  /** Stops accepting, lets in-flight requests finish (bounded by shutdownTimeoutMs), closes resources. */
+  /**
+   * Drains (keeps answering, each response closing its connection, until every connection has
+   * closed or shutdownDrainMs passed), then stops accepting and lets in-flight requests finish,
+   * all within shutdownTimeoutMs, and closes resources.
+   */
   close(): Promise<{ forced: boolean }>
 }
 
@@ -15,11 +22,20 @@ export async function startServer(
   opts: BuildAppOptions & { setup?: (app: FastifyInstance) => void | Promise<void> } = {},
 ): Promise<RunningServer> {
   const app = await buildApp(config, opts)
-  // Responses that finish during shutdown close their keep-alive connection, so close() is not
-  // held up by clients that would otherwise keep an idle socket open.
+  // Responses that finish during shutdown close their keep-alive connection, so the drain ends as
+  // soon as clients have their answers, and close() is not held up by idle sockets.
   let shuttingDown = false
   app.addHook('preClose', async () => {
     shuttingDown = true
+  })
+  const connections = new Set<Socket>()
+  const lastClosed = new EventEmitter()
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket)
+    socket.once('close', () => {
+      connections.delete(socket)
+      if (connections.size === 0) lastClosed.emit('empty')
+    })
   })
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (shuttingDown) reply.header('connection', 'close')
@@ -34,6 +50,18 @@ export async function startServer(
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)
       })
+      // Closing the server resets its idle kept-alive sockets, and a request a client sends on one
+      // at that moment meets ECONNRESET. So first drain: answer whatever arrives, telling each
+      // client to close, until the connections are gone or the drain's bound.
+      shuttingDown = true
+      const drainEnd = new AbortController()
+      const { signal } = drainEnd
+      await Promise.race([
+        connections.size === 0 ? undefined : once(lastClosed, 'empty', { signal }).catch(() => {}),
+        sleep(config.shutdownDrainMs, undefined, { signal }).catch(() => {}),
+        deadline,
+      ])
+      drainEnd.abort()
       const outcome = await Promise.race([app.close().then(() => 'closed' as const), deadline])
       clearTimeout(timer)
       if (outcome === 'timeout') {

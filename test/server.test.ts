@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
@@ -28,6 +29,47 @@ describe('graceful shutdown', () => {
     assert.deepEqual(await res.json(), { done: true })
     assert.deepEqual(await closing, { forced: false })
     await assert.rejects(fetch(`${server.url}/health`))
+  })
+
+  it('answers requests sent on kept-alive sockets just after shutdown begins, each closing its connection', async () => {
+    const config = loadConfig(
+      // A long drain bound: the drain ends when the last connection closes, not at the bound.
+      {
+        port: 0,
+        logLevel: 'silent',
+        dbPath: '/nonexistent/marquee.db',
+        maxEventLoopDelayMs: 0,
+        shutdownDrainMs: 60_000,
+      },
+      {},
+    )
+    const server = await startServer(config, { logger: false })
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
+    const get = () =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        http
+          .get(`${server.url}/health`, { agent }, (res) => {
+            res.resume()
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }))
+          })
+          .on('error', reject)
+      })
+    try {
+      // Eight sockets open and idle, kept alive; then a request on each just after shutdown begins.
+      await Promise.all(Array.from({ length: 8 }, get))
+      assert.equal(Object.values(agent.freeSockets).flat().length, 8)
+      const closing = server.close()
+      const answers = await Promise.all(Array.from({ length: 8 }, get))
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        Array(8).fill(200),
+      )
+      assert.ok(answers.every((a) => a.connection === 'close'))
+      assert.deepEqual(await closing, { forced: false })
+      await assert.rejects(fetch(`${server.url}/health`))
+    } finally {
+      agent.destroy()
+    }
   })
 
   it('forces the remaining connections closed after the shutdown timeout', async () => {
