@@ -18,6 +18,7 @@ import {
   layoutOf,
   type ParseStats,
 } from '../datasets/parse.js'
+import { newCursorSecret } from '../db/queries/meta.js'
 import Database, { type Statement } from '../db/sqlite/driver.js'
 import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../db/sqlite/schema.js'
 import { type ColumnKind, TableFile } from './btree.js'
@@ -1059,6 +1060,7 @@ export class SqliteDatasetWriter {
     put.run('schema_version', String(SCHEMA_VERSION))
     put.run('generation', generation)
     put.run('manifest', JSON.stringify(manifest))
+    put.run('cursor_secret', newCursorSecret())
   }
 
   /** Leaves a file another connection can open: rollback journal, nothing pending. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -54,12 +55,19 @@ export class Generation {
   readonly etag: string
   /** HTTP date of the ingest that built it. */
   readonly lastModified: string | null
+  /**
+   * Seals the generation's cursors (routes/titles/cursor.ts): its `cursor_secret`, or for a database
+   * written before those existed a key of this process's own (its cursors then end with the process).
+   */
+  readonly cursorKey: Buffer
 
   constructor(
     readonly id: string,
     readonly dbPath: string,
     readonly manifest: unknown,
+    cursorSecret: string | null = null,
   ) {
+    this.cursorKey = cursorSecret ? Buffer.from(cursorSecret, 'base64url') : randomBytes(32)
     const m = (manifest ?? {}) as Manifest
     this.loaded = new Set(m.loaded ?? [])
     this.notLoaded = new Set(m.notLoaded ?? [])
@@ -225,7 +233,7 @@ async function readGeneration(dbPath: string): Promise<Generation | null> {
   try {
     const meta = await datasetMeta(conn.db)
     if (!meta.generation) return null
-    return new Generation(meta.generation, dbPath, meta.manifest)
+    return new Generation(meta.generation, dbPath, meta.manifest, meta.cursorSecret)
   } finally {
     conn.close()
   }
@@ -482,7 +490,7 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
     executor = pg.executor
     service = new Service(executor, null, '', undefined, async () => {
       const g = await pg.read()
-      return g ? new Generation(g.generation, g.schema, g.manifest) : null
+      return g ? new Generation(g.generation, g.schema, g.manifest, g.cursorSecret) : null
     })
     await service.load()
     app.decorate('dataset', service)

@@ -1,3 +1,4 @@
+import { newCursorSecret } from '../db/queries/meta.js'
 /**
  * Refreshes a dataset database from a newer set of IMDb files, in place of a full rebuild.
  *
@@ -525,6 +526,7 @@ async function refresh(
     const put = db!.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
     put.run('generation', generation)
     put.run('manifest', JSON.stringify(manifest))
+    put.run('cursor_secret', newCursorSecret())
     db!.exec('COMMIT')
     applier.saveFtsTotals()
     // Fresh statistics where a table changed much (cheap when none did).

@@ -173,10 +173,11 @@ describe('ingest', () => {
     )
   })
 
-  it('stores the manifest, generation and schema version in meta', () => {
+  it('stores the manifest, generation, schema version and a cursor secret in meta', () => {
     const meta = Object.fromEntries(rows('SELECT key, value FROM meta').map((r) => [r.key, r.value]))
     assert.equal(meta.schema_version, '1')
     assert.equal(meta.generation, summary.generation)
+    assert.equal(Buffer.from(meta.cursor_secret as string, 'base64url').length, 32)
     const manifest = JSON.parse(meta.manifest as string) as IngestSummary
     assert.deepEqual(manifest.files, summary.files)
     assert.equal(manifest.files.length, 7)

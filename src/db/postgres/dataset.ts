@@ -23,6 +23,7 @@ export interface PostgresGeneration {
   /** The generation's schema: the `dbPath` of the tasks that query it. */
   schema: string
   manifest: unknown
+  cursorSecret: string | null
 }
 
 /**
@@ -65,7 +66,8 @@ export class PostgresDataset {
     try {
       const meta = await this.executor.withSchema(current.schema, (db) => datasetMeta(db))
       if (!meta.generation) return null
-      return { generation: meta.generation, schema: current.schema, manifest: meta.manifest }
+      const { generation, manifest, cursorSecret } = meta
+      return { generation, schema: current.schema, manifest, cursorSecret }
     } catch (err) {
       // 42P01: the pointer names a schema without a meta table (dropped by hand).
       if ((err as { code?: string }).code === '42P01') return null

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { DB } from './sql.js'
 
 export interface DatasetMeta {
@@ -5,6 +6,13 @@ export interface DatasetMeta {
   schemaVersion: number | null
   /** The ingest's manifest (JSON in the meta table), or null. */
   manifest: unknown
+  /** The key that seals the generation's cursors (random per generation), or null (older databases). */
+  cursorSecret: string | null
+}
+
+/** A fresh `cursor_secret` meta value: every way of making a generation writes one. */
+export function newCursorSecret(): string {
+  return randomBytes(32).toString('base64url')
 }
 
 /** The meta table as one object. */
@@ -25,5 +33,6 @@ export async function datasetMeta(db: DB): Promise<DatasetMeta> {
     generation: meta.get('generation') ?? null,
     schemaVersion: version === undefined ? null : Number(version),
     manifest,
+    cursorSecret: meta.get('cursor_secret') ?? null,
   }
 }

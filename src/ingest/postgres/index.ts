@@ -50,6 +50,7 @@ import {
   type TableDef,
   tableDef,
 } from '../../db/postgres/schema.js'
+import { newCursorSecret } from '../../db/queries/meta.js'
 import { IngestError, type IngestPhase, type IngestProgress } from '../index.js'
 import { buildManifest, type IngestSummary, mtimeOf, type SourceFile } from '../manifest.js'
 import { Ratings } from '../ratings.js'
@@ -559,7 +560,7 @@ class Run {
       startedAt: this.startedAt,
     })
     await this.query(
-      `INSERT INTO meta (key, value) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('generation', ${literal(this.generation)}), ('manifest', ${literal(JSON.stringify(manifest))})`,
+      `INSERT INTO meta (key, value) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('generation', ${literal(this.generation)}), ('manifest', ${literal(JSON.stringify(manifest))}), ('cursor_secret', ${literal(newCursorSecret())})`,
     )
     await this.query(primaryKeyIndex(tableDef('meta')))
     const client = await this.pool.connect()

@@ -100,16 +100,17 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const order = q.order ?? (sort === 'name' ? 'asc' : 'desc')
       const filter = { match, profession: q.profession }
       const fingerprint = queryFingerprint({ ...filter, sort, order })
-      const after = q.cursor
-        ? decodeCursor(q.cursor, fingerprint, sort === 'name' ? 'string' : 'number')
-        : undefined
       const h = await request.dataset()
+      const key = h.generation.cursorKey
+      const after = q.cursor
+        ? decodeCursor(q.cursor, fingerprint, sort === 'name' ? 'string' : 'number', key)
+        : undefined
       h.require('name.basics')
       if (notModified(request, reply, h)) return reply
       const page = await h.query('listNames', filter, { sort, order, limit: q.limit, after })
       return {
         items: page.items,
-        next: page.next ? nextLink(request.url, encodeCursor(page.next, fingerprint)) : null,
+        next: page.next ? nextLink(request.url, encodeCursor(page.next, fingerprint, key)) : null,
       }
     },
   )
@@ -161,8 +162,9 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const q = request.query
       const fingerprint = queryFingerprint({ category: q.category, sort: q.sort, order: q.order })
-      const after = q.cursor ? decodeCursor(q.cursor, fingerprint, 'number') : undefined
       const h = await request.dataset()
+      const key = h.generation.cursorKey
+      const after = q.cursor ? decodeCursor(q.cursor, fingerprint, 'number', key) : undefined
       h.require('name.basics', 'title.basics', 'title.principals')
       if (notModified(request, reply, h)) return reply
       const page = await h.query('nameCredits', parseId(request.params.nconst), {
@@ -178,7 +180,7 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         nameId: request.params.nconst,
         items: page.items,
-        next: page.next ? nextLink(request.url, encodeCursor(page.next, fingerprint)) : null,
+        next: page.next ? nextLink(request.url, encodeCursor(page.next, fingerprint, key)) : null,
       }
     },
   )

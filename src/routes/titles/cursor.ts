@@ -4,17 +4,17 @@ import { badRequest } from '../../errors.js'
 
 /**
  * Opaque keyset cursors: the sort key and id of the last row of a page, bound to the query they
- * came from (a hash of its filters, sort and order) and sealed with an HMAC. The seal is an
- * integrity check, not a secret: a forged cursor could only name another valid position. A
- * cursor that is malformed, altered or reused with other filters is a 400 naming `cursor`.
+ * came from (a hash of its filters, sort and order) and sealed with an HMAC (96 bits) under the
+ * dataset generation's secret (Generation.cursorKey: random, written with the generation, never
+ * sent). So a cursor the server did not hand out cannot be made, and one from an earlier generation
+ * stops working at the swap (the secret rotates with it). A cursor that is malformed, altered, from
+ * another generation or reused with other filters is a 400 naming `cursor`.
  */
-
-const KEY = 'marquee-cursor-v1'
 
 const b64 = (buf: Buffer) => buf.toString('base64url')
 
-function seal(body: string): string {
-  return b64(createHmac('sha256', KEY).update(body).digest().subarray(0, 12))
+function seal(body: string, key: Buffer): string {
+  return b64(createHmac('sha256', key).update(body).digest().subarray(0, 12))
 }
 
 /** A stable hash of the query a cursor belongs to (every filter, sort and order; not limit or cursor). */
@@ -28,9 +28,9 @@ export function queryFingerprint(parts: Record<string, unknown>): string {
   return b64(createHash('sha256').update(canonical).digest().subarray(0, 9))
 }
 
-export function encodeCursor(keyset: Keyset, fingerprint: string): string {
+export function encodeCursor(keyset: Keyset, fingerprint: string, key: Buffer): string {
   const body = b64(Buffer.from(JSON.stringify([keyset.key, keyset.id, fingerprint])))
-  return `${body}.${seal(body)}`
+  return `${body}.${seal(body, key)}`
 }
 
 const tampered = (why: string) =>
@@ -38,16 +38,25 @@ const tampered = (why: string) =>
     errors: [{ parameter: 'cursor', in: 'querystring', reason: why }],
   })
 
-/** Decodes a cursor for the query with `fingerprint`; the key must be a `keyType`. */
-export function decodeCursor(cursor: string, fingerprint: string, keyType: 'number' | 'string'): Keyset {
+/** Decodes a cursor sealed under `key` for the query with `fingerprint`; its sort key must be a `keyType`. */
+export function decodeCursor(
+  cursor: string,
+  fingerprint: string,
+  keyType: 'number' | 'string',
+  key: Buffer,
+): Keyset {
   const dot = cursor.indexOf('.')
   if (dot <= 0) throw tampered('is malformed')
   const body = cursor.slice(0, dot)
   // The seal is compared as text: base64url decoding ignores stray trailing characters, so
   // comparing decoded bytes would accept altered spellings of a cursor.
   const mac = Buffer.from(cursor.slice(dot + 1))
-  const expected = Buffer.from(seal(body))
-  if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw tampered('was altered')
+  const expected = Buffer.from(seal(body, key))
+  if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
+    throw tampered(
+      'was altered, or belongs to an earlier dataset generation (start again from the first page)',
+    )
+  }
   let parsed: unknown
   try {
     parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'))
@@ -55,13 +64,15 @@ export function decodeCursor(cursor: string, fingerprint: string, keyType: 'numb
     throw tampered('is malformed')
   }
   if (!Array.isArray(parsed) || parsed.length !== 3) throw tampered('is malformed')
-  const [key, id, fp] = parsed as unknown[]
+  const [sortKey, id, fp] = parsed as unknown[]
   if (fp !== fingerprint) throw tampered('belongs to a different query (other filters, sort or order)')
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw tampered('is malformed')
-  if (keyType === 'number' ? typeof key !== 'number' || !Number.isFinite(key) : typeof key !== 'string') {
-    throw tampered('is malformed')
-  }
-  return { key: key as number | string, id }
+  const bad =
+    keyType === 'number'
+      ? typeof sortKey !== 'number' || !Number.isFinite(sortKey)
+      : typeof sortKey !== 'string'
+  if (bad) throw tampered('is malformed')
+  return { key: sortKey as number | string, id }
 }
 
 /** The `next` link: the request's own path and query with `cursor` replaced. */

@@ -223,11 +223,12 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         adult: q.adult,
       }
       const fingerprint = queryFingerprint({ ...filter, sort, order })
+      const h = await request.dataset()
+      const key = h.generation.cursorKey
       const after = q.cursor
-        ? decodeCursor(q.cursor, fingerprint, sort === 'title' ? 'string' : 'number')
+        ? decodeCursor(q.cursor, fingerprint, sort === 'title' ? 'string' : 'number', key)
         : undefined
 
-      const h = await request.dataset()
       h.require('title.basics')
       if (q.minRating !== undefined || q.minVotes !== undefined || sort === 'rating' || q.sort === 'votes') {
         h.require('title.ratings')
@@ -244,7 +245,7 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         items: page.items,
         total: total.totalIsExact ? total.total : Math.max(total.total, page.items.length),
         totalIsExact: total.totalIsExact,
-        next: page.next ? nextLink(request.url, encodeCursor(page.next, fingerprint)) : null,
+        next: page.next ? nextLink(request.url, encodeCursor(page.next, fingerprint, key)) : null,
         ...(facetCounts ? { facets: facetCounts } : {}),
       }
     },

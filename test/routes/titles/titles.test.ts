@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { FIXTURE } from '../../helpers/dataset.js'
 import { DIALECTS, dialectOptions, dialectServer } from '../../helpers/dialects.js'
@@ -312,6 +313,18 @@ for (const dialect of DIALECTS)
         const foreign = await problem(`/titles?limit=2&genre=Drama&cursor=${encodeURIComponent(cursor)}`, 400)
         assert.match(foreign.detail, /different query/)
         await problem('/titles?cursor=garbage', 400)
+      })
+
+      it('a cursor forged with any key but the generation secret is a 400: the seal key is not in the source', async () => {
+        const page = await json('/titles?limit=2')
+        const cursor = new URL(page.next, 'http://x').searchParams.get('cursor')!
+        const [, , fingerprint] = JSON.parse(Buffer.from(cursor.split('.')[0], 'base64url').toString())
+        const body = Buffer.from(JSON.stringify([-1e300, 1, fingerprint])).toString('base64url')
+        for (const key of ['marquee-cursor-v1', '']) {
+          const mac = createHmac('sha256', key).update(body).digest().subarray(0, 12).toString('base64url')
+          const forged = await problem(`/titles?limit=2&cursor=${body}.${mac}`, 400)
+          assert.match(forged.detail, /altered, or belongs to an earlier dataset generation/)
+        }
       })
 
       it('400 names the parameter', async () => {
