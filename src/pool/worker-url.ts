@@ -12,11 +12,12 @@ export function workerUrl(relative: string, from: string): URL {
 
 /**
  * Starts a worker thread on an entry resolved by `workerUrl()`. From `dist/` that is a plain
- * `new Worker(url)`. From source (`.ts` under `--import tsx`) it needs help on Node 20: tsx 4
- * registers its loader hooks on the main thread only there (in workers too from Node 22.22/24.11
- * on), so the worker first tries the entry as is and, if Node cannot load `.ts`, registers tsx in
- * the worker and loads it again (under a fresh URL, as the failure is cached). Never registers
- * tsx twice where Node already applies the hooks.
+ * `new Worker(url)`. From source (`.ts` under `--import tsx`) it may need help: tsx 4 registers its
+ * loader hooks on the main thread only on Node 20 (in workers too from Node 22.22/24.11 on), so the
+ * worker first tries the entry as is and, if that fails, registers tsx in the worker and loads it
+ * again (under a fresh URL, as the failure is cached). Node 20 fails on the `.ts` extension; Node 24
+ * strips the entry's types itself but cannot resolve its `./x.js` imports of `.ts` files. Never
+ * registers tsx twice where Node already applies the hooks.
  *
  * `background`: the thread lowers its own CPU priority first (see lowerThreadPriority), for work a
  * server runs beside its event loop (building the first dataset).
@@ -31,7 +32,7 @@ export function spawnWorker(entry: URL, options: WorkerOptions & { background?: 
   if (!ts && !lower) return new Worker(entry, workerOptions)
   const load = ts
     ? `import(entry).catch((err) => {
-  if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err
+  if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' && err?.code !== 'ERR_MODULE_NOT_FOUND') throw err
   return import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => {
     api.register()
     return import(entry + '?tsx')
