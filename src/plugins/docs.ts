@@ -16,7 +16,11 @@ async function docsPlugin(app: FastifyInstance, opts: { version: string }) {
         description:
           'A fast, self-hosted HTTP API over the IMDb non-commercial datasets. Errors are RFC 9457 ' +
           'problem+json whose `instance` is the request id (also sent as `X-Request-Id`).',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [{ url: '/', description: 'This server' }],
+      // Anonymous unless the server requires keys (--require-api-key); /me and /sql need one.
+      security: [{}, { bearer: [] }, { apiKey: [] }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An API key as a bearer token' },
@@ -25,6 +29,15 @@ async function docsPlugin(app: FastifyInstance, opts: { version: string }) {
       },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+    transform: ({ schema, url, route }) => {
+      const s = { ...(schema as Record<string, unknown>) }
+      // Client generators name their methods after operationId.
+      if (typeof route.method === 'string') s.operationId ??= operationIdOf(route.method, url)
+      if (route.config?.public) s.security = []
+      // Node refuses a request line and headers over 16 KiB before any route: every operation can.
+      s.response = { ...(s.response as object), ...problemResponses(431) }
+      return { schema: s, url }
+    },
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -35,6 +48,19 @@ async function docsPlugin(app: FastifyInstance, opts: { version: string }) {
 }
 
 export default fp(docsPlugin, { name: 'marquee-docs' })
+
+/** `GET /titles/{tconst}/credits` -> `getTitlesByTconstCredits`: unique per method and path. */
+export function operationIdOf(method: string, url: string): string {
+  const words = url
+    .split('/')
+    .filter(Boolean)
+    .map((part) => {
+      const param = /^[:{](\w+)}?$/.exec(part)
+      const word = param ? `By${param[1][0].toUpperCase()}${param[1].slice(1)}` : part
+      return word.replace(/(^|[-_.])(\w)/g, (_m, _sep, c: string) => c.toUpperCase())
+    })
+  return method.toLowerCase() + words.join('')
+}
 
 /** Response entries for the problem statuses a route can answer, referencing the shared schema. */
 export function problemResponses(...statuses: number[]): Record<number, { $ref: string }> {
