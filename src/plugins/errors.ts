@@ -87,6 +87,19 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   socket.destroy(err)
 }
 
+/** A write that failed for want of disk space: SQLite's SQLITE_FULL, the OS's ENOSPC, PostgreSQL's 53100. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100'
+}
+
+/** 507: nothing was written (the transaction rolled back); retrying helps once space is freed. */
+const storageFull = () =>
+  new Problem(507, 'STORAGE_FULL', 'Insufficient Storage', {
+    detail: 'The server ran out of disk space; nothing of this request was written. Retry once space is freed.',
+    retryAfter: 60,
+  })
+
 /** Turns every error into RFC 9457 problem+json carrying the request id; 5xx bodies carry no internals. */
 async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
@@ -114,6 +127,10 @@ async function errorsPlugin(app: FastifyInstance) {
         request,
         new Problem(status, err.code ?? 'BAD_REQUEST', titleOf(status), { detail: err.message }),
       )
+    }
+    if (isDiskFull(err)) {
+      request.log.error({ err }, 'disk full')
+      return sendProblem(reply, request, storageFull())
     }
     request.log.error({ err }, 'unhandled error')
     return sendProblem(
