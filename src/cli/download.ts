@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.js'
 import { DATASET_NAMES, type DatasetName, datasetSpec } from '../datasets/catalogue.js'
+import { LocalIoError } from '../download/errors.js'
 import { DownloadLockedError, download as downloadFiles, resolveBaseUrls } from '../download/index.js'
 import { createProgressReporter, formatSummary } from '../download/progress.js'
 import { EXIT } from './exit-codes.js'
@@ -41,6 +42,12 @@ export default async function download(opts: Record<string, unknown>): Promise<n
   } catch (err) {
     if (err instanceof DownloadLockedError) {
       process.stderr.write(`marquee download: ${err.message}\n`)
+      return EXIT.FAILURE
+    }
+    if (err instanceof LocalIoError) {
+      process.stderr.write(
+        `marquee download: ${err.message}\n  Check that ${dir} can be written and that the disk has free space; no file was changed.\n`,
+      )
       return EXIT.FAILURE
     }
     throw err

@@ -1,6 +1,7 @@
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { processAlive } from '../process-alive.js'
+import { LocalIoError } from './errors.js'
 
 /**
  * What the download keeps next to each file, all in the target directory:
@@ -135,7 +136,10 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
       await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx' })
       return () => rm(lockFile, { force: true })
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || tries >= 2) throw err
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new LocalIoError(`cannot create ${lockFile}: ${(err as Error).message}`, { cause: err })
+      }
+      if (tries >= 2) throw err
     }
     const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim())
     if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {

@@ -96,7 +96,8 @@ export function isDiskFull(err: unknown): boolean {
 /** 507: nothing was written (the transaction rolled back); retrying helps once space is freed. */
 const storageFull = () =>
   new Problem(507, 'STORAGE_FULL', 'Insufficient Storage', {
-    detail: 'The server ran out of disk space; nothing of this request was written. Retry once space is freed.',
+    detail:
+      'The server ran out of disk space; nothing of this request was written. Retry once space is freed.',
     retryAfter: 60,
   })
 

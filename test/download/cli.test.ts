@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtemp, open, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { DATASETS } from '../../src/datasets/catalogue.js'
-import { datasetFiles, startDatasetServer, type TestServer, until } from './fixtures.js'
+import { DATASETS, datasetSpec } from '../../src/datasets/catalogue.js'
+import { datasetBody, datasetFiles, served, startDatasetServer, type TestServer, until } from './fixtures.js'
 
 const MAIN = path.resolve('src/cli/main.ts')
 
@@ -96,6 +96,53 @@ describe('marquee download (CLI)', () => {
       assert.match(r.stdout, /0 downloaded, 1 unchanged, 1 failed/)
     } finally {
       failCrew = false
+    }
+  })
+
+  it('on a full disk exits 1 saying so for each file, and keeps the previous files', async (t) => {
+    const disk = await mkdtemp(path.join(tmpdir(), 'marquee-download-full-'))
+    const size = [...server.files.values()].reduce((n, f) => n + f.body.length, 0)
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size * 2 + 256 * 1024}`, 'tmpfs', disk], {
+        stdio: 'ignore',
+      })
+    } catch {
+      await rm(disk, { recursive: true, force: true })
+      return t.skip('this machine cannot mount a tmpfs (not root)')
+    }
+    const before = server.files.get(basics)!
+    try {
+      assert.equal((await cli(['--dir', disk, '--base-url', server.url])).code, 0)
+      // The disk fills up, but for 64 kB; then title.basics changes on the server.
+      const filler = path.join(disk, 'filler')
+      const fh = await open(filler, 'a')
+      await fh.write(Buffer.alloc(4 * size, 1)).catch((err: { code?: string }) => {
+        if (err.code !== 'ENOSPC') throw err
+      })
+      await fh.close()
+      await truncate(filler, (await stat(filler)).size - 64 * 1024)
+      const next = served(datasetBody(datasetSpec('title.basics'), 5000), new Date('2026-03-01T00:00:00Z'))
+      server.files.set(basics, next)
+      const r = await cli(['--dir', disk, '--only', 'title.basics', '--base-url', server.url])
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(r.stderr, /title\.basics\.tsv\.gz failed: .*(ENOSPC|no space)/i)
+      assert.match(r.stderr, /disk has free space\. The previous file is kept/)
+      assert.deepEqual(await readFile(path.join(disk, basics)), before.body)
+      // Not a byte left: even the lock file cannot be made, and the message says so.
+      const more = await open(filler, 'a')
+      await more.write(Buffer.alloc(128 * 1024, 1)).catch((err: { code?: string }) => {
+        if (err.code !== 'ENOSPC') throw err
+      })
+      await more.close()
+      const none = await cli(['--dir', disk, '--only', 'title.basics', '--base-url', server.url])
+      assert.equal(none.code, 1, none.stderr)
+      assert.match(none.stderr, /cannot create .*\.download\.lock: ENOSPC/)
+      assert.match(none.stderr, /disk has free space; no file was changed/)
+      assert.deepEqual(await readFile(path.join(disk, basics)), before.body)
+    } finally {
+      server.files.set(basics, before)
+      execFileSync('umount', [disk])
+      await rm(disk, { recursive: true, force: true })
     }
   })
 
