@@ -63,3 +63,15 @@ export const queryTimeout = (ms: number) =>
     `The query did not finish within its ${ms} ms deadline and was stopped.`,
     1,
   )
+
+/**
+ * Whether `err` (or an error it wraps) is a write that failed for want of disk space: SQLite's
+ * SQLITE_FULL, the OS's ENOSPC, PostgreSQL's 53100.
+ */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code
+    if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100') return true
+  }
+  return false
+}

@@ -1,4 +1,5 @@
 import { DatasetError } from '../datasets/parse.js'
+import { isDiskFull } from '../errors.js'
 import { IngestError } from '../ingest/index.js'
 import { EXIT } from './exit-codes.js'
 
@@ -25,6 +26,13 @@ export function reportFailure(command: string, err: unknown): number {
   if (err instanceof IngestError && err.code === 'INGEST_BAD_OPTIONS') {
     process.stderr.write(`marquee ${command}: ${err.message}\n`)
     return EXIT.USAGE
+  }
+  if (isDiskFull(err)) {
+    process.stderr.write(
+      `marquee ${command}: the disk is full: ${(err as Error).message}; free some space, or pass --db a ` +
+        'path on a larger disk. The served database is unchanged\n',
+    )
+    return EXIT.FAILURE
   }
   process.stderr.write(`marquee ${command}: ${(err as Error)?.message ?? String(err)}\n`)
   return EXIT.FAILURE

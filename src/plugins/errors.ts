@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { newRequestId } from '../context/request-id.js'
-import { Problem } from '../errors.js'
+import { isDiskFull, Problem } from '../errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -85,12 +85,6 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
     )
   }
   socket.destroy(err)
-}
-
-/** A write that failed for want of disk space: SQLite's SQLITE_FULL, the OS's ENOSPC, PostgreSQL's 53100. */
-export function isDiskFull(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100'
 }
 
 /** 507: nothing was written (the transaction rolled back); retrying helps once space is freed. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -111,6 +111,44 @@ describe('marquee update (command line)', () => {
       assert.match(third.stdout, /database is up to date/)
     } finally {
       server.close()
+    }
+  })
+
+  it('on a full disk fails naming the disk and what to do, and leaves the served database as it was', async (t) => {
+    const disk = path.join(root, 'full')
+    await mkdir(disk, { recursive: true })
+    const served = path.join(disk, 'marquee.db')
+    const source = path.join(root, 'built-from-a.db')
+    // Room for the database and a tenth of another: the refresh's working copy cannot fit.
+    const room = Math.ceil(((await stat(source)).size * 1.1) / 4096) * 4096 + 64 * 1024
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${room}`, 'tmpfs', disk], { stdio: 'ignore' })
+    } catch {
+      return t.skip('this machine cannot mount a tmpfs (not root)')
+    }
+    try {
+      await copyFile(source, served)
+      const before = createHash('sha256')
+        .update(await readFile(served))
+        .digest('hex')
+      const run = await cli(['update', '--db', served, '--data', b])
+      assert.equal(run.code, 1, run.stderr)
+      assert.match(run.stderr, /marquee update: the disk is full/)
+      assert.match(run.stderr, /free some space, or pass --db a path on a larger disk/)
+      assert.equal(
+        createHash('sha256')
+          .update(await readFile(served))
+          .digest('hex'),
+        before,
+      )
+      const files = await readdir(disk, { recursive: true, withFileTypes: true })
+      assert.deepEqual(
+        files.filter((f) => f.isFile() && f.name !== 'marquee.db').map((f) => f.name),
+        [],
+        'nothing half-written is left beside it',
+      )
+    } finally {
+      execFileSync('umount', [disk])
     }
   })
 
