@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type BuildAppOptions, buildApp } from '../../src/app.js'
 import { type ConfigInput, loadConfig } from '../../src/config.js'
+import { hashApiKey } from '../../src/users/api-keys.js'
 
 export interface TestServer {
   app: FastifyInstance
@@ -62,4 +63,17 @@ export async function tempDir(
 ): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix))
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** Writes an --api-keys file in `dir` for `keys` (each stored as its SHA-256) and returns its path. */
+export async function writeKeysFile(
+  dir: string,
+  keys: { key: string; name: string; role: 'user' | 'analyst' | 'admin' }[],
+): Promise<string> {
+  const file = path.join(dir, 'keys.json')
+  await writeFile(
+    file,
+    JSON.stringify(keys.map(({ key, name, role }) => ({ name, role, sha256: hashApiKey(key) }))),
+  )
+  return file
 }

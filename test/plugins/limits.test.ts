@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
-import path from 'node:path'
 import { describe, it } from 'node:test'
 import { jsonDepthExceeds } from '../../src/lib/json.js'
 import type { QueryPool } from '../../src/pool/pool.js'
-import { hashApiKey } from '../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
-import { startTestServer, tempDir } from '../helpers/server.js'
+import { startTestServer, tempDir, writeKeysFile } from '../helpers/server.js'
 
 const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
 
@@ -70,14 +67,10 @@ describe('limits', () => {
 
   it('rate-limits per API key, else per IP, with 429 problem+json and Retry-After; /health is exempt', async () => {
     const { dir, cleanup } = await tempDir()
-    const keysFile = path.join(dir, 'keys.json')
-    await writeFile(
-      keysFile,
-      JSON.stringify([
-        { name: 'a', role: 'user', sha256: hashApiKey('key-a') },
-        { name: 'b', role: 'user', sha256: hashApiKey('key-b') },
-      ]),
-    )
+    const keysFile = await writeKeysFile(dir, [
+      { key: 'key-a', name: 'a', role: 'user' },
+      { key: 'key-b', name: 'b', role: 'user' },
+    ])
     const server = await startTestServer({ rateLimitPerMinute: 3, apiKeysFile: keysFile })
     try {
       const get = (headers: Record<string, string> = {}) => fetch(`${server.url}/ready`, { headers })

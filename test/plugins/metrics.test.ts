@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { copyFile, stat, writeFile } from 'node:fs/promises'
+import { copyFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -10,24 +10,19 @@ import { loadConfig } from '../../src/config.js'
 import Database from '../../src/db/sqlite/driver.js'
 import { RequestDurations } from '../../src/plugins/metrics/durations.js'
 import type { QueryPool } from '../../src/pool/pool.js'
-import { hashApiKey } from '../../src/users/api-keys.js'
 import { buildTestDataset, type TestDataset } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
-import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+import { startTestServer, type TestServer, tempDir, writeKeysFile } from '../helpers/server.js'
 
 const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
 
 describe('GET /metrics', () => {
   it('with --metrics-admin-only, answers only admin keys', async () => {
     const { dir, cleanup } = await tempDir()
-    const apiKeysFile = path.join(dir, 'keys.json')
-    await writeFile(
-      apiKeysFile,
-      JSON.stringify([
-        { name: 'ops', role: 'admin', sha256: hashApiKey('admin-key') },
-        { name: 'app', role: 'user', sha256: hashApiKey('user-key') },
-      ]),
-    )
+    const apiKeysFile = await writeKeysFile(dir, [
+      { key: 'admin-key', name: 'ops', role: 'admin' },
+      { key: 'user-key', name: 'app', role: 'user' },
+    ])
     const server = await startTestServer({ apiKeysFile, metricsAdminOnly: true })
     const scrape = (key?: string) =>
       fetch(`${server.url}/metrics`, { headers: key ? { authorization: `Bearer ${key}` } : {} })

@@ -226,18 +226,24 @@ describe('user store: keys, transactions, isolation', () => {
     assert.equal(gate.held, 0)
   })
 
-  it('the key resolver caches briefly, so a revoked key stops resolving within the TTL', async () => {
-    const rec = await store.createKey({ name: 'erin', role: 'user', keyHash: hashApiKey('ke'), at: at() })
-    let lookups = 0
+  /** The store's key lookups, counted. */
+  const countingLookups = () => {
+    let n = 0
     const counting = {
       userByKeyHash: (h: string) => {
-        lookups++
+        n++
         return store.userByKeyHash(h)
       },
     } as unknown as UserStore
+    return { counting, lookups: () => n }
+  }
+
+  it('the key resolver caches briefly, so a revoked key stops resolving within the TTL', async () => {
+    const rec = await store.createKey({ name: 'erin', role: 'user', keyHash: hashApiKey('ke'), at: at() })
+    const { counting, lookups } = countingLookups()
     const resolver = storeResolver(async () => counting, { ttlMs: 150 })
     assert.equal((await Promise.all([resolver.resolve('ke'), resolver.resolve('ke')]))[0]?.name, 'erin')
-    assert.equal(lookups, 1, 'concurrent lookups of one key share a query')
+    assert.equal(lookups(), 1, 'concurrent lookups of one key share a query')
     await store.revokeKey(rec.id, at())
     assert.equal((await resolver.resolve('ke'))?.name, 'erin', 'cached')
     await sleep(200)
@@ -246,20 +252,14 @@ describe('user store: keys, transactions, isolation', () => {
 
   it('the key resolver keeps no unknown key: random keys never push a real one out', async () => {
     await store.createKey({ name: 'finn', role: 'user', keyHash: hashApiKey('kf'), at: at() })
-    let lookups = 0
-    const counting = {
-      userByKeyHash: (h: string) => {
-        lookups++
-        return store.userByKeyHash(h)
-      },
-    } as unknown as UserStore
+    const { counting, lookups } = countingLookups()
     const resolver = storeResolver(async () => counting, { ttlMs: 60_000, maxEntries: 2 })
     assert.equal((await resolver.resolve('kf'))?.name, 'finn')
     for (let i = 0; i < 5; i++) assert.equal(await resolver.resolve(`random-${i}`), null)
-    assert.equal(lookups, 6)
+    assert.equal(lookups(), 6)
     assert.equal((await resolver.resolve('kf'))?.name, 'finn')
-    assert.equal(lookups, 6, 'the real key is still cached')
+    assert.equal(lookups(), 6, 'the real key is still cached')
     assert.equal(await resolver.resolve('random-0'), null)
-    assert.equal(lookups, 7, 'an unknown key is asked again')
+    assert.equal(lookups(), 7, 'an unknown key is asked again')
   })
 })

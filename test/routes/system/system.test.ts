@@ -9,7 +9,7 @@ import { hashApiKey } from '../../../src/users/api-keys.js'
 import { DIALECTS, dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
 import { json } from '../../helpers/http.js'
 import { dropPrefix, TEST_DATABASE_URL, uniquePrefix, writeGeneration } from '../../helpers/postgres.js'
-import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
+import { startTestServer, type TestServer, tempDir, writeKeysFile } from '../../helpers/server.js'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
 
@@ -164,14 +164,10 @@ for (const dialect of DIALECTS)
         files: [{ dataset: 'title.basics', file: '/srv/imdb/title.basics.tsv.gz', read: 3 }],
       }
       const ds = await readyDataset(dialect, dir, 'gen-42', manifest)
-      const keysFile = path.join(dir, 'keys.json')
-      await writeFile(
-        keysFile,
-        JSON.stringify([
-          { name: 'ops', role: 'admin', sha256: hashApiKey('admin-key') },
-          { name: 'app', role: 'user', sha256: hashApiKey('user-key') },
-        ]),
-      )
+      const keysFile = await writeKeysFile(dir, [
+        { key: 'admin-key', name: 'ops', role: 'admin' },
+        { key: 'user-key', name: 'app', role: 'user' },
+      ])
       const server = await startTestServer({ ...ds.config, apiKeysFile: keysFile })
       const ready = (key?: string) =>
         fetch(`${server.url}/ready`, { headers: key ? { authorization: `Bearer ${key}` } : {} })
@@ -256,11 +252,7 @@ for (const dialect of DIALECTS)
 describe('failed authentication', () => {
   it('counts unknown keys per address: past the limit, 429 with Retry-After before any lookup', async () => {
     const { dir, cleanup } = await tempDir()
-    const apiKeysFile = path.join(dir, 'keys.json')
-    await writeFile(
-      apiKeysFile,
-      JSON.stringify([{ name: 'ann', role: 'user', sha256: hashApiKey('ann-key') }]),
-    )
+    const apiKeysFile = await writeKeysFile(dir, [{ key: 'ann-key', name: 'ann', role: 'user' }])
     const server = await startTestServer({ apiKeysFile, authFailuresPerMinute: 3 })
     const call = (key: string) =>
       fetch(`${server.url}/ready`, { headers: { authorization: `Bearer ${key}` } })
