@@ -23,6 +23,7 @@ export class InlineExecutor implements QueryExecutor {
   readonly #registry: Map<string, QueryFn>
   readonly #connections = new ConnectionCache()
   #completed = 0
+  #stopped = 0
 
   private constructor(registry: Map<string, QueryFn>) {
     this.#registry = registry
@@ -46,7 +47,10 @@ export class InlineExecutor implements QueryExecutor {
       return encodeAnswer(await withDeadline(deadlineAt, () => fn(conn.db, ...task.args)), task.encode)
     } catch (err) {
       if (signal?.aborted) throw abortError(signal)
-      if (isBudgetExceeded(err) && Date.now() >= deadlineAt) throw new QueryDeadlineError(opts.timeoutMs ?? 0)
+      if (isBudgetExceeded(err) && Date.now() >= deadlineAt) {
+        this.#stopped++
+        throw new QueryDeadlineError(opts.timeoutMs ?? 0)
+      }
       throw new QueryFailedError(task.query, serializeError(err))
     } finally {
       this.#completed++
@@ -67,6 +71,7 @@ export class InlineExecutor implements QueryExecutor {
       workersCreated: 0,
       workersTerminated: 0,
       workersExited: 0,
+      stopped: this.#stopped,
     }
   }
 

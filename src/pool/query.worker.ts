@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { threadId, workerData } from 'node:worker_threads'
 import { loadRegistry } from '../db/queries/index.js'
-import { ConnectionCache } from '../db/sqlite/connection.js'
+import { ConnectionCache, QueryCancelled, withCancel } from '../db/sqlite/connection.js'
 import { lowerThreadPriority } from './priority.js'
 import { encodeAnswer, type QueryTask, serializeError, type TaskOutcome } from './task.js'
 
@@ -59,8 +59,15 @@ async function boot(): Promise<(task: QueryTask | Ping) => Promise<TaskOutcome>>
       }
       const fn = registry.get(task.query)
       if (!fn) return { ok: false, error: { name: 'UnknownQuery', message: `no query named ${task.query}` } }
+      const { control } = task
+      if (control) {
+        Atomics.store(control, 1, 1)
+        if (Atomics.load(control, 0) !== 0) return { ok: false, error: serializeError(new QueryCancelled()) }
+      }
       const conn = connections.get(task.dbPath)
-      return { ok: true, value: encodeAnswer(await fn(conn.db, ...task.args), task.encode) }
+      const run = () => fn(conn.db, ...task.args)
+      const value = control ? await withCancel(control, run) : await run()
+      return { ok: true, value: encodeAnswer(value, task.encode) }
     } catch (err) {
       return { ok: false, error: serializeError(err) }
     }

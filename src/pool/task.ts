@@ -11,6 +11,11 @@ export interface QueryTask {
    * serialized again there (a title with 5,000 episodes: 700 kB).
    */
   encode?: 'json'
+  /**
+   * Shared with the pool (SharedArrayBuffer): [0] set by the pool to cancel the query, [1] set by
+   * the worker when it starts it. Workers only.
+   */
+  control?: Int32Array
 }
 
 /** What a task's query answered, encoded as the task asks. */
@@ -131,6 +136,11 @@ export interface ExecutorStats {
   workersTerminated: number
   /** Terminated workers whose thread has really stopped ('exit' seen). */
   workersExited: number
+  /**
+   * Queries stopped before they finished (their deadline, or their client gone): by their own scan
+   * ticks, a terminated worker or process, or a cancelled statement.
+   */
+  stopped: number
 }
 
 /** Maps an abort to the error the caller sees. */

@@ -15,6 +15,11 @@ export const queries = {
       SELECT count(*) AS n FROM c WHERE ${interruptible(db, sql.ref('x'))}`.execute(db)
     return result.rows[0].n
   },
+  /** Keeps its worker `ms` (a timer: no ticks, so only terminating the worker stops it early), then says where it ran. */
+  async holdThenWhere(_db: DB, ms: number): Promise<number> {
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    return threadId
+  },
   /** The thread the query ran on (0 is the main thread). */
   async whereAmI(_db: DB): Promise<number> {
     return threadId

@@ -188,6 +188,7 @@ export class PostgresExecutor implements QueryExecutor {
       workersCreated: 0,
       workersTerminated: this.#cancelled,
       workersExited: this.#cancelled,
+      stopped: this.#cancelled,
     }
   }
 

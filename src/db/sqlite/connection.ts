@@ -40,12 +40,22 @@ export function isBudgetExceeded(err: unknown): boolean {
   return err instanceof BudgetExceeded || (err instanceof Error && err.name === 'BudgetExceeded')
 }
 
-/** The limits (epoch ms) marquee_tick() enforces for the code running inside them. */
+/** Thrown from inside SQLite (through marquee_tick) when the query's caller cancelled it. */
+export class QueryCancelled extends Error {
+  constructor() {
+    super('query cancelled')
+    this.name = 'QueryCancelled'
+  }
+}
+
+/** The limits marquee_tick() enforces for the code running inside them. */
 interface Limits {
-  /** The request's deadline: the inline executor's substitute for terminating a worker. */
+  /** The request's deadline (epoch ms): the inline executor's substitute for a cancel flag. */
   readonly deadline: number
-  /** A cooperative budget, for work whose partial result is still useful. */
+  /** A cooperative budget (epoch ms), for work whose partial result is still useful. */
   readonly budget: number
+  /** Set (index 0 non-zero) by another thread to stop the query: see withCancel. */
+  readonly cancel?: Int32Array
 }
 
 // AsyncLocalStorage, not module state: inline queries of concurrent requests interleave on the main
@@ -55,8 +65,9 @@ const NO_LIMITS: Limits = { deadline: Number.POSITIVE_INFINITY, budget: Number.P
 
 function tick(): number {
   const limits = scope.getStore()
-  if (limits !== undefined && Date.now() > Math.min(limits.deadline, limits.budget))
-    throw new BudgetExceeded()
+  if (limits === undefined) return 1
+  if (limits.cancel !== undefined && Atomics.load(limits.cancel, 0) !== 0) throw new QueryCancelled()
+  if (Date.now() > Math.min(limits.deadline, limits.budget)) throw new BudgetExceeded()
   return 1
 }
 
@@ -66,13 +77,24 @@ function tick(): number {
  */
 export function withBudget<T>(until: number, fn: () => Promise<T>): Promise<T> {
   const current = scope.getStore() ?? NO_LIMITS
-  return scope.run({ deadline: current.deadline, budget: Math.min(current.budget, until) }, fn)
+  return scope.run({ ...current, budget: Math.min(current.budget, until) }, fn)
+}
+
+/**
+ * Runs `fn` so that every tick throws QueryCancelled once `flag[0]` is set (Atomics.store from the
+ * thread that submitted the query): how a worker's query stops at its deadline or when its client
+ * goes away, without terminating the worker. Terminating is the fallback only: better-sqlite3 13
+ * (Node-API, Node 22 and 24) keeps a terminated thread inside its statement, burning a core.
+ */
+export function withCancel<T>(flag: Int32Array, fn: () => Promise<T>): Promise<T> {
+  const current = scope.getStore() ?? NO_LIMITS
+  return scope.run({ ...current, cancel: flag }, fn)
 }
 
 /** Runs `fn` under a deadline (epoch ms) that every tick enforces. */
 export function withDeadline<T>(at: number, fn: () => Promise<T>): Promise<T> {
   const current = scope.getStore() ?? NO_LIMITS
-  return scope.run({ deadline: Math.min(current.deadline, at), budget: current.budget }, fn)
+  return scope.run({ ...current, deadline: Math.min(current.deadline, at) }, fn)
 }
 
 export interface OpenOptions {

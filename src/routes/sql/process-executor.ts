@@ -261,6 +261,7 @@ export class ProcessExecutor implements QueryExecutor {
       completed: this.#completed,
       workersCreated: this.#created,
       workersTerminated: this.#terminated,
+      stopped: this.#terminated,
       workersExited: this.#exited,
     }
   }

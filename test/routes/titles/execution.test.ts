@@ -94,19 +94,16 @@ for (const dialect of DIALECTS)
         assert.equal(body.code, 'QUERY_TIMEOUT')
         assert.equal(body.instance, 'slow-1')
         assert.match(body.detail, new RegExp(`${TIMEOUT_MS} ms`))
-        assert.ok(elapsed >= TIMEOUT_MS && elapsed < TIMEOUT_MS + 1500, `answered after ${elapsed} ms`)
+        assert.ok(elapsed >= TIMEOUT_MS, `answered after ${elapsed} ms, not before the deadline`)
 
-        // The work really stopped: its worker was terminated and the thread has exited (SQLite), its
-        // statement cancelled (PostgreSQL: test/postgres/serve.test.ts sees it leave pg_stat_activity).
-        assert.equal(server.app.dataset.stats().executor.workersTerminated, before.workersTerminated + 1)
+        // The work really stopped: on SQLite its scan ticks stopped it and the worker stays (no thread
+        // was terminated); on PostgreSQL its statement was cancelled (test/postgres/serve.test.ts sees
+        // it leave pg_stat_activity).
+        assert.equal(server.app.dataset.stats().executor.stopped, before.stopped + 1)
         if (pool) {
-          const live = pool
-          const gone = threads.filter((t) => !live.threadIds().includes(t))
-          assert.equal(gone.length, 1)
-          await Promise.race([
-            live.waitForExit(gone[0]),
-            sleep(3000).then(() => assert.fail('worker thread still running')),
-          ])
+          await pool.warmUp()
+          assert.deepEqual(pool.threadIds(), threads)
+          assert.equal(server.app.dataset.stats().executor.workersTerminated, before.workersTerminated)
         }
 
         // The server keeps serving (on SQLite, on a replacement worker).
@@ -134,7 +131,7 @@ for (const dialect of DIALECTS)
         assert.equal(await health.text(), 'OK')
         assert.equal(slowDone, 0, '/health answered while both slow queries were still running')
         assert.deepEqual(await Promise.all(slow), [503, 503])
-        // Both workers were replaced; once the replacements have booted, queries are served again.
+        // Both workers stopped their queries; queries are served again.
         await pool?.warmUp()
         assert.equal((await get(`/titles/${FIXTURE.godfather}`)).status, 200)
       })
@@ -170,7 +167,7 @@ for (const dialect of DIALECTS)
 
         // The client disconnects while its query runs: the handle is released and the query stopped.
         before = { ...counts }
-        const stopped = () => server.app.dataset.stats().executor.workersTerminated
+        const stopped = () => server.app.dataset.stats().executor.stopped
         const terminated = stopped()
         const url = new URL('/probe/spin', server.url)
         await new Promise<void>((resolve) => {
