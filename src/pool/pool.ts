@@ -31,11 +31,11 @@ export const CANCEL_GRACE_MS = 1000
 /**
  * Queries on worker threads (piscina): the event loop of the server never runs SQL.
  *
- * Aborting a task (its deadline, its client gone) answers the caller at once and stops the work: a
- * queued task leaves the queue; a running one is cancelled through a flag its scan ticks read
- * (withCancel), so the worker stops within a few ms and stays, connections and caches warm. Only a
- * query that does not stop within CANCEL_GRACE_MS (one without ticks) gets its worker terminated, and
- * piscina starts a replacement. The pool records each worker thread's real exit, so tests can tell a
+ * Aborting a task (its deadline, its client gone) answers the caller at once and stops the work
+ * through a flag (SharedArrayBuffer) that the worker checks before it starts the query and that the
+ * query's scan ticks read (withCancel): the worker stops within a few ms and stays, connections and
+ * caches warm. Only a task still there after CANCEL_GRACE_MS (a query without ticks) is dropped from
+ * the queue or has its worker terminated, and piscina starts a replacement. The pool records each worker thread's real exit, so tests can tell a
  * terminated worker from a stopped one.
  */
 export class QueryPool implements QueryExecutor {
@@ -100,7 +100,10 @@ export class QueryPool implements QueryExecutor {
     if (this.#inFlight >= this.#capacity) throw new PoolBusyError()
     // [0]: cancel (set here), [1]: started (set by the worker).
     const control = new Int32Array(new SharedArrayBuffer(8))
-    // Aborted when the task must go without waiting for it: queued, or past its grace period.
+    // Aborted when the task must go without waiting for it: piscina then drops it from the queue, or
+    // terminates the worker running it. Safe before the task started: the flag is set before
+    // `started` is read here, and the worker sets `started` before it reads the flag, so a worker
+    // found not started returns before any SQL (a worker terminated mid-statement may never exit).
     const hard = new AbortController()
     let grace: NodeJS.Timeout | undefined
     let onAbort = () => {}
