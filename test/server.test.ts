@@ -3,7 +3,7 @@ import http from 'node:http'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { loadConfig } from '../src/config.js'
+import { type ConfigInput, loadConfig } from '../src/config.js'
 import { startServer } from '../src/server.js'
 
 const slowRoute = (ms: number) => (app: FastifyInstance) => {
@@ -13,13 +13,16 @@ const slowRoute = (ms: number) => (app: FastifyInstance) => {
   })
 }
 
-// As in every test server: load shedding would turn a busy machine into 503s.
+/** A server on a free port, without a dataset; load shedding off, as in every test server. */
+const serverConfig = (more: ConfigInput = {}) =>
+  loadConfig(
+    { port: 0, logLevel: 'silent', dbPath: '/nonexistent/marquee.db', maxEventLoopDelayMs: 0, ...more },
+    {},
+  )
+
 describe('graceful shutdown', () => {
   it('lets in-flight requests finish, then stops accepting', async () => {
-    const config = loadConfig(
-      { port: 0, logLevel: 'silent', dbPath: '/nonexistent/marquee.db', maxEventLoopDelayMs: 0 },
-      {},
-    )
+    const config = serverConfig()
     const server = await startServer(config, { logger: false, setup: slowRoute(300) })
     const inFlight = fetch(`${server.url}/slow`)
     await sleep(50)
@@ -32,17 +35,8 @@ describe('graceful shutdown', () => {
   })
 
   it('answers requests sent on kept-alive sockets just after shutdown begins, each closing its connection', async () => {
-    const config = loadConfig(
-      // A long drain bound: the drain ends when the last connection closes, not at the bound.
-      {
-        port: 0,
-        logLevel: 'silent',
-        dbPath: '/nonexistent/marquee.db',
-        maxEventLoopDelayMs: 0,
-        shutdownDrainMs: 60_000,
-      },
-      {},
-    )
+    // A long drain bound: the drain ends when the last connection closes, not at the bound.
+    const config = serverConfig({ shutdownDrainMs: 60_000 })
     const server = await startServer(config, { logger: false })
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
     const get = () =>
@@ -73,16 +67,7 @@ describe('graceful shutdown', () => {
   })
 
   it('forces the remaining connections closed after the shutdown timeout', async () => {
-    const config = loadConfig(
-      {
-        port: 0,
-        logLevel: 'silent',
-        dbPath: '/nonexistent/marquee.db',
-        maxEventLoopDelayMs: 0,
-        shutdownTimeoutMs: 100,
-      },
-      {},
-    )
+    const config = serverConfig({ shutdownTimeoutMs: 100 })
     const server = await startServer(config, { logger: false, setup: slowRoute(5000) })
     const inFlight = fetch(`${server.url}/slow`).catch((e: Error) => e)
     await sleep(50)
