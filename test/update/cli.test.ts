@@ -187,7 +187,14 @@ describe('marquee update (command line)', () => {
       })
       const generation = async () =>
         ((await (await fetch(`${url}/ready`)).json()) as { generation: string }).generation
-      assert.equal(await generation(), before)
+      // Once loaded (a busy CI machine once answered /ready 503 right after listening); the test's
+      // timeout bounds the wait.
+      let first = await generation()
+      while (first === undefined) {
+        await new Promise((r) => setTimeout(r, 50))
+        first = await generation()
+      }
+      assert.equal(first, before, out)
       await copyFile(db, `${served}.new`)
       await rename(`${served}.new`, served)
       server.kill('SIGHUP')
