@@ -76,6 +76,9 @@ describe('marquee CLI', () => {
         MARQUEE_DB: path.join(dir, 'marquee.db'),
         MARQUEE_SAMPLE_DIR: path.join(dir, 'sample'),
         MARQUEE_POOL_SIZE: '1',
+        // Load shedding off, as in every test server: a busy machine's event-loop delay would make
+        // /ready a 503 OVERLOADED.
+        MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',
       }
       delete env.MARQUEE_DATA
       child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0'], {
