@@ -39,7 +39,8 @@ for (const dialect of DIALECTS)
             apiKeysFile,
             JSON.stringify([{ name: 'ops', role: 'admin', sha256: hashApiKey('file-key') }]),
           )
-          return { apiKeysFile }
+          // 10,000-item imports read by a worker: a deadline a busy machine cannot reach.
+          return { apiKeysFile, queryTimeoutMs: 60_000 }
         },
       })
       url = `${f.server.url}/me`
