@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { type RequestStore, runInContext } from '../context/request-context.js'
-import { Problem, unauthorized } from '../errors.js'
+import { type RequestStore, type Role, runInContext } from '../context/request-context.js'
+import { forbidden, Problem, unauthorized } from '../errors.js'
 import type { UserResolver } from '../users/api-keys.js'
 import { AuthFailures } from '../users/auth-failures.js'
 import { isPublicRoute } from './public-routes.js'
@@ -18,6 +18,16 @@ export interface RequestContextOptions {
   requireApiKey: boolean
   /** Failed key checks per client address and minute before it gets 429 (0: no limit). */
   authFailuresPerMinute?: number
+}
+
+/** 401 without a key, 403 unless its role is one of `roles`; `what` names what needs it. */
+export function requireRole(request: FastifyRequest, roles: readonly Role[], what: string): void {
+  const user = request.ctx.user
+  const named = roles.join(' or ')
+  if (!user)
+    throw unauthorized(`${what} needs an API key with the ${named} role: send Authorization: Bearer <key>.`)
+  if (!roles.includes(user.role))
+    throw forbidden(`${what} needs the ${named} role; this key's role is ${user.role}.`)
 }
 
 function apiKeyOf(request: FastifyRequest): string | null {

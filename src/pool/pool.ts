@@ -35,8 +35,8 @@ export const CANCEL_GRACE_MS = 1000
  * through a flag (SharedArrayBuffer) that the worker checks before it starts the query and that the
  * query's scan ticks read (withCancel): the worker stops within a few ms and stays, connections and
  * caches warm. Only a task still there after CANCEL_GRACE_MS (a query without ticks) is dropped from
- * the queue or has its worker terminated, and piscina starts a replacement. The pool records each worker thread's real exit, so tests can tell a
- * terminated worker from a stopped one.
+ * the queue or has its worker terminated, and piscina starts a replacement. The pool records each
+ * worker thread's real exit, so tests can tell a terminated worker from a stopped one.
  */
 export class QueryPool implements QueryExecutor {
   readonly mode = 'pool' as const

@@ -26,7 +26,8 @@ function factsOf(t: TitleDetail): TitleFacts {
 
 /**
  * Title lookups through the request's dataset handle (src/plugins/dataset.ts): the queries
- * `findTitles` and `importPlan` on the query workers, against the generation the request pinned, under its deadline.
+ * `findTitles` and `importPlan` on the query workers, against the generation the request pinned,
+ * under its deadline.
  * No ids, no dataset access: an empty list answers even while no dataset is loaded.
  */
 export function datasetTitleLookup(request: FastifyRequest): TitleLookup {

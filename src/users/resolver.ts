@@ -11,7 +11,8 @@ export interface StoreResolverOptions {
 /**
  * Resolves keys against the user store, through a short cache of the users found: a request costs a
  * hash and a map lookup, the store sees each known key at most once per `ttlMs` (concurrent lookups
- * of one key share a query), and a key revoked by `marquee keys revoke` (any process) stops working within `ttlMs`.
+ * of one key share a query), and a key revoked by `marquee keys revoke` (any process) stops working
+ * within `ttlMs`.
  * `store()` yields null while there is no user database: then no key is known.
  */
 export function storeResolver(

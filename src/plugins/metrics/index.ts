@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import { forbidden, Problem, unauthorized } from '../../errors.js'
+import { Problem } from '../../errors.js'
+import { requireRole } from '../request-context.js'
 import { RequestDurations } from './durations.js'
 
 export interface Metrics {
@@ -139,9 +140,7 @@ async function metricsPlugin(app: FastifyInstance, opts: { adminOnly?: boolean }
     {
       schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] },
       onRequest: async (request) => {
-        if (!opts.adminOnly || request.ctx.user?.role === 'admin') return
-        if (!request.ctx.user) throw unauthorized('GET /metrics needs an API key with the admin role.')
-        throw forbidden(`GET /metrics needs the admin role; this key's role is ${request.ctx.user.role}.`)
+        if (opts.adminOnly) requireRole(request, ['admin'], 'GET /metrics')
       },
     },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { forbidden, serviceUnavailable, unauthorized } from '../../errors.js'
+import { serviceUnavailable } from '../../errors.js'
 import { problemResponses } from '../../plugins/docs.js'
+import { requireRole } from '../../plugins/request-context.js'
 
 const ReloadSchema = Type.Object(
   {
@@ -18,19 +18,12 @@ const ReloadSchema = Type.Object(
   { additionalProperties: false },
 )
 
-function requireAdmin(request: FastifyRequest): void {
-  const user = request.ctx.user
-  if (!user)
-    throw unauthorized('This needs an API key with the admin role: send Authorization: Bearer <key>.')
-  if (user.role !== 'admin') throw forbidden(`This needs the admin role; this key's role is ${user.role}.`)
-}
-
 /** Operations on the running server (admin keys only). */
 const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/admin/reload',
     {
-      onRequest: async (request) => requireAdmin(request),
+      onRequest: async (request) => requireRole(request, ['admin'], 'This'),
       schema: {
         tags: ['admin'],
         summary: 'Load the newest dataset generation now, if it differs from the one served (hot swap)',

@@ -4,11 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-console.js'
-import { forbidden, Problem, queryTimeout, unauthorized } from '../../errors.js'
+import { Problem, queryTimeout } from '../../errors.js'
 import type { CsvText } from '../../lib/csv.js'
 import { type Generation, poolBusy } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { addVary, CSV_TYPE, CsvTextParam, negotiateFormat } from '../../plugins/export.js'
+import { requireRole } from '../../plugins/request-context.js'
 import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
 import { ProcessExecutor } from './process-executor.js'
 
@@ -44,8 +45,6 @@ export const GET_MAX_CHARS = 4000
 export const POST_MAX_CHARS = 100_000
 const POST_BODY_LIMIT = 4 * POST_MAX_CHARS + 1024
 
-const ROLES = new Set(['analyst', 'admin'])
-
 const SqlResultSchema = Type.Object(
   {
     columns: Type.Array(Type.String(), { description: 'Column names, in order' }),
@@ -61,16 +60,7 @@ const SqlResultSchema = Type.Object(
 )
 
 /** Only keys with the analyst or admin role. */
-function checkRole(request: FastifyRequest): void {
-  const user = request.ctx.user
-  if (!user) {
-    throw unauthorized(
-      'The SQL console needs an API key with the analyst or admin role: send Authorization: Bearer <key>.',
-    )
-  }
-  if (!ROLES.has(user.role))
-    throw forbidden(`The SQL console needs the analyst or admin role; this key's role is ${user.role}.`)
-}
+const checkRole = (request: FastifyRequest) => requireRole(request, ['analyst', 'admin'], 'The SQL console')
 
 /** An executor failure as the client sees it. */
 function problemOf(err: unknown, timeoutMs: number): unknown {
