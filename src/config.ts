@@ -28,7 +28,10 @@ export interface Config {
   /** Run bounded point lookups (GET /titles/{tconst} without include) on the main thread. */
   readonly inlinePointLookups: boolean
   readonly shutdownTimeoutMs: number
-  /** After SIGTERM, keep answering (each response closing its connection) this long at most, then stop listening. */
+  /**
+   * After SIGTERM, keep answering (each response closing its connection) this long at most, then
+   * stop listening.
+   */
   readonly shutdownDrainMs: number
   readonly logLevel: LogLevel
   /** Requests per minute per API key (else per IP); 0 turns rate limiting off. */

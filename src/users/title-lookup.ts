@@ -3,8 +3,8 @@ import type { ImportPlan } from '../db/queries/import-plan.js'
 /**
  * What the personal-data routes need from the dataset: the facts shown next to a watchlist or
  * ratings entry, and an import checked against the titles. Behind an interface so the routes do not
- * depend on where titles come from: the dataset service's per-request handle (dataset-title-lookup.ts), or a
- * substitute in tests.
+ * depend on where titles come from: the dataset service's per-request handle
+ * (dataset-title-lookup.ts), or a substitute in tests.
  */
 
 /** A title as personal lists show it (the shape of the dataset's title summaries). */
