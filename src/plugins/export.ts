@@ -194,7 +194,7 @@ export interface RowEncoder<T = unknown> {
   rows(items: readonly T[]): string
 }
 
-export function csvEncoder<T>(columns: readonly Column[], text: CsvText = 'neutralized'): RowEncoder<T> {
+export function csvEncoder<T>(columns: readonly Column[], text?: CsvText): RowEncoder<T> {
   return {
     contentType: CSV_TYPE,
     head: () => csvLine(columns.map((c) => c.name)),
@@ -416,7 +416,7 @@ async function exportPlugin(app: FastifyInstance, opts: ExportPluginOptions) {
       addVary(reply, 'Accept')
       const format = negotiateFormat(request)
       const query = request.query as Record<string, unknown>
-      const text = (query.csvText ?? 'neutralized') as CsvText
+      const text = query.csvText as CsvText | undefined
       delete query.csvText
       if (format === 'json') return original.call(this, request, reply)
 

@@ -148,12 +148,7 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
     const dbPath = h.generation.dbPath
     request.log.info({ sql: q.slice(0, 2000) }, 'sql console')
     const format = negotiateFormat(request) === 'csv' ? 'csv' : 'json'
-    const limits: SqlConsoleLimits = {
-      rowLimit: opts.rowLimit,
-      maxBytes: SQL_MAX_BYTES,
-      format,
-      csvText: csvText ?? 'neutralized',
-    }
+    const limits: SqlConsoleLimits = { rowLimit: opts.rowLimit, maxBytes: SQL_MAX_BYTES, format, csvText }
     let result: SqlConsoleResult
     try {
       result = (await executor.run(
