@@ -2,9 +2,8 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { describe, it } from 'node:test'
+import { CLI } from '../helpers/cli.js'
 import { tempDir } from '../helpers/server.js'
-
-const MAIN = path.resolve('src/cli/main.ts')
 
 interface Run {
   code: number | null
@@ -13,10 +12,10 @@ interface Run {
   stderr: string
 }
 
-/** Runs the real CLI in a child process (through tsx, as `npm run marquee` does). */
+/** Runs the real CLI in a child process (compiled, or through tsx: see helpers/cli.ts). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [...CLI, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -81,7 +80,7 @@ describe('marquee CLI', () => {
         MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',
       }
       delete env.MARQUEE_DATA
-      child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0'], {
+      child = spawn(process.execPath, [...CLI, 'serve', '--port', '0'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env,
       })

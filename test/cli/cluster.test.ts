@@ -3,11 +3,10 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { get } from 'node:http'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { CLI } from '../helpers/cli.js'
 import { FIXTURE } from '../helpers/dataset.js'
 import { DIALECTS, type DialectDataset, dialectDataset, dialectOptions } from '../helpers/dialects.js'
 import { tempDir } from '../helpers/server.js'
-
-const MAIN = path.resolve('src/cli/main.ts')
 
 interface LogLine {
   msg: string
@@ -27,7 +26,7 @@ class Cluster {
   constructor(args: string[]) {
     const env = { ...process.env }
     for (const k of Object.keys(env)) if (k.startsWith('MARQUEE_')) delete env[k]
-    this.proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], {
+    this.proc = spawn(process.execPath, [...CLI, 'serve', ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

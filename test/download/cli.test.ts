@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { DATASETS, datasetSpec } from '../../src/datasets/catalogue.js'
+import { CLI } from '../helpers/cli.js'
 import { datasetBody, datasetFiles, served, startDatasetServer, type TestServer, until } from './fixtures.js'
-
-const MAIN = path.resolve('src/cli/main.ts')
 
 interface Run {
   code: number | null
@@ -23,7 +22,7 @@ function cli(
 ): Promise<Run> {
   return new Promise((resolve) => {
     const { MARQUEE_DOWNLOAD_BASE_URL: _, ...parentEnv } = process.env
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'download', ...args], {
+    const child = spawn(process.execPath, [...CLI, 'download', ...args], {
       env: { ...parentEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
 import Database from '../../src/db/sqlite/driver.js'
 import { ingest } from '../../src/ingest/index.js'
+import { CLI } from '../helpers/cli.js'
 import { buildTestDataset } from '../helpers/dataset.js'
 import { tempDir } from '../helpers/server.js'
 
@@ -17,8 +18,6 @@ import { tempDir } from '../helpers/server.js'
  * (same bytes, same generation, integrity_check ok), the failure is clear and names its cause,
  * and the next ingest succeeds.
  */
-
-const MAIN = path.resolve('src/cli/main.ts')
 
 interface Run {
   code: number | null
@@ -32,7 +31,7 @@ function ingestCli(
   dbPath: string,
   wrap: string[] = [],
 ): { child: ChildProcess; done: Promise<Run> } {
-  const args = ['--import', 'tsx', MAIN, 'ingest', '--data', dataDir, '--db', dbPath]
+  const args = [...CLI, 'ingest', '--data', dataDir, '--db', dbPath]
   const [cmd, argv] =
     wrap.length > 0 ? [wrap[0], [...wrap.slice(1), process.execPath, ...args]] : [process.execPath, args]
   const child = spawn(cmd, argv, {

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { hashApiKey, newApiKey } from '../../src/users/api-keys.js'
 import { openUserStore } from '../../src/users/open.js'
+import { CLI } from '../helpers/cli.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { tempDir } from '../helpers/server.js'
 
@@ -16,7 +17,6 @@ import { tempDir } from '../helpers/server.js'
  * each client sends, written as the request arrives), so a connection refused after the listener closed is told apart from a dropped request.
  */
 
-const MAIN = path.resolve('src/cli/main.ts')
 const LOOPS = 6
 const UPLOADS = 2
 
@@ -46,20 +46,7 @@ describe('SIGTERM under load', () => {
 
       const server = spawn(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          MAIN,
-          'serve',
-          '--port',
-          '0',
-          '--db',
-          dbPath,
-          '--users-db',
-          usersDb,
-          '--pool-size',
-          '2',
-        ],
+        [...CLI, 'serve', '--port', '0', '--db', dbPath, '--users-db', usersDb, '--pool-size', '2'],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyRequest } from 'fastify'
 import { QueryPool } from '../../src/pool/pool.js'
+import { workerUrl } from '../../src/pool/worker-url.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 
-const FAULTS = new URL('./fault-queries.ts', import.meta.url).href
+const FAULTS = workerUrl('./fault-queries.js', import.meta.url).href
 
 /**
  * A query worker thread dying under a running query (process.exit in the worker, an uncaught

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { DATASET_NAMES, type DatasetName, datasetSpec, formatId } from '../../src/datasets/catalogue.js'
 import { SCHEMA_VERSION } from '../../src/db/sqlite/schema.js'
 import { ingest } from '../../src/ingest/index.js'
+import { ROOT } from './cli.js'
 
 /**
  * A small real dataset for the API tests: hand-written rows with known facts (well-known titles,
@@ -182,8 +182,6 @@ export interface TestDataset {
   dbPath: string
   dataDir: string
 }
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /** What the built database depends on: the fixture files and the code that loads them. */
 async function cacheKey(files: Map<string, Buffer>, only: readonly string[] | undefined): Promise<string> {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { jsonDepthExceeds } from '../../src/lib/json.js'
 import type { QueryPool } from '../../src/pool/pool.js'
+import { workerUrl } from '../../src/pool/worker-url.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, tempDir, writeKeysFile } from '../helpers/server.js'
 
-const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
+const FAULTS = workerUrl('../faults/fault-queries.js', import.meta.url).href
 
 describe('jsonDepthExceeds (unit)', () => {
   it('counts nesting of arrays and objects, not brackets in strings or escaped quotes', () => {

@@ -10,11 +10,12 @@ import { loadConfig } from '../../src/config.js'
 import Database from '../../src/db/sqlite/driver.js'
 import { RequestDurations } from '../../src/plugins/metrics/durations.js'
 import type { QueryPool } from '../../src/pool/pool.js'
+import { workerUrl } from '../../src/pool/worker-url.js'
 import { buildTestDataset, type TestDataset } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir, writeKeysFile } from '../helpers/server.js'
 
-const FAULTS = new URL('../faults/fault-queries.ts', import.meta.url).href
+const FAULTS = workerUrl('../faults/fault-queries.js', import.meta.url).href
 
 describe('GET /metrics', () => {
   it('with --metrics-admin-only, answers only admin keys', async () => {

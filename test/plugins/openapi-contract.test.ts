@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
@@ -91,7 +91,12 @@ export async function titleOf(baseUrl: string, tconst: string): Promise<string> 
       .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
     assert.deepEqual(errors, [])
 
-    const { titleOf } = (await import(client)) as { titleOf: (u: string, t: string) => Promise<string> }
+    // Run as plain JavaScript: the test itself may run compiled, without a TypeScript loader.
+    const js = ts.transpileModule(await readFile(client, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText
+    await writeFile(path.join(dir, 'client.mjs'), js)
+    const { titleOf } = (await import(path.join(dir, 'client.mjs'))) as { titleOf: (u: string, t: string) => Promise<string> }
     assert.equal(await titleOf(server.url, FIXTURE.godfather), 'The Godfather (1972), Marlon Brando')
   })
 })

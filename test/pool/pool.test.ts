@@ -13,10 +13,11 @@ import {
   QueryDeadlineError,
   QueryFailedError,
 } from '../../src/pool/task.js'
+import { workerUrl } from '../../src/pool/worker-url.js'
 import { buildTestDataset } from '../helpers/dataset.js'
 import { tempDir } from '../helpers/server.js'
 
-const SLOW = new URL('./slow-queries.ts', import.meta.url).href
+const SLOW = workerUrl('./slow-queries.js', import.meta.url).href
 
 /** An AbortSignal that fires like a request deadline after `ms`. */
 function deadline(ms: number): AbortSignal {

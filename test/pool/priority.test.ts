@@ -3,9 +3,9 @@ import { once } from 'node:events'
 import { getPriority } from 'node:os'
 import { describe, it } from 'node:test'
 import { BACKGROUND_NICE } from '../../src/pool/priority.js'
-import { spawnWorker } from '../../src/pool/worker-url.js'
+import { spawnWorker, workerUrl } from '../../src/pool/worker-url.js'
 
-const ENTRY = new URL('./priority.worker.ts', import.meta.url)
+const ENTRY = workerUrl('./priority.worker.js', import.meta.url)
 
 async function niceOf(background: boolean): Promise<number> {
   const w = spawnWorker(ENTRY, { background })

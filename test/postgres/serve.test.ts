@@ -3,14 +3,15 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type pg from 'pg'
 import { ingestPostgres } from '../../src/ingest/postgres/index.js'
+import { workerUrl } from '../../src/pool/worker-url.js'
 import { FIXTURE } from '../helpers/dataset.js'
 import { type DialectDataset, dialectDataset } from '../helpers/dialects.js'
 import { postgresAvailable, TEST_DATABASE_URL, testClient } from '../helpers/postgres.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 
 const available = await postgresAvailable()
-const SLOW = new URL('../pool/slow-queries.ts', import.meta.url).href
-const SESSION = new URL('./session-queries.ts', import.meta.url).href
+const SLOW = workerUrl('../pool/slow-queries.js', import.meta.url).href
+const SESSION = workerUrl('./session-queries.js', import.meta.url).href
 
 /** What only PostgreSQL serving has: deadlines that cancel on the server, swaps by NOTIFY. */
 describe('serving from PostgreSQL', { skip: !available }, () => {

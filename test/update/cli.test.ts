@@ -8,10 +8,9 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateSample } from '../../src/datasets/sample/generator.js'
 import { readBase } from '../../src/update/index.js'
+import { CLI } from '../helpers/cli.js'
 import { tempDir } from '../helpers/server.js'
 import { mutateDataset } from './mutate.js'
-
-const MAIN = path.resolve('src/cli/main.ts')
 
 interface Run {
   code: number | null
@@ -19,13 +18,13 @@ interface Run {
   stderr: string
 }
 
-/** Runs the real CLI in a child process (through tsx, as `npm run marquee` does). */
+/** Runs the real CLI in a child process (compiled, or through tsx: see helpers/cli.ts). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const e: NodeJS.ProcessEnv = { ...process.env, MARQUEE_POOL_SIZE: '1', ...env }
     if (!('MARQUEE_DATA' in env)) delete e.MARQUEE_DATA
     delete e.MARQUEE_DOWNLOAD_BASE_URL
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [...CLI, ...args], {
       env: e,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -176,11 +175,10 @@ describe('marquee update (command line)', () => {
         MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',
       }
       delete env.MARQUEE_DATA
-      child = spawn(
-        process.execPath,
-        ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--db', served, '--watch-db', '0'],
-        { stdio: ['ignore', 'pipe', 'pipe'], env },
-      )
+      child = spawn(process.execPath, [...CLI, 'serve', '--port', '0', '--db', served, '--watch-db', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      })
       const server = child
       let out = ''
       const url = await new Promise<string>((resolve, reject) => {

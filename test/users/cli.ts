@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process'
-import path from 'node:path'
-
-const MAIN = path.resolve('src/cli/main.ts')
+import { CLI } from '../helpers/cli.js'
 
 export interface Run {
   code: number | null
@@ -9,12 +7,12 @@ export interface Run {
   stderr: string
 }
 
-/** Runs the real CLI in a child process (through tsx, as `npm run marquee` does). */
+/** Runs the real CLI in a child process (compiled, or through tsx: see helpers/cli.ts). */
 export function cli(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const env = { ...process.env }
     for (const k of Object.keys(env)) if (k.startsWith('MARQUEE_')) delete env[k]
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [...CLI, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { generateSample } from '../../src/datasets/sample/generator.js'
 import { ingest } from '../../src/ingest/index.js'
+import { ROOT } from '../helpers/cli.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 
@@ -31,7 +31,6 @@ declare const document: {
 }
 declare const window: { innerWidth: number }
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/web')
 const LAUNCH_ARGS = [
   '--headless',

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import { cp, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import webPlugin from '../../src/web/plugin.js'
+import { ROOT } from '../helpers/cli.js'
 import { buildTestDataset } from '../helpers/dataset.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 
-const PUBLIC = fileURLToPath(new URL('../../src/web/public/', import.meta.url))
+const PUBLIC = path.join(ROOT, 'src/web/public/')
 
 /** Asset URLs the shell references: stylesheet, module entry, module preloads, icon. */
 function assetUrls(html: string): string[] {

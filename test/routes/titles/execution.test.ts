@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Generation } from '../../../src/plugins/dataset.js'
 import { QueryPool } from '../../../src/pool/pool.js'
+import { workerUrl } from '../../../src/pool/worker-url.js'
 import { FIXTURE } from '../../helpers/dataset.js'
 import { DIALECTS, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
@@ -11,7 +12,7 @@ import { startTestServer, type TestServer, tempDir } from '../../helpers/server.
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = any
 
-const SLOW = new URL('../../pool/slow-queries.ts', import.meta.url).href
+const SLOW = workerUrl('../../pool/slow-queries.js', import.meta.url).href
 const TIMEOUT_MS = 400
 
 /**
