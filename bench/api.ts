@@ -244,6 +244,12 @@ async function main() {
 
   const s = await startServer(dbPath)
   try {
+    if (!ONLY || ONLY.includes(2) || ONLY.includes(3)) {
+      log('2-3. the baseline: GET /health on the same server, the latency of the stack itself')
+      await warm(s.url, () => '/health')
+      report('1 connection (latency)', await cannon(s.url, () => '/health', 1))
+      log()
+    }
     if (!ONLY || ONLY.includes(2)) {
       log('2. GET /search, realistic prefixes (targets: p50 <= 10 ms, p99 <= 50 ms)')
       await warm(s.url, searchPath)

@@ -6,11 +6,20 @@ import type { FastifyInstance } from 'fastify'
 import { type ConfigInput, loadConfig } from '../src/config.js'
 import { startServer } from '../src/server.js'
 
-const slowRoute = (ms: number) => (app: FastifyInstance) => {
-  app.get('/slow', async () => {
-    await sleep(ms)
-    return { done: true }
+/** A route that takes `ms`, and a promise that resolves once a request has reached it. */
+function slowRoute(ms: number) {
+  let entered = () => {}
+  const reached = new Promise<void>((resolve) => {
+    entered = resolve
   })
+  const setup = (app: FastifyInstance) => {
+    app.get('/slow', async () => {
+      entered()
+      await sleep(ms)
+      return { done: true }
+    })
+  }
+  return { setup, reached }
 }
 
 /** A server on a free port, without a dataset; load shedding off, as in every test server. */
@@ -23,9 +32,10 @@ const serverConfig = (more: ConfigInput = {}) =>
 describe('graceful shutdown', () => {
   it('lets in-flight requests finish, then stops accepting', async () => {
     const config = serverConfig()
-    const server = await startServer(config, { logger: false, setup: slowRoute(300) })
+    const slow = slowRoute(300)
+    const server = await startServer(config, { logger: false, setup: slow.setup })
     const inFlight = fetch(`${server.url}/slow`)
-    await sleep(50)
+    await slow.reached
     const closing = server.close()
     const res = await inFlight
     assert.equal(res.status, 200)
@@ -68,9 +78,10 @@ describe('graceful shutdown', () => {
 
   it('forces the remaining connections closed after the shutdown timeout', async () => {
     const config = serverConfig({ shutdownTimeoutMs: 100 })
-    const server = await startServer(config, { logger: false, setup: slowRoute(5000) })
+    const slow = slowRoute(5000)
+    const server = await startServer(config, { logger: false, setup: slow.setup })
     const inFlight = fetch(`${server.url}/slow`).catch((e: Error) => e)
-    await sleep(50)
+    await slow.reached
     assert.deepEqual(await server.close(), { forced: true })
     assert.ok((await inFlight) instanceof Error)
   })

@@ -49,7 +49,10 @@ export interface DatasetReloader {
   reload(reason: string): Promise<ReloadResult>
   /** Retired generations still finishing requests. */
   draining(): number
-  /** 'loaded' (generation, previous) and 'drained' (generation): a retired generation's last request ended. */
+  /**
+   * 'loaded' (generation, previous); 'drained' (generation): a retired generation's last request
+   * ended; 'checked' (ReloadResult): a reload looked at the file, whatever it found.
+   */
   readonly events: EventEmitter
 }
 
@@ -186,7 +189,10 @@ async function reloadPlugin(app: FastifyInstance, opts: ReloadPluginOptions) {
   let chain: Promise<unknown> = Promise.resolve()
   const reload = (reason: string, force = false): Promise<ReloadResult> => {
     const run = chain.then(() => load(reason, force))
-    chain = run.catch(() => {})
+    chain = run.then(
+      (result) => events.emit('checked', result),
+      () => {},
+    )
     return run
   }
 

@@ -23,6 +23,8 @@ export interface QueryPoolOptions {
   extraQueryModules?: readonly string[]
   /** A dataset file each new worker opens while booting. */
   warmDbPath?: string | null
+  /** How long a cancelled query may take to stop at its next tick (default CANCEL_GRACE_MS). */
+  cancelGraceMs?: number
 }
 
 /** How long a cancelled query has to stop at its own next tick before its worker is terminated. */
@@ -51,10 +53,14 @@ export class QueryPool implements QueryExecutor {
   readonly #exitWaiters = new Map<number, Promise<void>>()
   /** Tasks running or waiting; piscina's own maxQueue does not count tasks that carry a signal. */
   #inFlight = 0
+  /** The control words of the tasks in flight: [1] says whether a worker has begun the task. */
+  readonly #controls = new Set<Int32Array>()
   readonly #capacity: number
+  readonly #cancelGraceMs: number
 
   constructor(opts: QueryPoolOptions) {
     this.#capacity = opts.size + (opts.maxQueue ?? Math.max(64, opts.size * 32))
+    this.#cancelGraceMs = opts.cancelGraceMs ?? CANCEL_GRACE_MS
     this.#workerData = {
       extraQueryModules: [...(opts.extraQueryModules ?? [])],
       warmDbPath: opts.warmDbPath ?? null,
@@ -113,7 +119,7 @@ export class QueryPool implements QueryExecutor {
         if (Atomics.load(control, 1) === 0) hard.abort()
         else {
           this.#stopped++
-          grace = setTimeout(() => hard.abort(), CANCEL_GRACE_MS)
+          grace = setTimeout(() => hard.abort(), this.#cancelGraceMs)
         }
         reject(abortError(signal!))
       }
@@ -121,9 +127,11 @@ export class QueryPool implements QueryExecutor {
     aborted.catch(() => {})
     signal?.addEventListener('abort', onAbort, { once: true })
     this.#inFlight++
+    this.#controls.add(control)
     // Settles on its own after an abort (the worker answers QueryCancelled, or is terminated).
     const running = this.#piscina.run({ ...task, control }, { signal: hard.signal }).finally(() => {
       this.#inFlight--
+      this.#controls.delete(control)
       clearTimeout(grace)
       signal?.removeEventListener('abort', onAbort)
     })
@@ -202,6 +210,7 @@ export class QueryPool implements QueryExecutor {
       threads: this.#piscina.threads.length,
       queued: Math.max(0, this.#inFlight - this.#piscina.threads.length),
       active: Math.min(this.#inFlight, this.#piscina.threads.length),
+      running: [...this.#controls].filter((c) => Atomics.load(c, 1) !== 0).length,
       completed: this.#piscina.completed,
       workersCreated: this.#created,
       workersTerminated: this.#terminated,

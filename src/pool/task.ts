@@ -129,6 +129,8 @@ export interface ExecutorStats {
   queued: number
   /** Tasks running now (at most `threads`); executors that cannot tell leave it out. */
   active?: number
+  /** Tasks a worker has begun (not waiting in a queue); executors that cannot tell leave it out. */
+  running?: number
   completed: number
   /** Workers started since the pool was created (initial ones included). */
   workersCreated: number

@@ -155,7 +155,7 @@ describe('readDataset', () => {
       break
     }
     // Closing is asynchronous (the thread pool closes the descriptor): give it a moment.
-    for (let i = 0; i < 100 && fds() !== before; i++) await new Promise((r) => setTimeout(r, 10))
+    for (let i = 0; i < 3000 && fds() !== before; i++) await new Promise((r) => setTimeout(r, 10))
     assert.equal(fds(), before, 'the file descriptor is closed')
     assert.ok(bytes <= 1 << 20, `read ${bytes} bytes of a file it stopped reading early`)
   })

@@ -159,10 +159,13 @@ describe('SIGTERM under load', () => {
       }
       const loops = Array.from({ length: LOOPS }, (_, i) => loop(i))
       const answered = () => outcomes.filter((o) => o.status !== undefined).length
-      for (let i = 0; i < 300 && answered() < 30; i++) await sleep(10)
-      // The uploads start, and SIGTERM comes while their bodies are still on the way.
+      while (answered() < 30) await sleep(10)
+      // The uploads start, and SIGTERM comes once the server has logged each of them, while their
+      // bodies are still on the way.
       const uploads = Array.from({ length: UPLOADS }, (_, i) => upload(i))
-      await sleep(300)
+      while (!Array.from({ length: UPLOADS }, (_, i) => `upload-${i}`).every((id) => seen.has(id))) {
+        await sleep(10)
+      }
       const answeredBefore = answered()
       server.kill('SIGTERM')
       const code = await exited

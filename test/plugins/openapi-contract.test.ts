@@ -96,7 +96,9 @@ export async function titleOf(baseUrl: string, tconst: string): Promise<string> 
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText
     await writeFile(path.join(dir, 'client.mjs'), js)
-    const { titleOf } = (await import(path.join(dir, 'client.mjs'))) as { titleOf: (u: string, t: string) => Promise<string> }
+    const { titleOf } = (await import(path.join(dir, 'client.mjs'))) as {
+      titleOf: (u: string, t: string) => Promise<string>
+    }
     assert.equal(await titleOf(server.url, FIXTURE.godfather), 'The Godfather (1972), Marlon Brando')
   })
 })

@@ -64,7 +64,8 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
   async function settles(what: string): Promise<void> {
     const t0 = Date.now()
     while ((await spinning()) > 0) {
-      assert.ok(Date.now() - t0 < 2000, `${what}: the statement is still running on the server`)
+      // A generous bound: a statement that was never cancelled runs forever.
+      assert.ok(Date.now() - t0 < 30_000, `${what}: the statement is still running on the server`)
       await sleep(50)
     }
   }
@@ -87,13 +88,12 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
   })
 
   it('a query past its deadline answers 503 and is cancelled on the server', async () => {
-    const started = Date.now()
+    // The query never ends by itself: an answer at all is the deadline's.
     const res = await fetch(`${quick.url}/probe/spin`, { headers: { 'x-request-id': 'pg-slow-1' } })
     assert.equal(res.status, 503)
     const body = (await res.json()) as { code: string; instance: string }
     assert.equal(body.code, 'QUERY_TIMEOUT')
     assert.equal(body.instance, 'pg-slow-1')
-    assert.ok(Date.now() - started < 2000, `answered at the deadline (${Date.now() - started} ms)`)
     await settles('after the deadline')
     // The pool is healthy afterwards (a few tries: this server's deadline is short, and a busy CI
     // machine can push one plain lookup past it).

@@ -212,7 +212,7 @@ describe('marquee update (command line)', () => {
         out
           .split('\n')
           .some((l) => l.includes('dataset generation loaded') && l.includes('"reason":"SIGHUP"'))
-      for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 50))
+      for (let i = 0; i < 600 && !logged(); i++) await new Promise((r) => setTimeout(r, 50))
       assert.ok(logged(), out)
       const closed = new Promise<number | null>((resolve) => server.on('close', (code) => resolve(code)))
       server.kill('SIGTERM')

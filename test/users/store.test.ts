@@ -14,23 +14,6 @@ import { tempDir } from '../helpers/server.js'
 
 const at = () => new Date().toISOString()
 
-/** Event-loop stalls while `fn` runs: the longest gap between 5 ms timer ticks, in ms. */
-async function longestStall<T>(fn: () => Promise<T>): Promise<{ result: T; stall: number }> {
-  let last = performance.now()
-  let stall = 0
-  const timer = setInterval(() => {
-    const now = performance.now()
-    stall = Math.max(stall, now - last)
-    last = now
-  }, 5)
-  try {
-    const result = await fn()
-    return { result, stall }
-  } finally {
-    clearInterval(timer)
-  }
-}
-
 describe('user store: schema migrations', () => {
   let dir: string
   let cleanup: () => Promise<void>
@@ -162,18 +145,14 @@ describe('user store: keys, transactions, isolation', () => {
       secondOpen = true
       return tx
     })
-    const { result: read, stall } = await longestStall(async () => {
-      await sleep(50)
-      assert.equal(store.stats().waiting, 1)
-      assert.equal(secondOpen, false, 'the second transaction waits for the first')
-      // Reads go to their own connection: answered at once, without the uncommitted row.
-      return store.reads.watchlist(u.id, { limit: 10 })
-    })
+    // Queued at the call. The first commits from this thread: a wait that blocked it would never end.
+    assert.equal(store.stats().waiting, 1)
+    await sleep(20)
+    assert.equal(secondOpen, false, 'the second transaction waits for the first')
+    // Reads go to their own connection: answered while the writer waits, without the uncommitted row.
+    const read = await store.reads.watchlist(u.id, { limit: 10 })
     assert.deepEqual(read.items, [])
-    assert.ok(
-      stall < 100,
-      `the event loop kept turning while a transaction waited (longest stall ${stall} ms)`,
-    )
+    assert.equal(secondOpen, false)
     // Inside the transaction, its own write is visible.
     assert.equal((await first.watchlist(u.id, { limit: 10 })).items.length, 1)
     await first.commit()
@@ -188,9 +167,15 @@ describe('user store: keys, transactions, isolation', () => {
     const other = new Database(file)
     other.pragma('busy_timeout = 0')
     other.exec('BEGIN IMMEDIATE') // another process holding SQLite's write lock
-    setTimeout(() => other.exec('ROLLBACK'), 200)
-    const { result: tx, stall } = await longestStall(() => store.begin())
-    assert.ok(stall < 100, `the main thread never blocked on the lock (longest stall ${stall} ms)`)
+    // Released by a timer on this thread: a store waiting for the lock on this thread would stop the
+    // timer, and fail at its busy timeout or never begin.
+    let released = false
+    setTimeout(() => {
+      other.exec('ROLLBACK')
+      released = true
+    }, 200)
+    const tx = await store.begin()
+    assert.ok(released, 'began once the other connection let go, the event loop turning meanwhile')
     await tx.rollback()
     other.close()
   })
@@ -200,7 +185,7 @@ describe('user store: keys, transactions, isolation', () => {
     const controller = new AbortController()
     const aborted = store.begin({ signal: controller.signal })
     const timedOut = store.begin({ timeoutMs: 30 })
-    await sleep(5)
+    // Both queued at the call, before any timer can run.
     assert.equal(store.stats().waiting, 2)
     controller.abort(new Error('client gone'))
     await assert.rejects(aborted, /client gone/)
@@ -238,7 +223,8 @@ describe('user store: keys, transactions, isolation', () => {
     return { counting, lookups: () => n }
   }
 
-  it('the key resolver caches briefly, so a revoked key stops resolving within the TTL', async () => {
+  it('the key resolver caches briefly, so a revoked key stops resolving within the TTL', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() })
     const rec = await store.createKey({ name: 'erin', role: 'user', keyHash: hashApiKey('ke'), at: at() })
     const { counting, lookups } = countingLookups()
     const resolver = storeResolver(async () => counting, { ttlMs: 150 })
@@ -246,7 +232,9 @@ describe('user store: keys, transactions, isolation', () => {
     assert.equal(lookups(), 1, 'concurrent lookups of one key share a query')
     await store.revokeKey(rec.id, at())
     assert.equal((await resolver.resolve('ke'))?.name, 'erin', 'cached')
-    await sleep(200)
+    t.mock.timers.tick(149)
+    assert.equal((await resolver.resolve('ke'))?.name, 'erin', 'still cached')
+    t.mock.timers.tick(2)
     assert.equal(await resolver.resolve('ke'), null)
   })
 

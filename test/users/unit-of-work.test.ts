@@ -224,19 +224,17 @@ describe('the request-scoped unit of work', () => {
     const queued = post('/probe/write/401')
     while (f.store.stats().waiting === 0) await sleep(2)
 
-    const t0 = performance.now()
+    // Answered while the transaction stays open: had reads waited for the writer, this would hang.
     const [health, mine, theirs] = await Promise.all([
       fetch(`${f.server.url}/health`),
       fetch(`${f.server.url}/me/watchlist?limit=100`, { headers }),
       fetch(`${f.server.url}/me/watchlist`, { headers: { authorization: `Bearer ${other.key}` } }),
     ])
-    const elapsed = performance.now() - t0
     assert.equal(health.status, 200)
     assert.equal(mine.status, 200)
     const ids = (await json(mine)).items.map((i: { tconst: string }) => i.tconst)
     assert.ok(!ids.includes(tt(400)), 'uncommitted rows are invisible to other requests')
     assert.deepEqual((await json(theirs)).items, [])
-    assert.ok(elapsed < 1000, `reads answered while a write transaction was open (${elapsed} ms)`)
     assert.equal(f.store.stats().waiting, 1, 'the second writer is still waiting')
 
     hold.open()
