@@ -60,6 +60,41 @@ describe('PostgreSQL user store', { skip: !available }, () => {
     }
   })
 
+  it('migrates while other schemas come and go (an ingest retiring generations)', async () => {
+    const churn = uniquePrefix('churn')
+    const c = await testClient()
+    let stop = false
+    const cycles = { n: 0 }
+    // Schemas with wide tables, created and dropped back to back by another session.
+    const columns = Array.from({ length: 40 }, (_, i) => `c${i} text`).join(', ')
+    const dropping = (async () => {
+      for (let i = 0; !stop; i++) {
+        const name = ident(`${churn}_${i % 4}`)
+        await c.query(
+          `CREATE SCHEMA ${name}; CREATE TABLE ${name}.t (${columns}); CREATE TABLE ${name}.u (${columns})`,
+        )
+        await c.query(`DROP SCHEMA ${name} CASCADE`)
+        cycles.n++
+      }
+    })()
+    try {
+      while (cycles.n === 0) await sleep(5)
+      for (let round = 0; round < 15; round++) {
+        const fresh = uniquePrefix('migr')
+        try {
+          const opened = await openPostgresUserStore(TEST_DATABASE_URL, { schemaPrefix: fresh })
+          await opened.close()
+        } finally {
+          await c.query(`DROP SCHEMA IF EXISTS ${ident(usersSchema(fresh))} CASCADE`)
+        }
+      }
+    } finally {
+      stop = true
+      await dropping
+      await c.end()
+    }
+  })
+
   it('refuses a schema from a newer marquee, with a clear message', async () => {
     const other = uniquePrefix('newer')
     const s = await openPostgresUserStore(TEST_DATABASE_URL, { schemaPrefix: other })

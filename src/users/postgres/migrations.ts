@@ -1,4 +1,11 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import {
+  type DatabaseIntrospector,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from 'kysely'
 import { migrateToLatest, refuseUnknownHistory, schemaVersion } from '../migrations.js'
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../sqlite/migrations.js'
 
@@ -81,7 +88,7 @@ export async function migratePostgres(
       await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(conn)
       refuseUnknownHistory(await recordedMigrations(conn, schema), MIGRATIONS, { noun: 'schema', label })
       const migrator = new Migrator({
-        db: conn,
+        db: withSchemaIntrospector(conn, schema),
         provider: { getMigrations: async () => MIGRATIONS } satisfies MigrationProvider,
         migrationTableSchema: schema,
       })
@@ -89,6 +96,40 @@ export async function migratePostgres(
     } finally {
       await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(conn)
     }
+  })
+}
+
+/**
+ * `conn` with an introspector that sees `schema` alone, for Kysely's Migrator (which only asks
+ * whether its own tables exist). Kysely's reads every column of every schema and looks each schema
+ * up by name: one dropped meanwhile (an ingest retiring a generation) fails it with 3F000, and a
+ * database holding a few generations makes it slow.
+ */
+function withSchemaIntrospector(conn: AnyDB, schema: string): AnyDB {
+  const introspection: DatabaseIntrospector = {
+    async getSchemas() {
+      const { rows } = await sql<{ name: string }>`
+        SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE nspname = ${schema}`.execute(conn)
+      return rows
+    },
+    async getTables() {
+      const { rows } = await sql<{ name: string; kind: string }>`
+        SELECT c.relname AS name, c.relkind AS kind
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'v', 'p')`.execute(conn)
+      return rows.map((r) => ({ name: r.name, schema, isView: r.kind === 'v', columns: [] }))
+    },
+    async getMetadata() {
+      return { tables: await this.getTables() }
+    },
+  }
+  // Kysely's methods read private fields: they run on the instance itself, not on the proxy.
+  return new Proxy(conn, {
+    get(target, prop) {
+      if (prop === 'introspection') return introspection
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
   })
 }
 
