@@ -62,7 +62,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     // still get problem+json with their request id.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id)
-      sendProblem(reply, request, new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail: error.message }))
+      sendProblem(reply, request, new Problem('BAD_REQUEST', { detail: error.message }))
     },
     clientErrorHandler,
     // Idle keep-alive sockets close at shutdown; in-flight requests finish.

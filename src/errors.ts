@@ -1,7 +1,47 @@
 /**
- * The catalogue of errors marquee answers over HTTP. Each has a stable `code`; the error plugin
- * renders them as RFC 9457 problem+json. Anything else thrown becomes a 500 without internals.
+ * Every problem marquee answers over HTTP, defined once: its code (stable, in every problem+json
+ * body and, in kebab case, the last segment of its `type` URI), status and title. Code that refuses
+ * a request names one of these (`new Problem(code, ...)`); test/errors.test.ts fails on a code
+ * written anywhere else, and the error plugin maps Fastify's own 4xx errors onto them by status.
+ * The error plugin renders them as RFC 9457 problem+json; anything else thrown becomes INTERNAL.
  */
+export const PROBLEMS = {
+  BAD_REQUEST: { status: 400, title: 'Bad Request' },
+  SQL_REJECTED: { status: 400, title: 'Bad Request' },
+  SQL_ERROR: { status: 400, title: 'Bad Request' },
+  UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  NOT_FOUND: { status: 404, title: 'Not Found' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'Not Found' },
+  SQL_DISABLED: { status: 404, title: 'Not Found' },
+  DATASET_FILE_MISSING: { status: 404, title: 'Not Found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method Not Allowed' },
+  NOT_ACCEPTABLE: { status: 406, title: 'Not Acceptable' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  DATASET_NOT_LOADED: { status: 409, title: 'Conflict' },
+  CONTENT_TOO_LARGE: { status: 413, title: 'Content Too Large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
+  IMPORT_REJECTED: { status: 422, title: 'Unprocessable Content' },
+  RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  TOO_MANY_AUTH_FAILURES: { status: 429, title: 'Too Many Requests' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request Header Fields Too Large' },
+  /** nginx's convention: the client went away before the answer (logged; nobody reads the body). */
+  CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client Closed Request' },
+  INTERNAL: { status: 500, title: 'Internal Server Error' },
+  DATASET_FILE_INVALID: { status: 500, title: 'Internal Server Error' },
+  NO_DATASET: { status: 503, title: 'Service Unavailable' },
+  QUERY_TIMEOUT: { status: 503, title: 'Service Unavailable' },
+  POOL_BUSY: { status: 503, title: 'Service Unavailable' },
+  QUERY_WORKER_CRASHED: { status: 503, title: 'Service Unavailable' },
+  REQUEST_ABORTED: { status: 503, title: 'Service Unavailable' },
+  USERS_BUSY: { status: 503, title: 'Service Unavailable' },
+  OVERLOADED: { status: 503, title: 'Service Unavailable' },
+  DATASET_READERS_BUSY: { status: 503, title: 'Service Unavailable' },
+  STORAGE_FULL: { status: 507, title: 'Insufficient Storage' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ProblemCode = keyof typeof PROBLEMS
 
 export interface ProblemOptions {
   detail?: string
@@ -13,18 +53,21 @@ export interface ProblemOptions {
 }
 
 export class Problem extends Error {
+  readonly status: number
+  readonly title: string
   readonly detail: string | undefined
   readonly extensions: Record<string, unknown>
   readonly retryAfter: number | undefined
 
   constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
+    readonly code: ProblemCode,
     opts: ProblemOptions = {},
   ) {
+    const { status, title } = PROBLEMS[code]
     super(opts.detail ?? title, { cause: opts.cause })
     this.name = 'Problem'
+    this.status = status
+    this.title = title
     this.detail = opts.detail
     this.extensions = opts.extensions ?? {}
     this.retryAfter = opts.retryAfter
@@ -37,18 +80,25 @@ export class Problem extends Error {
 }
 
 export const badRequest = (detail: string, extensions?: Record<string, unknown>) =>
-  new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail, extensions })
+  new Problem('BAD_REQUEST', { detail, extensions })
 
-export const unauthorized = (detail: string) => new Problem(401, 'UNAUTHORIZED', 'Unauthorized', { detail })
+export const unauthorized = (detail: string) => new Problem('UNAUTHORIZED', { detail })
 
-export const forbidden = (detail: string) => new Problem(403, 'FORBIDDEN', 'Forbidden', { detail })
+export const forbidden = (detail: string) => new Problem('FORBIDDEN', { detail })
 
-export const notFound = (detail: string) => new Problem(404, 'NOT_FOUND', 'Not Found', { detail })
+export const notFound = (detail: string) => new Problem('NOT_FOUND', { detail })
 
-export const conflict = (detail: string) => new Problem(409, 'CONFLICT', 'Conflict', { detail })
+export const conflict = (detail: string) => new Problem('CONFLICT', { detail })
 
-export const serviceUnavailable = (code: string, detail: string, retryAfter?: number) =>
-  new Problem(503, code, 'Service Unavailable', { detail, retryAfter })
+/** A 503: transient, retry after `retryAfter` seconds. */
+export const serviceUnavailable = (
+  code: { [C in ProblemCode]: (typeof PROBLEMS)[C]['status'] extends 503 ? C : never }[ProblemCode],
+  detail: string,
+  retryAfter?: number,
+) => new Problem(code, { detail, retryAfter })
+
+export const requestAborted = () =>
+  new Problem('REQUEST_ABORTED', { detail: 'The request was aborted.', retryAfter: 1 })
 
 export const noDataset = () =>
   serviceUnavailable(

@@ -10,7 +10,7 @@ import { postgresReload } from '../db/postgres/reload.js'
 import type { QueryArgs, QueryName, QueryResult } from '../db/queries/index.js'
 import { datasetMeta } from '../db/queries/meta.js'
 import { openDataset } from '../db/sqlite/connection.js'
-import { noDataset, Problem, queryTimeout, serviceUnavailable } from '../errors.js'
+import { noDataset, Problem, queryTimeout, requestAborted, serviceUnavailable } from '../errors.js'
 import { InlineExecutor } from '../pool/inline.js'
 import { QueryPool } from '../pool/pool.js'
 import { ResultCache } from '../pool/result-cache.js'
@@ -211,7 +211,7 @@ declare module 'fastify' {
 }
 
 export const datasetNotLoaded = (missing: readonly string[]) =>
-  new Problem(409, 'DATASET_NOT_LOADED', 'Conflict', {
+  new Problem('DATASET_NOT_LOADED', {
     detail: `${missing.join(' and ')} ${missing.length > 1 ? 'were' : 'was'} not loaded into this database (it was ingested with --only), so this cannot be answered; ingest ${missing.length > 1 ? 'them' : 'it'} to enable this route.`,
     extensions: { datasets: missing },
   })
@@ -221,7 +221,7 @@ export const poolBusy = () =>
 
 /** The worker died under the query (the pool replaces it): transient for the client, like a busy pool. */
 export const workerCrashed = (cause?: unknown) =>
-  new Problem(503, 'QUERY_WORKER_CRASHED', 'Service Unavailable', {
+  new Problem('QUERY_WORKER_CRASHED', {
     detail: 'The query worker stopped unexpectedly and is being replaced; retry shortly.',
     retryAfter: 1,
     cause,
@@ -433,9 +433,7 @@ class GenerationHandle implements ReleasableHandle {
     if (err instanceof PoolBusyError) return poolBusy()
     if (err instanceof WorkerCrashedError) return workerCrashed(err)
     if (err instanceof QueryAbortedError) {
-      return new Problem(503, 'REQUEST_ABORTED', 'Service Unavailable', {
-        detail: 'The request was aborted.',
-      })
+      return requestAborted()
     }
     return err
   }

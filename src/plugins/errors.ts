@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { newRequestId } from '../context/request-id.js'
-import { isDiskFull, Problem } from '../errors.js'
+import { isDiskFull, Problem, type ProblemCode } from '../errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -68,14 +68,14 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   if (err.code === 'ECONNRESET' || socket.destroyed) return
   const problem =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? new Problem(431, 'HEADERS_TOO_LARGE', 'Request Header Fields Too Large', {
+      ? new Problem('HEADERS_TOO_LARGE', {
           detail: 'The request line and headers exceed 16 KiB; send long input in a request body.',
         })
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? new Problem(408, 'REQUEST_TIMEOUT', 'Request Timeout', {
+        ? new Problem('REQUEST_TIMEOUT', {
             detail: 'The request did not arrive in time.',
           })
-        : new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail: 'The request is not valid HTTP/1.1.' })
+        : new Problem('BAD_REQUEST', { detail: 'The request is not valid HTTP/1.1.' })
   const id = newRequestId()
   const body = JSON.stringify(problemDocument(problem, id))
   if (socket.writable) {
@@ -89,7 +89,7 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
 
 /** 507: nothing was written (the transaction rolled back); retrying helps once space is freed. */
 const storageFull = () =>
-  new Problem(507, 'STORAGE_FULL', 'Insufficient Storage', {
+  new Problem('STORAGE_FULL', {
     detail:
       'The server ran out of disk space; nothing of this request was written. Retry once space is freed.',
     retryAfter: 60,
@@ -109,19 +109,13 @@ async function errorsPlugin(app: FastifyInstance) {
       const detail =
         errors.map((e) => `${e.in} parameter "${e.parameter}" ${e.reason}`).join('; ') +
         (more > 0 ? `; and ${more} more` : '')
-      return sendProblem(
-        reply,
-        request,
-        new Problem(400, 'BAD_REQUEST', 'Bad Request', { detail, extensions: { errors } }),
-      )
+      return sendProblem(reply, request, new Problem('BAD_REQUEST', { detail, extensions: { errors } }))
     }
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
-      return sendProblem(
-        reply,
-        request,
-        new Problem(status, err.code ?? 'BAD_REQUEST', titleOf(status), { detail: err.message }),
-      )
+      // Fastify's own refusals (a body too large, an unknown media type, ...), in the catalogue's terms.
+      const code = BY_STATUS[status] ?? 'BAD_REQUEST'
+      return sendProblem(reply, request, new Problem(code, { detail: err.message }))
     }
     if (isDiskFull(err)) {
       request.log.error({ err }, 'disk full')
@@ -131,7 +125,7 @@ async function errorsPlugin(app: FastifyInstance) {
     return sendProblem(
       reply,
       request,
-      new Problem(500, 'INTERNAL', 'Internal Server Error', {
+      new Problem('INTERNAL', {
         detail: `Something went wrong on our side. Quote the request id ${request.id} when reporting it.`,
       }),
     )
@@ -141,26 +135,26 @@ async function errorsPlugin(app: FastifyInstance) {
     sendProblem(
       reply,
       request,
-      new Problem(404, 'ROUTE_NOT_FOUND', 'Not Found', {
+      new Problem('ROUTE_NOT_FOUND', {
         detail: `No route ${request.method} ${request.url}`,
       }),
     ),
   )
 }
 
-function titleOf(status: number): string {
-  const titles: Record<number, string> = {
-    400: 'Bad Request',
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    404: 'Not Found',
-    405: 'Method Not Allowed',
-    406: 'Not Acceptable',
-    413: 'Content Too Large',
-    415: 'Unsupported Media Type',
-    429: 'Too Many Requests',
-  }
-  return titles[status] ?? 'Client Error'
+/** The catalogue's code for each 4xx status Fastify and its plugins answer with. */
+const BY_STATUS: Partial<Record<number, ProblemCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  413: 'CONTENT_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
 }
 
 /** The schema of a problem+json body, for route response schemas and the OpenAPI document. */

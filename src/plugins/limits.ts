@@ -61,7 +61,7 @@ async function limitsPlugin(app: FastifyInstance, config: Config) {
       keyGenerator: (request) => (request.ctx?.user ? `key:${request.ctx.user.id}` : `ip:${request.ip}`),
       errorResponseBuilder: (_request, context) => {
         const retryAfter = Math.max(1, Math.ceil(context.ttl / 1000))
-        return new Problem(429, 'RATE_LIMITED', 'Too Many Requests', {
+        return new Problem('RATE_LIMITED', {
           detail: `More than ${context.max} requests per minute; retry in ${retryAfter} s.`,
           retryAfter,
         })

@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { PROBLEMS, type ProblemCode } from '../errors.js'
 
 /** RFC 9457 problem details as marquee sends them. */
 export const ProblemSchema = Type.Object(
@@ -8,7 +9,11 @@ export const ProblemSchema = Type.Object(
     status: Type.Integer(),
     detail: Type.Optional(Type.String()),
     instance: Type.String({ description: 'The request id (also in the X-Request-Id header)' }),
-    code: Type.String({ description: 'A stable machine-readable code' }),
+    code: Type.Unsafe<ProblemCode>({
+      type: 'string',
+      enum: Object.keys(PROBLEMS),
+      description: 'A stable machine-readable code (the catalogue in src/errors.ts)',
+    }),
   },
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
 )

@@ -76,7 +76,7 @@ async function requestContextPlugin(app: FastifyInstance, opts: RequestContextOp
     const wait = failures.retryAfter(request.ip)
     if (wait > 0) {
       return done(
-        new Problem(429, 'TOO_MANY_AUTH_FAILURES', 'Too Many Requests', {
+        new Problem('TOO_MANY_AUTH_FAILURES', {
           detail: `Too many requests with unknown API keys from this address; retry in ${wait} s.`,
           retryAfter: wait,
         }),

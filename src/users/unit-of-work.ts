@@ -7,7 +7,7 @@ export type UnitOfWorkState = 'idle' | 'opening' | 'open' | 'committed' | 'rolle
 
 /** The client closed the connection before the response: nothing it asked for is kept. */
 export const clientClosedRequest = () =>
-  new Problem(499, 'CLIENT_CLOSED_REQUEST', 'Client Closed Request', {
+  new Problem('CLIENT_CLOSED_REQUEST', {
     detail: 'The client closed the connection before the response; the request was rolled back.',
   })
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
+import { PROBLEMS, type ProblemCode } from '../../src/errors.js'
 import { hashApiKey, newApiKey } from '../../src/users/api-keys.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
@@ -246,7 +247,12 @@ export function assertWellFormed(res: RawResponse, requestId: string, what: stri
     const problem = JSON.parse(res.body) as { status: number; instance: string; code: string; title: string }
     assert.equal(problem.status, res.status, `${what}: problem status`)
     assert.equal(problem.instance, requestId, `${what}: problem instance is the request id`)
-    assert.equal(typeof problem.code, 'string', `${what}: problem code`)
+    assert.ok(Object.hasOwn(PROBLEMS, problem.code), `${what}: ${problem.code} is in the catalogue`)
+    assert.equal(
+      PROBLEMS[problem.code as ProblemCode].status,
+      res.status,
+      `${what}: ${problem.code}'s status`,
+    )
     return problem
   }
   if (JSON_TYPE.test(type)) return JSON.parse(res.body)

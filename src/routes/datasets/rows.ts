@@ -153,11 +153,12 @@ export function fileProblem(err: unknown, dataset: DatasetName): unknown {
   if (!(err instanceof DatasetError)) return err
   const file = basename(err.file)
   if (err.code === 'DATASET_MISSING') {
-    return new Problem(404, 'DATASET_FILE_MISSING', 'Not Found', {
+    return new Problem('DATASET_FILE_MISSING', {
       detail: `${file} is not in the data directory; run \`marquee download\` to fetch ${dataset}.`,
     })
   }
-  return new Problem(500, err.code, 'Internal Server Error', {
+  return new Problem('DATASET_FILE_INVALID', {
     detail: err.message.replaceAll(err.file, file),
+    extensions: { reason: err.code },
   })
 }

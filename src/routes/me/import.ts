@@ -22,7 +22,7 @@ export const IMPORT_CHUNK = 500
 export const IMPORT_BODY_LIMIT = 1024 * 1024
 
 const importRejected = (plan: Extract<ImportPlan, { kind: 'unknown' }>) =>
-  new Problem(422, 'IMPORT_REJECTED', 'Unprocessable Content', {
+  new Problem('IMPORT_REJECTED', {
     detail: `${plan.unknownCount} of ${plan.items} items name titles that are not in the dataset; nothing was applied.`,
     extensions: {
       errorCount: plan.unknownCount,

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-console.js'
-import { Problem, queryTimeout } from '../../errors.js'
+import { Problem, queryTimeout, requestAborted } from '../../errors.js'
 import type { CsvText } from '../../lib/csv.js'
 import { type Generation, poolBusy } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
@@ -67,17 +67,17 @@ function problemOf(err: unknown, timeoutMs: number): unknown {
   if (err instanceof QueryDeadlineError) return queryTimeout(timeoutMs)
   if (err instanceof PoolBusyError) return poolBusy()
   if (err instanceof QueryAbortedError) {
-    return new Problem(503, 'REQUEST_ABORTED', 'Service Unavailable', { detail: 'The request was aborted.' })
+    return requestAborted()
   }
   if (err instanceof QueryFailedError) {
     const { name, message, code } = err.remote
     if (name === 'SqlRejectedError') {
-      return new Problem(400, 'SQL_REJECTED', 'Bad Request', {
+      return new Problem('SQL_REJECTED', {
         detail: `Not run: ${message}. The console runs one read-only query.`,
       })
     }
     if (name === 'SqlFailedError') {
-      return new Problem(400, 'SQL_ERROR', 'Bad Request', {
+      return new Problem('SQL_ERROR', {
         detail: message,
         extensions: { sqliteCode: code },
       })
@@ -97,7 +97,7 @@ async function sqlRoutes(parent: FastifyInstance, opts: SqlRoutesOptions) {
       : 'The SQL console is off; start marquee with --enable-sql (MARQUEE_ENABLE_SQL=1) to serve it.'
     app.decorate('sqlExecutor', null)
     const disabled = async () => {
-      throw new Problem(404, 'SQL_DISABLED', 'Not Found', { detail })
+      throw new Problem('SQL_DISABLED', { detail })
     }
     app.get('/sql', { schema: { hide: true } }, disabled)
     app.post('/sql', { schema: { hide: true } }, disabled)

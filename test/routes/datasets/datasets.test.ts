@@ -292,7 +292,8 @@ describe('GET /datasets/{name}/rows straight from the files', () => {
       const res = await get('/datasets/title.ratings/rows', { headers: { accept } })
       assert.equal(res.status, 500)
       const body = await json(res)
-      assert.equal(body.code, 'DATASET_CORRUPT')
+      assert.equal(body.code, 'DATASET_FILE_INVALID')
+      assert.equal(body.reason, 'DATASET_CORRUPT')
       assert.match(body.detail, /title\.ratings\.tsv\.gz/)
       assert.doesNotMatch(body.detail, new RegExp(dataDir.replaceAll('/', '\\/')))
     }
