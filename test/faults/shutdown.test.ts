@@ -55,6 +55,8 @@ describe('SIGTERM under load', () => {
             MARQUEE_SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? '15000',
             // As in every test server: a busy machine must not turn into load-shedding 503s.
             MARQUEE_MAX_EVENT_LOOP_DELAY_MS: '0',
+            // The uploads must finish: on a busy machine an import's query can outlast the default.
+            MARQUEE_QUERY_TIMEOUT_MS: '60000',
           },
         },
       )

@@ -35,6 +35,9 @@ export async function startTestServer(
       sampleDir: path.join(own.dir, 'sample'),
       // Load shedding would turn a busy CI machine into flaky 503s; its own test turns it on.
       maxEventLoopDelayMs: 0,
+      // Query workers run at a lower CPU priority: on a machine kept busy by other processes a plain
+      // lookup can take seconds. Tests of deadlines set their own.
+      queryTimeoutMs: 60_000,
       ...input,
     },
     {},
