@@ -6,7 +6,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DatasetName } from '../datasets/catalogue.js'
 import { PostgresDataset } from '../db/postgres/dataset.js'
-import { postgresReload } from '../db/postgres/reload.js'
 import type { QueryArgs, QueryName, QueryResult } from '../db/queries/index.js'
 import { datasetMeta } from '../db/queries/meta.js'
 import { openDataset } from '../db/sqlite/connection.js'
@@ -24,6 +23,7 @@ import {
   type QueryTask,
   WorkerCrashedError,
 } from '../pool/task.js'
+import { postgresReload } from './postgres-reload.js'
 
 /**
  * The dataset service: which database generation is loaded, the executors that query it (a worker

@@ -15,7 +15,7 @@ import { type DB, isSqlite } from './sql.js'
  * progress handler), and a terminated worker thread keeps running a statement that never returns a
  * row (an endless recursive CTE under count(*)) forever, holding its core and even blocking the
  * process's exit. So the /sql route runs this query in a child process that is killed at the
- * deadline (src/routes/sql/process-executor.ts), never on the shared query pool.
+ * deadline (src/pool/process-executor.ts), never on the shared query pool.
  */
 
 export interface SqlConsoleLimits {

@@ -10,8 +10,8 @@ import { type Generation, poolBusy } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { addVary, CSV_TYPE, CsvTextParam, negotiateFormat } from '../../plugins/export.js'
 import { requireRole } from '../../plugins/request-context.js'
+import { ProcessExecutor } from '../../pool/process-executor.js'
 import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
-import { ProcessExecutor } from './process-executor.js'
 
 export interface SqlRoutesOptions {
   /** config.sqlEnabled: when off, GET /sql answers 404 SQL_DISABLED (and is not documented). */

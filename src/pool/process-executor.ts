@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { ChunkMessage, OutcomeMessage, RetainMessage, TaskMessage } from './sql-console.worker.js'
 import {
   abortError,
   type ExecutorStats,
@@ -8,9 +9,8 @@ import {
   QueryFailedError,
   type QueryTask,
   type RunOptions,
-} from '../../pool/task.js'
-import { workerUrl } from '../../pool/worker-url.js'
-import type { ChunkMessage, OutcomeMessage, RetainMessage, TaskMessage } from './sql.worker.js'
+} from './task.js'
+import { workerUrl } from './worker-url.js'
 
 /**
  * A QueryExecutor whose tasks run in child processes, one task per process at a time; a task whose
@@ -42,7 +42,7 @@ interface Waiter {
   reject: (err: unknown) => void
 }
 
-const ENTRY = workerUrl('./sql.worker.js', import.meta.url)
+const ENTRY = workerUrl('./sql-console.worker.js', import.meta.url)
 
 /** The parent's Node flags a child needs (loaders such as tsx), without test-runner or inspector ones. */
 function childExecArgv(): string[] {

@@ -1,9 +1,9 @@
-import { loadRegistry } from '../../db/queries/index.js'
-import { retainConsoleConnection } from '../../db/queries/sql-console.js'
-import { ConnectionCache } from '../../db/sqlite/connection.js'
-import Database from '../../db/sqlite/driver.js'
-import { lowerThreadPriority } from '../../pool/priority.js'
-import { type QueryTask, serializeError, type TaskOutcome } from '../../pool/task.js'
+import { loadRegistry } from '../db/queries/index.js'
+import { retainConsoleConnection } from '../db/queries/sql-console.js'
+import { ConnectionCache } from '../db/sqlite/connection.js'
+import Database from '../db/sqlite/driver.js'
+import { lowerThreadPriority } from './priority.js'
+import { type QueryTask, serializeError, type TaskOutcome } from './task.js'
 
 /**
  * A query process (see process-executor.ts): runs registry queries one at a time, like a query

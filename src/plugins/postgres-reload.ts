@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { DatasetService, Generation } from '../../plugins/dataset.js'
-import type { DatasetReloader, ReloadResult } from '../../plugins/reload.js'
-import type { PostgresDataset } from './dataset.js'
+import type { PostgresDataset } from '../db/postgres/dataset.js'
+import type { DatasetService, Generation } from './dataset.js'
+import type { DatasetReloader, ReloadResult } from './reload.js'
 
 export interface PostgresReloadOptions {
   service: DatasetService
