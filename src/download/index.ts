@@ -3,6 +3,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError } from '../config.js'
 import { DATASET_NAMES, type DatasetName, type DatasetSpec, datasetSpec } from '../datasets/catalogue.js'
+import { mapLimit } from '../lib/limit.js'
 import {
   type DownloadError,
   describeCause,
@@ -15,7 +16,6 @@ import {
   VerifyError,
 } from './errors.js'
 import { contentLength, fileUrl, ifRangeValue, parseContentRange, raceMirrors, validatorsOf } from './http.js'
-import { mapLimit } from './limit.js'
 import {
   acquireLock,
   discardPart,
@@ -31,7 +31,6 @@ import {
 } from './state.js'
 import { verifyDatasetFile } from './verify.js'
 
-export { mapLimit } from './limit.js'
 export { DownloadLockedError } from './state.js'
 export { expectedHeader, verifyDatasetFile } from './verify.js'
 

@@ -29,7 +29,7 @@ import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/cata
 import { DatasetError } from '../datasets/parse.js'
 import type { ParseJob, ParseReport } from '../datasets/parse.worker.js'
 import { datasetPath, statDataset } from '../datasets/reader.js'
-import { spawnWorker, workerUrl } from '../pool/worker-url.js'
+import { spawnWorker, workerUrl } from '../lib/worker-url.js'
 import { processAlive } from '../process-alive.js'
 import type { IngestSummary, SourceFile } from './manifest.js'
 import { mtimeOf } from './manifest.js'

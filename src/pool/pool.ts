@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
+import { workerUrl } from '../lib/worker-url.js'
 import type { Ping, WorkerData } from './query.worker.js'
 import {
   abortError,
@@ -12,7 +13,6 @@ import {
   type TaskOutcome,
   WorkerCrashedError,
 } from './task.js'
-import { workerUrl } from './worker-url.js'
 
 export interface QueryPoolOptions {
   /** Worker threads (config.poolSize). */

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { workerUrl } from '../lib/worker-url.js'
 import type { ChunkMessage, OutcomeMessage, RetainMessage, TaskMessage } from './sql-console.worker.js'
 import {
   abortError,
@@ -10,7 +11,6 @@ import {
   type QueryTask,
   type RunOptions,
 } from './task.js'
-import { workerUrl } from './worker-url.js'
 
 /**
  * A QueryExecutor whose tasks run in child processes, one task per process at a time; a task whose

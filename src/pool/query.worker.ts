@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { threadId, workerData } from 'node:worker_threads'
 import { loadRegistry } from '../db/queries/index.js'
 import { ConnectionCache, QueryCancelled, withCancel } from '../db/sqlite/connection.js'
-import { lowerThreadPriority } from './priority.js'
+import { lowerThreadPriority } from '../lib/priority.js'
 import { encodeAnswer, type QueryTask, serializeError, type TaskOutcome } from './task.js'
 
 /**

@@ -2,7 +2,7 @@ import { loadRegistry } from '../db/queries/index.js'
 import { retainConsoleConnection } from '../db/queries/sql-console.js'
 import { ConnectionCache } from '../db/sqlite/connection.js'
 import Database from '../db/sqlite/driver.js'
-import { lowerThreadPriority } from './priority.js'
+import { lowerThreadPriority } from '../lib/priority.js'
 import { type QueryTask, serializeError, type TaskOutcome } from './task.js'
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { parseId } from '../datasets/catalogue.js'
 import type { TitleDetail } from '../db/queries/titles.js'
-import { chunks, mapLimit } from '../pool/limit.js'
+import { chunks, mapLimit } from '../lib/limit.js'
 import type { TitleFacts, TitleLookup } from './title-lookup.js'
 
 /** Ids per findTitles task, and tasks in flight: a 10,000-title import takes 50 tasks, two at a time. */

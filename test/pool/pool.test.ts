@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { getPriority } from 'node:os'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { BACKGROUND_NICE } from '../../src/lib/priority.js'
+import { workerUrl } from '../../src/lib/worker-url.js'
 import { InlineExecutor } from '../../src/pool/inline.js'
-import { chunks, limit, mapLimit } from '../../src/pool/limit.js'
 import { QueryPool } from '../../src/pool/pool.js'
-import { BACKGROUND_NICE } from '../../src/pool/priority.js'
 import {
   DeadlineReason,
   PoolBusyError,
@@ -13,7 +13,6 @@ import {
   QueryDeadlineError,
   QueryFailedError,
 } from '../../src/pool/task.js'
-import { workerUrl } from '../../src/pool/worker-url.js'
 import { buildTestDataset } from '../helpers/dataset.js'
 import { tempDir } from '../helpers/server.js'
 
@@ -184,41 +183,5 @@ describe('inline executor', () => {
     assert.ok(Date.now() - started < 1500)
     const title = (await inline.run({ dbPath, query: 'findTitle', args: [68646] })) as { id: string }
     assert.equal(title.id, 'tt0068646')
-  })
-})
-
-describe('limit', () => {
-  it('never runs more than `concurrency` at once and keeps the order of results', async () => {
-    let active = 0
-    let peak = 0
-    const out = await mapLimit([5, 1, 4, 2, 3, 0, 6], 3, async (n, i) => {
-      active++
-      peak = Math.max(peak, active)
-      await sleep(n * 3)
-      active--
-      return i
-    })
-    assert.deepEqual(out, [0, 1, 2, 3, 4, 5, 6])
-    assert.equal(peak, 3)
-  })
-
-  it('hands a freed slot to a waiter before a newcomer, and releases on failure', async () => {
-    const run = limit(1)
-    const order: string[] = []
-    const a = run(async () => {
-      order.push('a')
-      throw new Error('a failed')
-    })
-    const b = run(async () => order.push('b'))
-    await assert.rejects(a)
-    const c = run(async () => order.push('c'))
-    await Promise.all([b, c])
-    assert.deepEqual(order, ['a', 'b', 'c'])
-    assert.throws(() => limit(0), RangeError)
-  })
-
-  it('chunks', () => {
-    assert.deepEqual(chunks([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]])
-    assert.deepEqual(chunks([], 2), [])
   })
 })

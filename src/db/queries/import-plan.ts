@@ -1,7 +1,7 @@
 import { parseId } from '../../datasets/catalogue.js'
 import { JSON_MAX_DEPTH, jsonDepthExceeds } from '../../lib/json.js'
+import { chunks } from '../../lib/limit.js'
 import { compileValidator, type ValidationError } from '../../lib/validator.js'
-import { chunks } from '../../pool/limit.js'
 import type { DB } from './sql.js'
 
 /** In `ImportPlan.ratings` and `.watchlist`: the item did not set the field. */

@@ -6,7 +6,7 @@ import type { DatasetName } from '../../datasets/catalogue.js'
 import { DatasetError } from '../../datasets/reader.js'
 import type { RowsControl, RowsJob, RowsMessage, RowsRead } from '../../datasets/rows.worker.js'
 import { Problem, serviceUnavailable } from '../../errors.js'
-import { workerUrl } from '../../pool/worker-url.js'
+import { workerUrl } from '../../lib/worker-url.js'
 
 /**
  * Reads of the raw `.tsv.gz` files for GET /datasets/{name}/rows, on worker threads: gunzip,

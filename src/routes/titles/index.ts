@@ -4,9 +4,9 @@ import { parseId } from '../../datasets/catalogue.js'
 import { ftsMatch } from '../../db/queries/text.js'
 import { FACETS, type Facet, type TitleFilter, type TitleSort } from '../../db/queries/title-list.js'
 import { badRequest, notFound } from '../../errors.js'
+import { chunks, mapLimit } from '../../lib/limit.js'
 import { type DatasetHandle, notModified } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
-import { chunks, mapLimit } from '../../pool/limit.js'
 import { decodeCursor, encodeCursor, nextLink, queryFingerprint } from './cursor.js'
 import {
   AkaSchema,

@@ -13,7 +13,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely'
-import { spawnWorker, workerUrl } from '../../pool/worker-url.js'
+import { spawnWorker, workerUrl } from '../../lib/worker-url.js'
 import { Gate } from '../gate.js'
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js'
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { getPriority } from 'node:os'
 import { describe, it } from 'node:test'
-import { BACKGROUND_NICE } from '../../src/pool/priority.js'
-import { spawnWorker, workerUrl } from '../../src/pool/worker-url.js'
+import { BACKGROUND_NICE } from '../../src/lib/priority.js'
+import { spawnWorker, workerUrl } from '../../src/lib/worker-url.js'
 
 const ENTRY = workerUrl('./priority.worker.js', import.meta.url)
 
