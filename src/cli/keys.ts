@@ -1,8 +1,8 @@
 import { loadConfig } from '../config.js'
-import type { Role } from '../context/request-context.js'
 import { hashApiKey, newApiKey } from '../users/api-keys.js'
 import { openUserStore } from '../users/open.js'
 import { nowIso, type UserStore } from '../users/store.js'
+import type { Role } from '../users/user.js'
 import { EXIT } from './exit-codes.js'
 import { settingsFrom } from './options.js'
 

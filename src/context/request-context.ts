@@ -1,12 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-
-export type Role = 'user' | 'analyst' | 'admin'
-
-export interface User {
-  readonly id: string
-  readonly name: string
-  readonly role: Role
-}
+import type { User } from '../users/user.js'
 
 /** What every piece of code can know about the request it runs for, without parameter threading. */
 export interface RequestStore {
@@ -14,8 +7,6 @@ export interface RequestStore {
   user: User | null
   readonly ip: string
   readonly userAgent: string | null
-  /** performance.now() at arrival: for deadlines and durations. */
-  readonly startedAt: number
 }
 
 const storage = new AsyncLocalStorage<RequestStore>()

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { type RequestStore, type Role, runInContext } from '../context/request-context.js'
+import { type RequestStore, runInContext } from '../context/request-context.js'
 import { forbidden, Problem, unauthorized } from '../errors.js'
 import type { UserResolver } from '../users/api-keys.js'
 import { AuthFailures } from '../users/auth-failures.js'
+import type { Role } from '../users/user.js'
 import { isPublicRoute } from './public-routes.js'
 
 declare module 'fastify' {
@@ -57,7 +58,6 @@ async function requestContextPlugin(app: FastifyInstance, opts: RequestContextOp
       user: null,
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? null,
-      startedAt: performance.now(),
     }
     request.ctx = store
     reply.header('x-request-id', request.id)

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import type { Role, User } from '../context/request-context.js'
+import type { Role, User } from './user.js'
 
 /** Turns an API key into the user it belongs to; the one interface the request context uses. */
 export interface UserResolver {

@@ -1,4 +1,4 @@
-import type { Role, User } from '../context/request-context.js'
+import type { Role, User } from './user.js'
 
 /**
  * The user store: API keys (one key is one user), watchlists and personal ratings. It lives in its

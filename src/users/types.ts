@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely'
-import type { Role } from '../context/request-context.js'
+import type { Role } from './user.js'
 
 /**
  * Kysely table types of the user store, the same on every backend (SQLite now, PostgreSQL later).
