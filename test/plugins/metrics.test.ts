@@ -108,12 +108,10 @@ describe('GET /metrics over a loaded dataset', () => {
   let dir: string
   let dataset: TestDataset
 
-  before(async () => {
-    const tmp = await tempDir()
-    ;({ dir, cleanup } = tmp)
-    dataset = await buildTestDataset(dir)
-    server = await startTestServer(
-      { dbPath: dataset.dbPath, queryTimeoutMs: 1000 },
+  /** A server with a probe that holds a worker `ms`; the test servers' deadline unless given. */
+  const start = (queryTimeoutMs?: number) =>
+    startTestServer(
+      { dbPath: dataset.dbPath, ...(queryTimeoutMs ? { queryTimeoutMs } : {}) },
       {
         dataset: { extraQueryModules: [FAULTS] },
         setup: (app) => {
@@ -124,6 +122,12 @@ describe('GET /metrics over a loaded dataset', () => {
         },
       },
     )
+
+  before(async () => {
+    const tmp = await tempDir()
+    ;({ dir, cleanup } = tmp)
+    dataset = await buildTestDataset(dir)
+    server = await start()
   })
   after(async () => {
     await server.close()
@@ -140,10 +144,10 @@ describe('GET /metrics over a loaded dataset', () => {
     assert.equal(sample(idle, 'marquee_pool_utilization'), 0)
     assert.equal(sample(idle, 'marquee_pool_queue'), 0)
 
-    // Five queries of 250 ms on two workers: two run, three wait.
-    const held = Array.from({ length: 5 }, () => fetch(`${server.url}/probe/hold/250`))
+    // Five queries of a second on two workers: two run, three wait.
+    const held = Array.from({ length: 5 }, () => fetch(`${server.url}/probe/hold/1000`))
     let busy = ''
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 500; i++) {
       busy = await scrape()
       if (sample(busy, 'marquee_dataset_handles_open') === 5) break
       await sleep(10)
@@ -159,13 +163,18 @@ describe('GET /metrics over a loaded dataset', () => {
   })
 
   it('counts a query stopped at its deadline', async () => {
-    const before = sample(await scrape(), 'marquee_query_deadline_expiries_total')
-    const res = await fetch(`${server.url}/probe/hold/5000`)
-    assert.equal(res.status, 503)
-    assert.equal((await json(res)).code, 'QUERY_TIMEOUT')
-    const text = await scrape()
-    assert.equal(sample(text, 'marquee_query_deadline_expiries_total'), (before ?? 0) + 1)
-    assert.equal(sample(text, 'marquee_http_problems_total', '{status="503",code="QUERY_TIMEOUT"}'), 1)
+    // A server of its own: a short deadline would cut the other tests' queries on a busy machine.
+    const short = await start(500)
+    try {
+      const res = await fetch(`${short.url}/probe/hold/60000`)
+      assert.equal(res.status, 503)
+      assert.equal((await json(res)).code, 'QUERY_TIMEOUT')
+      const text = await (await fetch(`${short.url}/metrics`)).text()
+      assert.equal(sample(text, 'marquee_query_deadline_expiries_total'), 1)
+      assert.equal(sample(text, 'marquee_http_problems_total', '{status="503",code="QUERY_TIMEOUT"}'), 1)
+    } finally {
+      await short.close()
+    }
   })
 
   it('counts error answers by status and problem code', async () => {

@@ -76,7 +76,7 @@ export interface ApiHarness {
 export async function startApiHarness(): Promise<ApiHarness> {
   const tmp = await tempDir('marquee-api-')
   const { dbPath } = await buildTestDataset(tmp.dir)
-  const server = await startTestServer({ dbPath, queryTimeoutMs: 2000 })
+  const server = await startTestServer({ dbPath })
   const store = await server.app.users.store({ create: true })
   assert.ok(store)
   const key = newApiKey()
