@@ -71,16 +71,16 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
   }
 
   it('runs the query functions on the main thread over a pg pool', async () => {
-    const res = await fetch(`${quick.url}/titles/${FIXTURE.godfather}`)
+    const res = await fetch(`${patient.url}/titles/${FIXTURE.godfather}`)
     assert.equal(res.status, 200)
-    const stats = quick.app.dataset.stats().executor
+    const stats = patient.app.dataset.stats().executor
     assert.equal(stats.workersCreated, 0, 'no worker threads')
     assert.ok(stats.threads >= 1, 'pooled connections')
   })
 
   it('runs API queries read-only, without parallel workers or JIT, costing random reads as cached', async () => {
     const setting = async (name: string) =>
-      ((await (await fetch(`${quick.url}/probe/setting/${name}`)).json()) as { value: string }).value
+      ((await (await fetch(`${patient.url}/probe/setting/${name}`)).json()) as { value: string }).value
     assert.equal(await setting('default_transaction_read_only'), 'on')
     assert.equal(await setting('max_parallel_workers_per_gather'), '0')
     assert.equal(await setting('jit'), 'off')
@@ -98,7 +98,7 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
     // The pool is healthy afterwards (a few tries: this server's deadline is short, and a busy CI
     // machine can push one plain lookup past it).
     let status = 0
-    for (let i = 0; i < 5 && status !== 200; i++) {
+    for (let i = 0; i < 50 && status !== 200; i++) {
       if (i > 0) await sleep(200)
       status = (await fetch(`${quick.url}/titles/${FIXTURE.godfather}`)).status
     }
@@ -110,7 +110,7 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
     const request = fetch(`${patient.url}/probe/spin`, { signal: controller.signal }).catch((e: Error) => e)
     const t0 = Date.now()
     while ((await spinning()) === 0) {
-      assert.ok(Date.now() - t0 < 3000, 'the query started')
+      assert.ok(Date.now() - t0 < 30_000, 'the query started')
       await sleep(20)
     }
     controller.abort()
