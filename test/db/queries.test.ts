@@ -152,7 +152,7 @@ describe('query functions over a real dataset file', () => {
   it('a budget stops a long scan through the tick, from inside SQLite', async () => {
     const conn = openDataset(dbPath)
     try {
-      const started = Date.now()
+      // The scan never ends by itself: rejecting at all is the budget's doing.
       await assert.rejects(
         withBudget(Date.now() + 100, async () => {
           const spin = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
@@ -161,7 +161,6 @@ describe('query functions over a real dataset file', () => {
         }),
         { name: 'BudgetExceeded' },
       )
-      assert.ok(Date.now() - started < 2000)
     } finally {
       conn.close()
     }

@@ -162,7 +162,7 @@ describe('marquee download (CLI)', () => {
         (child) => {
           until(
             async () => ((await stat(part).catch(() => null))?.size ?? 0) >= 50_000,
-            8000,
+            60_000,
             'the .part',
           ).then(
             () => child.kill('SIGINT'),

@@ -193,7 +193,7 @@ export async function startDatasetServer(
 }
 
 /** Waits until `check` holds, polling; fails after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition') {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition') {
   const end = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)

@@ -202,7 +202,7 @@ describe('marquee update (command line)', () => {
       await rename(`${served}.new`, served)
       server.kill('SIGHUP')
       let now = await generation()
-      for (let i = 0; i < 100 && now !== after; i++) {
+      for (let i = 0; i < 1200 && now !== after; i++) {
         await new Promise((r) => setTimeout(r, 50))
         now = await generation()
       }
