@@ -1,4 +1,5 @@
 import type { ImportPlan } from '../db/queries/import-plan.js'
+import type { TitleSummary } from '../db/queries/titles.js'
 
 /**
  * What the personal-data routes need from the dataset: the facts shown next to a watchlist or
@@ -7,21 +8,8 @@ import type { ImportPlan } from '../db/queries/import-plan.js'
  * (dataset-title-lookup.ts), or a substitute in tests.
  */
 
-/** A title as personal lists show it (the shape of the dataset's title summaries). */
-export interface TitleFacts {
-  id: string
-  type: string
-  primaryTitle: string
-  originalTitle: string | null
-  isAdult: boolean
-  startYear: number | null
-  endYear: number | null
-  runtimeMinutes: number | null
-  genres: string[]
-  /** IMDb's average rating; null when the title has none. */
-  rating: number | null
-  votes: number
-}
+/** A title as personal lists show it: the dataset's title summary. */
+export type TitleFacts = TitleSummary
 
 export interface TitleLookup {
   /** Facts of the ids the dataset has (unknown ids are simply absent). */

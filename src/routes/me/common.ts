@@ -28,12 +28,15 @@ export async function storeOf(app: FastifyInstance): Promise<UserStore> {
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
-/** Opaque to clients: base64url of `[at, titleId]`. */
-export function encodeCursor(c: Cursor | null): string | null {
+/**
+ * A position in one of your own lists, opaque to clients: base64url of `[at, titleId]`. Unsealed:
+ * it only ever pages the lists of the key that sends it.
+ */
+export function encodeListCursor(c: Cursor | null): string | null {
   return c === null ? null : Buffer.from(JSON.stringify([c.at, c.titleId])).toString('base64url')
 }
 
-export function decodeCursor(raw: string | undefined): Cursor | undefined {
+export function decodeListCursor(raw: string | undefined): Cursor | undefined {
   if (raw === undefined) return undefined
   try {
     const v: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'))
@@ -57,7 +60,7 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
 
 /** What a list route's query asks the store for. */
 export function pageOptions(query: Static<typeof PageQuery>): PageOptions {
-  return { limit: query.limit, after: decodeCursor(query.cursor) }
+  return { limit: query.limit, after: decodeListCursor(query.cursor) }
 }
 
 /** A page of the user's entries as the API shows it: each with its title, null once the dataset lost it. */
@@ -69,7 +72,7 @@ export async function pageWithTitles<E extends { titleId: number }, Item>(
   const facts = await titles.facts(page.items.map((e) => e.titleId))
   return {
     items: page.items.map((e) => toItem(e, facts.get(e.titleId) ?? null)),
-    next: encodeCursor(page.next),
+    next: encodeListCursor(page.next),
   }
 }
 
