@@ -85,6 +85,8 @@ describe('query pool', () => {
     await until(() => pool.stats().running === 1)
     stop.abort(new DeadlineReason(200))
     await assert.rejects(spin, QueryDeadlineError)
+    // The caller is answered at once; the worker answers when its tick sees the flag.
+    await until(() => pool.stats().active === 0)
     // Both workers serve again: had the spinning one not stopped itself, it would have been terminated
     // after the grace period and replaced before answering.
     const where = await Promise.all(
