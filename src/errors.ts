@@ -20,8 +20,11 @@ export const PROBLEMS = {
   REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout' },
   CONFLICT: { status: 409, title: 'Conflict' },
   DATASET_NOT_LOADED: { status: 409, title: 'Conflict' },
+  PRECONDITION_FAILED: { status: 412, title: 'Precondition Failed' },
   CONTENT_TOO_LARGE: { status: 413, title: 'Content Too Large' },
+  URI_TOO_LONG: { status: 414, title: 'URI Too Long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
+  RANGE_NOT_SATISFIABLE: { status: 416, title: 'Range Not Satisfiable' },
   IMPORT_REJECTED: { status: 422, title: 'Unprocessable Content' },
   RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
   TOO_MANY_AUTH_FAILURES: { status: 429, title: 'Too Many Requests' },
@@ -94,7 +97,7 @@ export const conflict = (detail: string) => new Problem('CONFLICT', { detail })
 export const serviceUnavailable = (
   code: { [C in ProblemCode]: (typeof PROBLEMS)[C]['status'] extends 503 ? C : never }[ProblemCode],
   detail: string,
-  retryAfter?: number,
+  retryAfter: number,
 ) => new Problem(code, { detail, retryAfter })
 
 export const requestAborted = () =>

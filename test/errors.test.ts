@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, it } from 'node:test'
+import { errorCodes } from 'fastify'
 import { PROBLEMS, Problem, type ProblemCode } from '../src/errors.js'
+import { BY_STATUS } from '../src/plugins/errors.js'
 import { ROOT } from './helpers/cli.js'
 
 /** Every TypeScript file under src/, with its text. */
@@ -15,32 +17,56 @@ async function sources(): Promise<{ file: string; text: string }[]> {
 }
 
 describe('the problem catalogue (src/errors.ts)', () => {
-  it('is where every problem code is made: no code, status or title is written anywhere else', async () => {
-    const offences: string[] = []
-    let built = 0
+  /** The first argument of every problem built in src/, file by file. */
+  async function problemsBuilt(): Promise<{ file: string; arg: string }[]> {
+    const built: { file: string; arg: string }[] = []
     for (const { file, text } of await sources()) {
-      if (file === 'src/errors.ts') continue
-      // The first argument of each problem built: a code of the catalogue, or a variable holding one.
-      for (const m of text.matchAll(/(?:new Problem|serviceUnavailable)\(\s*([^,)]+)/g)) {
-        built++
-        const arg = m[1].trim()
-        const literal = /^'([^']*)'$/.exec(arg)?.[1]
-        if (literal !== undefined ? !Object.hasOwn(PROBLEMS, literal) : arg !== 'code')
-          offences.push(`${file}: ${m[0]}`)
-      }
+      for (const m of text.matchAll(/(?:new Problem|serviceUnavailable)\(\s*([^,)]+)/g))
+        built.push({ file, arg: m[1].trim() })
     }
-    assert.ok(built > 20, `found ${built} problems built`)
+    return built
+  }
+  const literal = (arg: string) => /^'([^']*)'$/.exec(arg)?.[1]
+  const VARIABLE_CODES = ['src/errors.ts', 'src/plugins/errors.ts']
+
+  it('is where every problem code comes from: each problem built names a code of the catalogue', async () => {
+    const built = await problemsBuilt()
+    assert.ok(built.length > 20, `found ${built.length} problems built`)
+    const offences = built
+      .filter(({ file, arg }) => {
+        const code = literal(arg)
+        // A variable holding a code only where codes are mapped: the catalogue's helpers, and the
+        // error plugin's mapping of Fastify's statuses.
+        if (code === undefined) return !(arg === 'code' && VARIABLE_CODES.includes(file))
+        return !Object.hasOwn(PROBLEMS, code)
+      })
+      .map(({ file, arg }) => `${file}: ${arg}`)
     assert.deepEqual(offences, [], 'define the code in PROBLEMS (src/errors.ts) and name it')
   })
 
   it('holds no code that nothing answers with', async () => {
-    const texts = (await sources()).filter((s) => s.file !== 'src/errors.ts').map((s) => s.text)
-    const helpers = await readFile(path.join(ROOT, 'src/errors.ts'), 'utf8')
-    const body = helpers.slice(helpers.indexOf('export type ProblemCode'))
-    const unused = Object.keys(PROBLEMS).filter(
-      (code) => !texts.some((t) => t.includes(`'${code}'`)) && !body.includes(`'${code}'`),
+    const used = new Set<string>(Object.values(BY_STATUS).filter((c) => c !== undefined))
+    for (const { arg } of await problemsBuilt()) {
+      const code = literal(arg)
+      if (code !== undefined) used.add(code)
+    }
+    assert.deepEqual(
+      Object.keys(PROBLEMS).filter((code) => !used.has(code)),
+      [],
     )
-    assert.deepEqual(unused, [])
+  })
+
+  it("maps every 4xx of Fastify's errors (and @fastify/static's 412 and 416) onto a code", () => {
+    const statuses = new Set([412, 416])
+    for (const E of Object.values(errorCodes)) {
+      const status = (new (E as new () => { statusCode?: number })() as { statusCode?: number }).statusCode
+      if (status !== undefined && status >= 400 && status < 500) statuses.add(status)
+    }
+    assert.ok(statuses.has(413) && statuses.has(415), [...statuses].join(','))
+    const missing = [...statuses].filter((s) => BY_STATUS[s] === undefined)
+    assert.deepEqual(missing, [])
+    for (const [status, code] of Object.entries(BY_STATUS))
+      assert.equal(PROBLEMS[code!].status, Number(status))
   })
 
   it('gives each code its status, title and a type URI of its own', () => {

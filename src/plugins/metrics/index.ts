@@ -1,7 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import { Problem } from '../../errors.js'
+import { toProblem } from '../errors.js'
 import { requireRole } from '../request-context.js'
 import { RequestDurations } from './durations.js'
 
@@ -110,17 +110,8 @@ async function metricsPlugin(app: FastifyInstance, opts: { adminOnly?: boolean }
     labelNames: ['status', 'code'],
     registers: [registry],
   })
-  app.addHook('onError', (_request, _reply, err, done) => {
-    const e = err as FastifyError & Partial<Problem>
-    const status = e instanceof Problem ? e.status : e.validation ? 400 : (e.statusCode ?? 500)
-    const code =
-      e instanceof Problem
-        ? e.code
-        : e.validation
-          ? 'BAD_REQUEST'
-          : status < 500
-            ? (e.code ?? 'BAD_REQUEST')
-            : 'INTERNAL'
+  app.addHook('onError', (request, _reply, err, done) => {
+    const { status, code } = toProblem(err, request)
     problems.inc({ status: String(status), code })
     done()
   })
