@@ -40,7 +40,7 @@ export interface BuildAppOptions {
   /** Overrides how API keys resolve to users. */
   users?: UserResolver
   /** Extra dataset-plugin options (tests register slow queries through extraQueryModules). */
-  dataset?: Pick<DatasetPluginOptions, 'extraQueryModules' | 'resultCacheAfterMs'>
+  dataset?: Pick<DatasetPluginOptions, 'extraQueryModules' | 'resultCacheAfterMs' | 'cancelGraceMs'>
   /** Readers of the raw files for /datasets/{name}/rows (tests make them scarce). */
   rowReaders?: DatasetRoutesOptions['readers']
 }

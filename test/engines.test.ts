@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { describe, it } from 'node:test'
 import semver from 'semver'
+import { ROOT } from './helpers/cli.js'
 
 interface LockEntry {
   engines?: { node?: string }
@@ -15,7 +17,7 @@ const TESTED = ['20.19.0', '22.12.0', '24.0.0', process.versions.node]
 
 describe('engines', () => {
   it('every package npm installs accepts each tested Node', async () => {
-    const lock = JSON.parse(await readFile('package-lock.json', 'utf8')) as {
+    const lock = JSON.parse(await readFile(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
       packages: Record<string, LockEntry>
     }
     const rootRange = lock.packages['']?.engines?.node

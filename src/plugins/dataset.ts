@@ -115,6 +115,8 @@ export interface DatasetPluginOptions {
   resultCacheAfterMs?: number
   /** Modules adding queries to the registry, on the workers and inline (tests add slow queries). */
   extraQueryModules?: readonly string[]
+  /** How long a cancelled query may take to reach its next tick before its worker is terminated. */
+  cancelGraceMs?: number
   /**
    * Serve from PostgreSQL instead of the SQLite file: the generations are schemas, the served one
    * named by `<schemaPrefix>.current`; queries run on a pg pool of `poolSize` connections.
@@ -496,7 +498,13 @@ async function datasetPlugin(app: FastifyInstance, opts: DatasetPluginOptions) {
     await app.register(postgresReload, { service, dataset: pg })
   } else {
     inline = await InlineExecutor.create(extra)
-    const pool = opts.inlineQueries ? null : new QueryPool({ size: opts.poolSize, extraQueryModules: extra })
+    const pool = opts.inlineQueries
+      ? null
+      : new QueryPool({
+          size: opts.poolSize,
+          extraQueryModules: extra,
+          cancelGraceMs: opts.cancelGraceMs,
+        })
     executor = pool ?? inline
     // Replacement workers open the current generation's file while they boot.
     service = new Service(executor, inline, opts.dbPath, (g) => pool?.setWarmPath(g.dbPath))

@@ -51,7 +51,8 @@ export interface DatasetReloader {
   draining(): number
   /**
    * 'loaded' (generation, previous); 'drained' (generation): a retired generation's last request
-   * ended; 'checked' (ReloadResult): a reload looked at the file, whatever it found.
+   * ended; 'checked' (ReloadResult): a reload looked at the file, whatever it found (not emitted
+   * when the reload fails: that failure goes to its caller).
    */
   readonly events: EventEmitter
 }
@@ -189,8 +190,16 @@ async function reloadPlugin(app: FastifyInstance, opts: ReloadPluginOptions) {
   let chain: Promise<unknown> = Promise.resolve()
   const reload = (reason: string, force = false): Promise<ReloadResult> => {
     const run = chain.then(() => load(reason, force))
-    chain = run.then(
-      (result) => events.emit('checked', result),
+    chain = run.catch(() => {})
+    // Outside the chain: a listener that throws must not fail the next reload.
+    void run.then(
+      (result) => {
+        try {
+          events.emit('checked', result)
+        } catch (err) {
+          app.log.error({ err }, "a listener of the reloader's 'checked' event failed")
+        }
+      },
       () => {},
     )
     return run

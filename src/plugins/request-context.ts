@@ -44,7 +44,7 @@ function apiKeyOf(request: FastifyRequest): string | null {
 
 /**
  * Gives every request a store in AsyncLocalStorage: request id (validated X-Request-Id or a
- * UUIDv7, see app.ts genReqId), user, ip, user agent, start time.
+ * UUIDv7, see app.ts genReqId), user, ip, user agent.
  * Everything after onRequest (body parsing, hooks, the handler and what it awaits) runs inside the
  * store: Fastify binds body parsing to the request's async context.
  */

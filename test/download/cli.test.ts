@@ -6,7 +6,8 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { DATASETS, datasetSpec } from '../../src/datasets/catalogue.js'
 import { CLI } from '../helpers/cli.js'
-import { datasetBody, datasetFiles, served, startDatasetServer, type TestServer, until } from './fixtures.js'
+import { until } from '../helpers/wait.js'
+import { datasetBody, datasetFiles, served, startDatasetServer, type TestServer } from './fixtures.js'
 
 interface Run {
   code: number | null
@@ -160,11 +161,7 @@ describe('marquee download (CLI)', () => {
         ['--dir', fresh, '--base-url', server.url, '--only', 'title.basics'],
         {},
         (child) => {
-          until(
-            async () => ((await stat(part).catch(() => null))?.size ?? 0) >= 50_000,
-            60_000,
-            'the .part',
-          ).then(
+          until(async () => ((await stat(part).catch(() => null))?.size ?? 0) >= 50_000, 'the .part').then(
             () => child.kill('SIGINT'),
             () => child.kill('SIGKILL'),
           )

@@ -15,7 +15,8 @@ import {
   download,
   resolveBaseUrls,
 } from '../../src/download/index.js'
-import { datasetBody, datasetFiles, served, startDatasetServer, type TestServer, until } from './fixtures.js'
+import { until } from '../helpers/wait.js'
+import { datasetBody, datasetFiles, served, startDatasetServer, type TestServer } from './fixtures.js'
 
 const FILES = [...DATASETS.values()].map((s) => s.file)
 const BASICS = datasetSpec('title.basics').file
@@ -297,13 +298,13 @@ describe('download', () => {
     const slow = await server(files, () => ({ delayMs: 10_000 }))
     // the fast mirror answers once the slow one has the same request, so the race is real
     const fast = await server(files, (_req, _res, { file }) => ({
-      after: until(() => slow.requests.some((r) => r.file === file), 60_000, `the slow request for ${file}`),
+      after: until(() => slow.requests.some((r) => r.file === file), `the slow request for ${file}`),
     }))
     const summary = await run([slow.url, fast.url])
     assert.equal(summary.ok, true)
     for (const f of summary.files) assert.equal(f.url, `${fast.url}/${f.file}`)
     assert.equal(slow.requests.length, FILES.length)
-    await until(() => slow.requests.every((r) => r.closed), 60_000, 'the slow requests to close')
+    await until(() => slow.requests.every((r) => r.closed), 'the slow requests to close')
     assert.ok(slow.requests.every((r) => r.closedEarly && r.status === undefined))
   })
 

@@ -191,12 +191,3 @@ export async function startDatasetServer(
     })
   return state
 }
-
-/** Waits until `check` holds, polling; fails after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition') {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}

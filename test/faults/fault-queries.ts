@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DB } from '../../src/db/queries/sql.js'
 
@@ -10,6 +11,11 @@ export const queries = {
   async hold(_db: DB, ms: number): Promise<number> {
     await sleep(ms)
     return ms
+  },
+  /** Keeps its worker busy until the file `path` exists (the test creates it to let go), then answers. */
+  async holdUntil(_db: DB, path: string): Promise<string> {
+    while (!existsSync(path)) await sleep(10)
+    return path
   },
   /** The worker thread exits in the middle of the query, as a crash in native code would end it. */
   async exitWorker(_db: DB): Promise<never> {

@@ -8,6 +8,7 @@ import { openUserStore } from '../../src/users/open.js'
 import { CLI } from '../helpers/cli.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { tempDir } from '../helpers/server.js'
+import { until } from '../helpers/wait.js'
 
 /**
  * SIGTERM while `marquee serve` (the real CLI in a child process) is under load: requests in
@@ -161,13 +162,14 @@ describe('SIGTERM under load', () => {
       }
       const loops = Array.from({ length: LOOPS }, (_, i) => loop(i))
       const answered = () => outcomes.filter((o) => o.status !== undefined).length
-      while (answered() < 30) await sleep(10)
+      await until(() => answered() >= 30, '30 answers under load')
       // The uploads start, and SIGTERM comes once the server has logged each of them, while their
       // bodies are still on the way.
       const uploads = Array.from({ length: UPLOADS }, (_, i) => upload(i))
-      while (!Array.from({ length: UPLOADS }, (_, i) => `upload-${i}`).every((id) => seen.has(id))) {
-        await sleep(10)
-      }
+      await until(
+        () => Array.from({ length: UPLOADS }, (_, i) => `upload-${i}`).every((id) => seen.has(id)),
+        'the server to log the uploads',
+      )
       const answeredBefore = answered()
       server.kill('SIGTERM')
       const code = await exited

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { inspect } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { DatasetError } from '../../src/datasets/reader.js'
 import Database from '../../src/db/sqlite/driver.js'
@@ -205,6 +206,16 @@ describe('ingest', () => {
   })
 })
 
+/** What `promise` rejected with (fails if it resolved): printed whole when an assertion on it fails. */
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (err) {
+    return err
+  }
+  assert.fail('expected a rejection')
+}
+
 describe('ingest failures', () => {
   /** A second data directory and a database built from the good fixture, to be kept intact. */
   async function withExisting(
@@ -238,12 +249,10 @@ describe('ingest failures', () => {
     await withExisting(async ({ dir, db, before, generation }) => {
       const gz = gzipSync(await quirkText('title.principals'))
       await writeQuirks(dir, { raw: { 'title.principals': gz.subarray(0, gz.length - 30) } })
-      await assert.rejects(ingest({ dataDir: dir, dbPath: db }), (err: unknown) => {
-        assert.ok(err instanceof DatasetError)
-        assert.equal(err.code, 'DATASET_CORRUPT')
-        assert.ok(err.message.includes(join(dir, 'title.principals.tsv.gz')), err.message)
-        return true
-      })
+      const err = await failureOf(ingest({ dataDir: dir, dbPath: db }))
+      assert.ok(err instanceof DatasetError, inspect(err))
+      assert.equal(err.code, 'DATASET_CORRUPT')
+      assert.ok(err.message.includes(join(dir, 'title.principals.tsv.gz')), err.message)
       await assertUntouched(db, before, generation)
     })
   })
@@ -252,12 +261,10 @@ describe('ingest failures', () => {
     await withExisting(async ({ dir, db, before, generation }) => {
       const text = (await quirkText('title.akas')).toString().replace('isOriginalTitle', 'original')
       await writeQuirks(dir, { replace: { 'title.akas': text } })
-      await assert.rejects(ingest({ dataDir: dir, dbPath: db }), (err: unknown) => {
-        assert.ok(err instanceof DatasetError)
-        assert.equal(err.code, 'DATASET_HEADER_MISMATCH')
-        assert.ok(err.message.includes(join(dir, 'title.akas.tsv.gz')), err.message)
-        return true
-      })
+      const err = await failureOf(ingest({ dataDir: dir, dbPath: db }))
+      assert.ok(err instanceof DatasetError, inspect(err))
+      assert.equal(err.code, 'DATASET_HEADER_MISMATCH')
+      assert.ok(err.message.includes(join(dir, 'title.akas.tsv.gz')), err.message)
       await assertUntouched(db, before, generation)
     })
   })
@@ -269,12 +276,10 @@ describe('ingest failures', () => {
         .toString()
         .replace(/\ntt0211915\t4\t[^\n]*/, '')
       await writeQuirks(dir, { replace: { 'title.principals': principals } })
-      await assert.rejects(ingest({ dataDir: dir, dbPath: db, strict: true }), (err: unknown) => {
-        assert.ok(err instanceof DatasetError)
-        assert.equal(err.code, 'DATASET_BAD_LINE')
-        assert.match(err.message, /title\.basics\.tsv\.gz:5: expected 9 fields, found 10/)
-        return true
-      })
+      const err = await failureOf(ingest({ dataDir: dir, dbPath: db, strict: true }))
+      assert.ok(err instanceof DatasetError, inspect(err))
+      assert.equal(err.code, 'DATASET_BAD_LINE')
+      assert.match(err.message, /title\.basics\.tsv\.gz:5: expected 9 fields, found 10/)
       await assertUntouched(db, before, generation)
     })
   })
@@ -282,11 +287,9 @@ describe('ingest failures', () => {
   it('fails before building anything when a file is missing', async () => {
     const t = await tempDir()
     try {
-      await assert.rejects(ingest({ dataDir: t.dir, dbPath: join(t.dir, 'x.db') }), (err: unknown) => {
-        assert.ok(err instanceof DatasetError)
-        assert.equal(err.code, 'DATASET_MISSING')
-        return true
-      })
+      const err = await failureOf(ingest({ dataDir: t.dir, dbPath: join(t.dir, 'x.db') }))
+      assert.ok(err instanceof DatasetError, inspect(err))
+      assert.equal(err.code, 'DATASET_MISSING')
       assert.deepEqual(readdirSync(t.dir), [])
     } finally {
       await t.cleanup()

@@ -24,20 +24,6 @@ describe('mapLimit', () => {
 })
 
 describe('limit', () => {
-  it('never runs more than `concurrency` at once and keeps the order of results', async () => {
-    let active = 0
-    let peak = 0
-    const out = await mapLimit([5, 1, 4, 2, 3, 0, 6], 3, async (n, i) => {
-      active++
-      peak = Math.max(peak, active)
-      await sleep(n * 3)
-      active--
-      return i
-    })
-    assert.deepEqual(out, [0, 1, 2, 3, 4, 5, 6])
-    assert.equal(peak, 3)
-  })
-
   it('hands a freed slot to a waiter before a newcomer, and releases on failure', async () => {
     const run = limit(1)
     const order: string[] = []

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { copyFile, stat } from 'node:fs/promises'
+import { copyFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyRequest } from 'fastify'
 import { Registry } from 'prom-client'
 import { buildFirstDataset } from '../../src/cli/prepare-dataset.js'
@@ -14,6 +13,7 @@ import type { QueryPool } from '../../src/pool/pool.js'
 import { buildTestDataset, type TestDataset } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir, writeKeysFile } from '../helpers/server.js'
+import { until } from '../helpers/wait.js'
 
 const FAULTS = workerUrl('../faults/fault-queries.js', import.meta.url).href
 
@@ -119,6 +119,10 @@ describe('GET /metrics over a loaded dataset', () => {
             const h = await request.dataset()
             return { held: await h.queryByName('hold', [Number(request.params.ms)]) }
           })
+          app.get('/probe/hold-until', async (request: FastifyRequest<{ Querystring: { path: string } }>) => {
+            const h = await request.dataset()
+            return { held: await h.queryByName('holdUntil', [request.query.path]) }
+          })
         },
       },
     )
@@ -144,17 +148,20 @@ describe('GET /metrics over a loaded dataset', () => {
     assert.equal(sample(idle, 'marquee_pool_utilization'), 0)
     assert.equal(sample(idle, 'marquee_pool_queue'), 0)
 
-    // Five queries of a second on two workers: two run, three wait.
-    const held = Array.from({ length: 5 }, () => fetch(`${server.url}/probe/hold/1000`))
+    // Five queries on two workers, held until the test lets go: two run, three wait.
+    const release = path.join(dir, 'release-holds')
+    const held = Array.from({ length: 5 }, () =>
+      fetch(`${server.url}/probe/hold-until?path=${encodeURIComponent(release)}`),
+    )
     let busy = ''
-    for (let i = 0; i < 500; i++) {
+    await until(async () => {
       busy = await scrape()
-      if (sample(busy, 'marquee_dataset_handles_open') === 5) break
-      await sleep(10)
-    }
+      return sample(busy, 'marquee_dataset_handles_open') === 5
+    }, 'five requests holding handles')
     assert.equal(sample(busy, 'marquee_pool_busy_threads'), 2)
     assert.equal(sample(busy, 'marquee_pool_utilization'), 1)
     assert.equal(sample(busy, 'marquee_pool_queue'), 3)
+    await writeFile(release, '')
     for (const res of await Promise.all(held)) assert.equal(res.status, 200)
 
     const after = await scrape()

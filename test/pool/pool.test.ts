@@ -15,13 +15,9 @@ import {
 } from '../../src/pool/task.js'
 import { buildTestDataset } from '../helpers/dataset.js'
 import { tempDir } from '../helpers/server.js'
+import { until } from '../helpers/wait.js'
 
 const SLOW = workerUrl('./slow-queries.js', import.meta.url).href
-
-/** Resolves once `check()` holds (the test's timeout bounds the wait). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await sleep(5)
-}
 
 /** An AbortSignal that fires like a request deadline after `ms`. */
 function deadline(ms: number): AbortSignal {

@@ -14,6 +14,7 @@ import {
   testClient,
   uniquePrefix,
 } from '../helpers/postgres.js'
+import { until } from '../helpers/wait.js'
 
 const available = await postgresAvailable()
 const at = () => new Date().toISOString()
@@ -67,6 +68,7 @@ describe('PostgreSQL user store', { skip: !available }, () => {
     const cycles = { n: 0 }
     // Schemas with wide tables, created and dropped back to back by another session.
     const columns = Array.from({ length: 40 }, (_, i) => `c${i} text`).join(', ')
+    let failed: unknown = null
     const dropping = (async () => {
       for (let i = 0; !stop; i++) {
         const name = ident(`${churn}_${i % 4}`)
@@ -76,9 +78,11 @@ describe('PostgreSQL user store', { skip: !available }, () => {
         await c.query(`DROP SCHEMA ${name} CASCADE`)
         cycles.n++
       }
-    })()
+    })().catch((err: unknown) => {
+      failed = err
+    })
     try {
-      while (cycles.n === 0) await sleep(5)
+      await until(() => cycles.n > 0 || failed !== null, 'the first schema dropped')
       for (let round = 0; round < 15; round++) {
         const fresh = uniquePrefix('migr')
         try {
@@ -93,6 +97,7 @@ describe('PostgreSQL user store', { skip: !available }, () => {
       await dropping
       await c.end()
     }
+    assert.equal(failed, null, 'the other session kept creating and dropping schemas')
   })
 
   it('refuses a schema from a newer marquee, with a clear message', async () => {

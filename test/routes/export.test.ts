@@ -14,6 +14,7 @@ import { FIXTURE } from '../helpers/dataset.js'
 import { DIALECTS, dialectOptions, dialectServer } from '../helpers/dialects.js'
 import { json } from '../helpers/http.js'
 import type { TestServer } from '../helpers/server.js'
+import { until } from '../helpers/wait.js'
 import { type UsersFixture, usersFixture } from '../users/helpers.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
@@ -319,12 +320,6 @@ describe('exports of a large result', () => {
       req.on('error', reject)
       req.end()
     })
-  }
-
-  async function until(check: () => boolean, ms = 60_000) {
-    const end = Date.now() + ms
-    while (!check() && Date.now() < end) await sleep(10)
-    assert.ok(check(), 'condition not reached in time')
   }
 
   /** Titles with start years 1901..1905: ids i with i % 120 in 1..5 (writeDataset). */

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { liveDir } from '../../src/plugins/reload.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+import { within } from '../helpers/wait.js'
 import { titlesThatDiffer, twoVersions, type Version } from './fixture.js'
 
 /**
@@ -179,7 +180,7 @@ describe('hot swap under load', () => {
     await copyFile(current.id === a.generation ? a.db : b.db, `${dbPath}.building-123`)
     await rename(`${dbPath}.building-123`, dbPath)
     await copyFile(a.db, `${dbPath}.updating-456`)
-    await checked
+    await within(checked, "the reloader's look at the replaced file")
     assert.equal((await app.datasetReload.reload('test')).changed, false)
     assert.deepEqual(loaded, [])
     assert.equal(app.dataset.current(), current, 'the same generation is not loaded again')

@@ -1,19 +1,21 @@
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { workerUrl } from '../../../src/lib/worker-url.js'
 import type { Generation } from '../../../src/plugins/dataset.js'
 import { QueryPool } from '../../../src/pool/pool.js'
 import { FIXTURE } from '../../helpers/dataset.js'
 import { DIALECTS, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
+import { until } from '../../helpers/wait.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = any
 
 const SLOW = workerUrl('../../pool/slow-queries.js', import.meta.url).href
-const TIMEOUT_MS = 400
+// Every request's deadline on this server: the slow probes run into it, the plain lookups must not,
+// even with the niced workers starved by a busy machine.
+const TIMEOUT_MS = 2000
 
 /**
  * The execution model over real HTTP: deadlines stop work (on SQLite the worker running it is
@@ -41,7 +43,9 @@ for (const dialect of DIALECTS)
         server = await startTestServer(
           { ...ds.config, queryTimeoutMs: TIMEOUT_MS, maxEventLoopDelayMs: 0 },
           {
-            dataset: { extraQueryModules: [SLOW] },
+            // A worker stops its query at its next tick, which a starved worker may reach late: it
+            // must never be terminated instead here (the pool's own test covers termination).
+            dataset: { extraQueryModules: [SLOW], cancelGraceMs: 120_000 },
             setup: (app) => {
               app.dataset.events.on('acquire', () => counts.acquire++)
               app.dataset.events.on('release', () => counts.release++)
@@ -78,7 +82,7 @@ for (const dialect of DIALECTS)
 
       /** Waits until every handle taken so far was released (release runs right after the response). */
       async function settled() {
-        for (let i = 0; i < 3000 && counts.acquire !== counts.release; i++) await sleep(10)
+        await until(() => counts.acquire === counts.release, 'every handle released')
       }
 
       it('a query past its deadline answers 503 problem+json with the request id, and its work is stopped', async () => {
@@ -117,6 +121,8 @@ for (const dialect of DIALECTS)
       })
 
       it('/health answers while every worker (SQLite) or two connections (PostgreSQL) run a slow query', async () => {
+        await settled()
+        const acquired = counts.acquire
         let slowDone = 0
         const slow = [1, 2].map(() =>
           get('/probe/spin').then(async (r) => {
@@ -125,7 +131,8 @@ for (const dialect of DIALECTS)
             return r.status
           }),
         )
-        await sleep(50)
+        // Both handles taken (on SQLite, both queries begun by a worker).
+        await until(() => counts.acquire - acquired === 2 && (!pool || pool.stats().running === 2))
         if (pool) assert.equal(pool.stats().threads, 2)
         const health = await get('/health')
         assert.equal(health.status, 200)
@@ -171,18 +178,15 @@ for (const dialect of DIALECTS)
         const stopped = () => server.app.dataset.stats().executor.stopped
         const terminated = stopped()
         const url = new URL('/probe/spin', server.url)
-        await new Promise<void>((resolve) => {
-          const req = httpRequest(url, () => {})
-          req.on('error', () => resolve())
-          req.end()
-          setTimeout(() => {
-            req.destroy()
-            resolve()
-          }, 100)
-        })
+        // Gone once the server runs its query (it took the handle; on SQLite, a worker began it).
+        const req = httpRequest(url, () => {})
+        req.on('error', () => {})
+        req.end()
+        await until(() => counts.acquire > before.acquire && (!pool || pool.stats().running === 1))
+        req.destroy()
         await settled()
         assert.deepEqual([counts.acquire - before.acquire, counts.release - before.release], [1, 1])
-        for (let i = 0; i < 3000 && stopped() === terminated; i++) await sleep(10)
+        await until(() => stopped() !== terminated, 'the abandoned query to stop')
         assert.equal(stopped(), terminated + 1, 'the abandoned query was stopped before its deadline')
         assert.equal(server.app.dataset.stats().handlesOpen, 0)
         await pool?.warmUp()
