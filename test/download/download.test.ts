@@ -122,8 +122,17 @@ describe('download', () => {
   })
 
   it('resumes with Range and If-Range after the connection drops mid-file', async () => {
+    const part = path.join(dir, `${BASICS}.part`)
+    const written = async () => ((await stat(part).catch(() => null))?.size ?? 0) > 0
     const s = await server(datasetFiles(), (_req, _res, { file, entry, n }) =>
-      file === BASICS && n === 1 ? { dropAfterBytes: Math.floor(entry!.body.length / 2) } : undefined,
+      file === BASICS && n === 1
+        ? {
+            drop: {
+              afterBytes: Math.floor(entry!.body.length / 2),
+              when: until(written, 'the client to write the first bytes'),
+            },
+          }
+        : undefined,
     )
     const summary = await run([s.url], { only: ['title.basics'] })
     const result = summary.files[0]

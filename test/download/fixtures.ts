@@ -65,8 +65,11 @@ export interface ServeOptions {
   delayMs?: number
   /** Answer only once this settles (after `delayMs`, if both are given). */
   after?: Promise<unknown>
-  /** Send only this many body bytes, then destroy the connection. */
-  dropAfterBytes?: number
+  /**
+   * Send `afterBytes` of the body, then drop the connection once `when` settles (say, once the
+   * client has written some of them: bytes a client has not read yet are lost with the connection).
+   */
+  drop?: { afterBytes: number; when: Promise<unknown> }
 }
 
 /**
@@ -106,9 +109,10 @@ export function serveFile(
     'content-length': slice.length,
     ...(status === 206 ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
   })
-  if (opts.dropAfterBytes !== undefined && opts.dropAfterBytes < slice.length) {
-    res.write(slice.subarray(0, opts.dropAfterBytes))
-    setTimeout(() => res.destroy(), 30)
+  if (opts.drop !== undefined && opts.drop.afterBytes < slice.length) {
+    res.write(slice.subarray(0, opts.drop.afterBytes))
+    const destroy = () => res.destroy()
+    opts.drop.when.then(destroy, destroy)
   } else {
     res.end(slice)
   }
