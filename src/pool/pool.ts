@@ -51,10 +51,11 @@ export class QueryPool implements QueryExecutor {
   #exited = 0
   #stopped = 0
   readonly #exitWaiters = new Map<number, Promise<void>>()
-  /** Tasks running or waiting; piscina's own maxQueue does not count tasks that carry a signal. */
-  #inFlight = 0
-  /** The control words of the tasks in flight: [1] says whether a worker has begun the task. */
-  readonly #controls = new Set<Int32Array>()
+  /**
+   * The control words of the tasks running or waiting ([1]: a worker has begun the task); piscina's
+   * own maxQueue does not count tasks that carry a signal.
+   */
+  readonly #inFlight = new Set<Int32Array>()
   readonly #capacity: number
   readonly #cancelGraceMs: number
 
@@ -103,7 +104,7 @@ export class QueryPool implements QueryExecutor {
   async run(task: QueryTask, opts: RunOptions = {}): Promise<unknown> {
     const signal = opts.signal
     if (signal?.aborted) throw abortError(signal)
-    if (this.#inFlight >= this.#capacity) throw new PoolBusyError()
+    if (this.#inFlight.size >= this.#capacity) throw new PoolBusyError()
     // [0]: cancel (set here), [1]: started (set by the worker).
     const control = new Int32Array(new SharedArrayBuffer(8))
     // Aborted when the task must go without waiting for it: piscina then drops it from the queue, or
@@ -126,12 +127,10 @@ export class QueryPool implements QueryExecutor {
     })
     aborted.catch(() => {})
     signal?.addEventListener('abort', onAbort, { once: true })
-    this.#inFlight++
-    this.#controls.add(control)
+    this.#inFlight.add(control)
     // Settles on its own after an abort (the worker answers QueryCancelled, or is terminated).
     const running = this.#piscina.run({ ...task, control }, { signal: hard.signal }).finally(() => {
-      this.#inFlight--
-      this.#controls.delete(control)
+      this.#inFlight.delete(control)
       clearTimeout(grace)
       signal?.removeEventListener('abort', onAbort)
     })
@@ -208,9 +207,9 @@ export class QueryPool implements QueryExecutor {
     return {
       mode: this.mode,
       threads: this.#piscina.threads.length,
-      queued: Math.max(0, this.#inFlight - this.#piscina.threads.length),
-      active: Math.min(this.#inFlight, this.#piscina.threads.length),
-      running: [...this.#controls].filter((c) => Atomics.load(c, 1) !== 0).length,
+      queued: Math.max(0, this.#inFlight.size - this.#piscina.threads.length),
+      active: Math.min(this.#inFlight.size, this.#piscina.threads.length),
+      running: [...this.#inFlight].filter((c) => Atomics.load(c, 1) !== 0).length,
       completed: this.#piscina.completed,
       workersCreated: this.#created,
       workersTerminated: this.#terminated,
