@@ -13,6 +13,7 @@ import {
   readDataset,
 } from '../../src/datasets/reader.js'
 import { quirkText, tempDir, writeQuirks } from '../fixtures/quirks.js'
+import { until } from '../helpers/wait.js'
 
 let dir: string
 let cleanup: () => Promise<void>
@@ -155,7 +156,7 @@ describe('readDataset', () => {
       break
     }
     // Closing is asynchronous (the thread pool closes the descriptor): give it a moment.
-    for (let i = 0; i < 3000 && fds() !== before; i++) await new Promise((r) => setTimeout(r, 10))
+    await until(() => fds() === before, 'the descriptor to close').catch(() => {})
     assert.equal(fds(), before, 'the file descriptor is closed')
     assert.ok(bytes <= 1 << 20, `read ${bytes} bytes of a file it stopped reading early`)
   })

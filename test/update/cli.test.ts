@@ -10,6 +10,7 @@ import { generateSample } from '../../src/datasets/sample/generator.js'
 import { readBase } from '../../src/update/index.js'
 import { CLI } from '../helpers/cli.js'
 import { tempDir } from '../helpers/server.js'
+import { until } from '../helpers/wait.js'
 import { mutateDataset } from './mutate.js'
 
 interface Run {
@@ -201,18 +202,16 @@ describe('marquee update (command line)', () => {
       await copyFile(db, `${served}.new`)
       await rename(`${served}.new`, served)
       server.kill('SIGHUP')
-      let now = await generation()
-      for (let i = 0; i < 1200 && now !== after; i++) {
-        await new Promise((r) => setTimeout(r, 50))
-        now = await generation()
-      }
-      assert.equal(now, after, out)
+      await until(async () => (await generation()) === after, 'the new generation after SIGHUP').catch(
+        () => {},
+      )
+      assert.equal(await generation(), after, out)
       // The log line may reach our pipe after /ready already answers the new generation.
       const logged = () =>
         out
           .split('\n')
           .some((l) => l.includes('dataset generation loaded') && l.includes('"reason":"SIGHUP"'))
-      for (let i = 0; i < 600 && !logged(); i++) await new Promise((r) => setTimeout(r, 50))
+      await until(logged, 'the log line').catch(() => {})
       assert.ok(logged(), out)
       const closed = new Promise<number | null>((resolve) => server.on('close', (code) => resolve(code)))
       server.kill('SIGTERM')

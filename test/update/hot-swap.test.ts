@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { liveDir } from '../../src/plugins/reload.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
-import { within } from '../helpers/wait.js'
+import { until, within } from '../helpers/wait.js'
 import { titlesThatDiffer, twoVersions, type Version } from './fixture.js'
 
 /**
@@ -130,18 +130,17 @@ describe('hot swap under load', () => {
     for (let i = 0; i < 4; i++) {
       // Each swap comes after some load, however fast the machine answers.
       const mark = responses
-      while (responses < mark + 20) await sleep(10)
+      await until(() => responses >= mark + 20, 'some load before the swap')
       const next = i % 2 === 0 ? b : a
       // As an update does: a complete file renamed over the served one.
       await copyFile(next.db, `${dbPath}.incoming`)
       await rename(`${dbPath}.incoming`, dbPath)
-      const until = Date.now() + 60_000
-      while (app.dataset.current()?.id !== next.generation && Date.now() < until) await sleep(20)
+      await until(() => app.dataset.current()?.id === next.generation, `swap ${i + 1}`)
       assert.equal(app.dataset.current()?.id, next.generation, `swap ${i + 1} was picked up`)
       swaps.push(next.generation)
     }
     const mark = responses
-    while (responses < mark + 20) await sleep(10)
+    await until(() => responses >= mark + 20, 'some load after the last swap')
     stop = true
     await Promise.all(clients)
 
@@ -156,15 +155,12 @@ describe('hot swap under load', () => {
 
     // Retired generations are closed once drained: no link left but the current one, and no
     // connection left open on a file that was replaced.
-    const until = Date.now() + 60_000
     // The link goes once the workers closed the file (asynchronously, after draining() drops).
     const settled = () =>
       app.datasetReload.draining() === 0 &&
       openDeletedDatabases().length === 0 &&
       readdirSync(liveDir(dbPath)).length === 1
-    while (!settled() && Date.now() < until) {
-      await sleep(50)
-    }
+    await until(settled, 'the retired generations to close').catch(() => {})
     assert.equal(app.datasetReload.draining(), 0)
     assert.deepEqual(openDeletedDatabases(), [])
     assert.equal(readdirSync(liveDir(dbPath)).length, 1)

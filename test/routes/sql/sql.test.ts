@@ -3,7 +3,6 @@ import { readdirSync, readlinkSync } from 'node:fs'
 import { copyFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import {
   checkConsoleSql,
   jsonStringBytes,
@@ -17,6 +16,7 @@ import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
 import { dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
 import { json } from '../../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
+import { until } from '../../helpers/wait.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = any
@@ -315,7 +315,7 @@ describe('GET /sql (sqlite)', () => {
     await server.app.dataset.load(next)
     try {
       assert.deepEqual((await ok('SELECT primary_title FROM titles WHERE id = 68646')).rows, [['Swapped']])
-      for (let i = 0; i < 3000 && openFiles()!.includes(before.dbPath); i++) await sleep(10)
+      await until(() => !openFiles()!.includes(before.dbPath), 'the retired file to close').catch(() => {})
       assert.ok(!openFiles()!.includes(before.dbPath), 'the retired generation is closed')
       assert.ok(openFiles()!.includes(next))
     } finally {
@@ -337,7 +337,7 @@ describe('GET /sql (sqlite)', () => {
     assert.equal((await json(res)).code, 'QUERY_TIMEOUT')
     // Never before the deadline (how long after it depends on the machine's load).
     assert.ok(elapsed >= TIMEOUT_MS - 50, `answered after ${elapsed} ms`)
-    for (let i = 0; i < 3000 && alive(pid); i++) await sleep(10)
+    await until(() => !alive(pid), 'the process to exit').catch(() => {})
     assert.equal(alive(pid), false, 'the process running the statement is gone')
     assert.equal(executor.stats().workersTerminated, 1)
     // The pool keeps serving: the console (on the replacement process, once it has booted: on a
