@@ -17,7 +17,6 @@ import errorsPlugin, { clientErrorHandler, sendProblem } from './plugins/errors.
 import exportPlugin from './plugins/export.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin from './plugins/metrics/index.js'
-import reloadPlugin from './plugins/reload.js'
 import requestContextPlugin from './plugins/request-context.js'
 import requestLogPlugin from './plugins/request-log.js'
 import usersPlugin from './plugins/users.js'
@@ -113,12 +112,10 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     postgres: config.databaseUrl
       ? { databaseUrl: config.databaseUrl, schemaPrefix: config.databaseSchema }
       : null,
+    // Hot swaps also come from SIGHUP and POST /admin/reload (app.dataset.reload()).
+    watchMs: config.watchDbMs,
     ...opts.dataset,
   })
-  // Hot swaps: SIGHUP, POST /admin/reload, and a watch of the database file. (On PostgreSQL the
-  // dataset plugin follows the generation pointer itself.)
-  if (!config.databaseUrl)
-    await app.register(reloadPlugin, { dbPath: config.dbPath, watchMs: config.watchDbMs })
   await app.register(usersPlugin, { service: usersService })
   // Before the routes: list routes with `config.export` get CSV and NDJSON exports.
   await app.register(exportPlugin, { queryTimeoutMs: config.queryTimeoutMs })

@@ -110,6 +110,23 @@ export const noDataset = () =>
     5,
   )
 
+export const poolBusy = () =>
+  serviceUnavailable('POOL_BUSY', 'Every query worker is busy and the queue is full; retry shortly.', 1)
+
+/** The worker died under the query (the pool replaces it): transient for the client, like a busy pool. */
+export const workerCrashed = (cause?: unknown) =>
+  new Problem('QUERY_WORKER_CRASHED', {
+    detail: 'The query worker stopped unexpectedly and is being replaced; retry shortly.',
+    retryAfter: 1,
+    cause,
+  })
+
+export const datasetNotLoaded = (missing: readonly string[]) =>
+  new Problem('DATASET_NOT_LOADED', {
+    detail: `${missing.join(' and ')} ${missing.length > 1 ? 'were' : 'was'} not loaded into this database (it was ingested with --only), so this cannot be answered; ingest ${missing.length > 1 ? 'them' : 'it'} to enable this route.`,
+    extensions: { datasets: missing },
+  })
+
 export const queryTimeout = (ms: number) =>
   serviceUnavailable(
     'QUERY_TIMEOUT',

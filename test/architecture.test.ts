@@ -88,6 +88,10 @@ describe('the direction of imports in src/', () => {
     assert.deepEqual(await violations((m) => m.startsWith('db/'), HTTP), [])
   })
 
+  it('dataset/ (the served dataset) never loads HTTP code', async () => {
+    assert.deepEqual(await violations((m) => m.startsWith('dataset/'), HTTP), [])
+  })
+
   it('datasets/ (the IMDb files) never loads db/', async () => {
     assert.deepEqual(
       await violations(

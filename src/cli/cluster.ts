@@ -203,7 +203,7 @@ async function worker(config: Config): Promise<number> {
   process.removeListener('SIGINT', early)
   const exit = new Promise<number>((resolve) => handleSignals(server, resolve))
   reload = (reason: string) => {
-    server.app.datasetReload
+    server.app.dataset
       .reload(reason)
       .catch((err) => server.app.log.error({ err }, `${reason}: reload failed`))
   }

@@ -32,7 +32,7 @@ export default async function serve(opts: Record<string, unknown>): Promise<numb
   const exit = new Promise<number>((resolve) => handleSignals(server, resolve))
   // SIGHUP: load the database file now if it holds a newer generation (hot swap, no request dropped).
   const onHangup = () => {
-    app.datasetReload
+    app.dataset
       .reload('SIGHUP')
       .then((r) => {
         if (!r.changed)
@@ -45,7 +45,7 @@ export default async function serve(opts: Record<string, unknown>): Promise<numb
   if (app.dataset.current() === null) {
     buildFirstDataset(config, app.log, app.metrics, building.signal)
       .then(async (summary) => {
-        await app.datasetReload.reload('built')
+        await app.dataset.reload('built')
         app.log.info({ generation: summary.generation, ms: summary.durationMs }, 'dataset ready')
       })
       .catch((err) => {

@@ -2,10 +2,12 @@ import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
+import type { Generation } from '../dataset/generation.js'
+import type { DatasetHandle, ReleasableHandle } from '../dataset/handle.js'
+import type { DatasetService } from '../dataset/service.js'
 import { noDataset } from '../errors.js'
 import { type CsvText, csvLine } from '../lib/csv.js'
 import { QueryAbortedError } from '../pool/task.js'
-import type { DatasetHandle, DatasetService, Generation, ReleasableHandle } from './dataset.js'
 
 /**
  * Whole-result exports of the list routes as CSV or NDJSON.

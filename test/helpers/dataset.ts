@@ -273,3 +273,26 @@ export async function ensureSampleDatabase(opts: {
   await writeFile(marker, want)
   return dbPath
 }
+
+/**
+ * Swaps a served SQLite database the way a refresh does: a copy of it, changed by `change`, renamed
+ * over it; then waits for `app` to load it. Returns the new generation's id.
+ */
+export async function swapDatabase(
+  app: { dataset: { reload(reason: string): Promise<{ generation: string | null }> } },
+  dbPath: string,
+  generation: string,
+  change: (db: import('../../src/db/sqlite/driver.js').default) => void = () => {},
+): Promise<string> {
+  const { default: Database } = await import('../../src/db/sqlite/driver.js')
+  const next = `${dbPath}.next-${process.pid}`
+  await copyFile(dbPath, next)
+  const db = new Database(next)
+  db.prepare(`UPDATE meta SET value = ? WHERE key = 'generation'`).run(generation)
+  change(db)
+  db.close()
+  await rename(next, dbPath)
+  const loaded = await app.dataset.reload('test swap')
+  if (loaded.generation !== generation) throw new Error(`the swap to ${generation} was not loaded`)
+  return generation
+}

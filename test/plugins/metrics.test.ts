@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict'
-import { copyFile, stat, writeFile } from 'node:fs/promises'
+import { stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyRequest } from 'fastify'
 import { Registry } from 'prom-client'
 import { buildFirstDataset } from '../../src/cli/prepare-dataset.js'
 import { loadConfig } from '../../src/config.js'
-import Database from '../../src/db/sqlite/driver.js'
 import { workerUrl } from '../../src/lib/worker-url.js'
 import { RequestDurations } from '../../src/plugins/metrics/durations.js'
 import type { QueryPool } from '../../src/pool/pool.js'
-import { buildTestDataset, type TestDataset } from '../helpers/dataset.js'
+import { buildTestDataset, swapDatabase, type TestDataset } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir, writeKeysFile } from '../helpers/server.js'
 import { until } from '../helpers/wait.js'
@@ -199,12 +198,7 @@ describe('GET /metrics over a loaded dataset', () => {
     const text = await scrape()
     assert.equal(sample(text, 'marquee_dataset_generation_info', `{generation="${first}"}`), 1)
 
-    const next = path.join(dir, 'next.db')
-    await copyFile(dataset.dbPath, next)
-    const db = new Database(next)
-    db.prepare(`UPDATE meta SET value = 'swapped-generation' WHERE key = 'generation'`).run()
-    db.close()
-    await server.app.dataset.load(next)
+    await swapDatabase(server.app, dataset.dbPath, 'swapped-generation')
     const swapped = await scrape()
     assert.equal(sample(swapped, 'marquee_dataset_generation_info', '{generation="swapped-generation"}'), 1)
     assert.equal(sample(swapped, 'marquee_dataset_generation_info', `{generation="${first}"}`), null)

@@ -5,7 +5,7 @@ import { copyFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { liveDir } from '../../src/plugins/reload.js'
+import { liveDir } from '../../src/dataset/sqlite/links.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
 import { until, within } from '../helpers/wait.js'
 import { titlesThatDiffer, twoVersions, type Version } from './fixture.js'
@@ -157,11 +157,11 @@ describe('hot swap under load', () => {
     // connection left open on a file that was replaced.
     // The link goes once the workers closed the file (asynchronously, after draining() drops).
     const settled = () =>
-      app.datasetReload.draining() === 0 &&
+      app.dataset.draining() === 0 &&
       openDeletedDatabases().length === 0 &&
       readdirSync(liveDir(dbPath)).length === 1
     await until(settled, 'the retired generations to close').catch(() => {})
-    assert.equal(app.datasetReload.draining(), 0)
+    assert.equal(app.dataset.draining(), 0)
     assert.deepEqual(openDeletedDatabases(), [])
     assert.equal(readdirSync(liveDir(dbPath)).length, 1)
   })
@@ -170,14 +170,14 @@ describe('hot swap under load', () => {
     const { app } = server
     const current = app.dataset.current()!
     const loaded: unknown[] = []
-    app.datasetReload.events.on('loaded', (g) => loaded.push(g))
+    app.dataset.events.on('loaded', (g) => loaded.push(g))
     // The watcher looks at the replaced file at least once; a reload then follows whatever it does.
-    const checked = once(app.datasetReload.events, 'checked')
+    const checked = once(app.dataset.events, 'checked')
     await copyFile(current.id === a.generation ? a.db : b.db, `${dbPath}.building-123`)
     await rename(`${dbPath}.building-123`, dbPath)
     await copyFile(a.db, `${dbPath}.updating-456`)
     await within(checked, "the reloader's look at the replaced file")
-    assert.equal((await app.datasetReload.reload('test')).changed, false)
+    assert.equal((await app.dataset.reload('test')).changed, false)
     assert.deepEqual(loaded, [])
     assert.equal(app.dataset.current(), current, 'the same generation is not loaded again')
   })

@@ -38,7 +38,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      const r = await app.datasetReload.reload('POST /admin/reload')
+      const r = await app.dataset.reload('POST /admin/reload')
       if (r.generation === null) {
         throw serviceUnavailable('NO_DATASET', 'There is no dataset database to load yet.', 5)
       }

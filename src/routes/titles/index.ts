@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { DatasetHandle } from '../../dataset/handle.js'
 import { parseId } from '../../datasets/catalogue.js'
 import { ftsMatch } from '../../db/queries/text.js'
 import { FACETS, type Facet, type TitleFilter, type TitleSort } from '../../db/queries/title-list.js'
 import { badRequest, notFound } from '../../errors.js'
 import { chunks, mapLimit } from '../../lib/limit.js'
-import { type DatasetHandle, notModified } from '../../plugins/dataset.js'
 import { problemResponses } from '../../plugins/docs.js'
+import { notModified } from '../conditional-get.js'
 import { decodeCursor, encodeCursor, nextLink, queryFingerprint } from './cursor.js'
 import {
   AkaSchema,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readlinkSync } from 'node:fs'
-import { copyFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
@@ -12,7 +12,7 @@ import {
 import Database from '../../../src/db/sqlite/driver.js'
 import { GET_MAX_CHARS, POST_MAX_CHARS } from '../../../src/routes/sql/index.js'
 import { hashApiKey } from '../../../src/users/api-keys.js'
-import { buildTestDataset, FIXTURE } from '../../helpers/dataset.js'
+import { buildTestDataset, FIXTURE, swapDatabase } from '../../helpers/dataset.js'
 import { dialectOptions, emptyPostgres } from '../../helpers/dialects.js'
 import { json } from '../../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
@@ -101,6 +101,7 @@ describe('GET /sql (sqlite)', () => {
   let server: TestServer
   let off: TestServer
   let cleanup: () => Promise<void>
+  let dbPath: string
   const sql = (
     q: string,
     key: string | null = 'analyst-key',
@@ -129,7 +130,7 @@ describe('GET /sql (sqlite)', () => {
   before(async () => {
     const tmp = await tempDir()
     cleanup = tmp.cleanup
-    const { dbPath } = await buildTestDataset(tmp.dir)
+    dbPath = (await buildTestDataset(tmp.dir)).dbPath
     const apiKeysFile = path.join(tmp.dir, 'keys.json')
     await writeFile(
       apiKeysFile,
@@ -305,21 +306,19 @@ describe('GET /sql (sqlite)', () => {
     }
     if (openFiles() === null) return
     assert.ok(openFiles()!.includes(before.dbPath))
-    // A second generation: the same data in another file (as a refresh would swap in).
-    const next = path.join(path.dirname(before.dbPath), 'next.db')
-    await copyFile(before.dbPath, next)
-    const db = new Database(next)
-    db.prepare("UPDATE meta SET value = 'second' WHERE key = 'generation'").run()
-    db.prepare("UPDATE titles SET primary_title = 'Swapped' WHERE id = 68646").run()
-    db.close()
-    await server.app.dataset.load(next)
+    // A second generation: the same data in another file, swapped in as a refresh does.
+    await swapDatabase(server.app, dbPath, 'second', (db) => {
+      db.prepare("UPDATE titles SET primary_title = 'Swapped' WHERE id = 68646").run()
+    })
     try {
       assert.deepEqual((await ok('SELECT primary_title FROM titles WHERE id = 68646')).rows, [['Swapped']])
       await until(() => !openFiles()!.includes(before.dbPath), 'the retired file to close').catch(() => {})
       assert.ok(!openFiles()!.includes(before.dbPath), 'the retired generation is closed')
-      assert.ok(openFiles()!.includes(next))
+      assert.ok(openFiles()!.includes(server.app.dataset.current()!.dbPath))
     } finally {
-      await server.app.dataset.load(before.dbPath)
+      await swapDatabase(server.app, dbPath, 'third', (db) => {
+        db.prepare("UPDATE titles SET primary_title = 'The Godfather' WHERE id = 68646").run()
+      })
     }
   })
 

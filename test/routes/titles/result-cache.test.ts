@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
-import { copyFile } from 'node:fs/promises'
-import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import Database from '../../../src/db/sqlite/driver.js'
+import { swapDatabase } from '../../helpers/dataset.js'
 import { DIALECTS, type DialectDataset, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
 import { json } from '../../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
@@ -12,12 +10,10 @@ for (const dialect of DIALECTS)
   describe(`result cache (${dialect})`, dialectOptions(dialect), () => {
     let server: TestServer
     let ds: DialectDataset
-    let dir: string
     let cleanup: () => Promise<void>
 
     before(async () => {
       const tmp = await tempDir()
-      dir = tmp.dir
       ds = await dialectDataset(dialect, tmp.dir, { name: 'resultcache' })
       // Every answer counts as slow here, so the fixture's quick queries are kept.
       server = await startTestServer(ds.config, { dataset: { resultCacheAfterMs: 0 } })
@@ -52,13 +48,9 @@ for (const dialect of DIALECTS)
     it('never answers from another generation', { skip: dialect !== 'sqlite' }, async () => {
       const url = '/titles?q=godfather&limit=5'
       const first = (await json(await fetch(`${server.url}${url}`))) as { items: { primaryTitle: string }[] }
-      const next = path.join(dir, 'next.db')
-      await copyFile(ds.dbPath, next)
-      const db = new Database(next)
-      db.prepare(`UPDATE meta SET value = 'cache-test-generation' WHERE key = 'generation'`).run()
-      db.prepare(`UPDATE titles SET primary_title = 'The Godfather (renamed)' WHERE id = 68646`).run()
-      db.close()
-      await server.app.dataset.load(next)
+      await swapDatabase(server.app, ds.dbPath, 'cache-test-generation', (db) => {
+        db.prepare(`UPDATE titles SET primary_title = 'The Godfather (renamed)' WHERE id = 68646`).run()
+      })
       const before = await hits()
       const swapped = (await json(await fetch(`${server.url}${url}`))) as {
         items: { primaryTitle: string }[]
