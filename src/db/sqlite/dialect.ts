@@ -152,7 +152,7 @@ export const sqliteDialect: Dialect = {
   // The unary + keeps a column off every index (see applyFilter in src/db/queries/title-list.ts).
   unindexed: (column) => sql.raw(`+${column}`),
 
-  // A slice is a few milliseconds in process, and the tick stops one at the budget: slice finely.
+  // In process a slice costs no round trip, and the tick stops one at the budget: FACET_SLICE ids each.
   maxFacetSlices: Number.POSITIVE_INFINITY,
 
   matchingIds(table, match) {
