@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely'
+import type { CompiledQuery, Kysely } from 'kysely'
 import { queries } from '../../src/db/queries/index.js'
 import { textScore } from '../../src/db/queries/search.js'
 import {
@@ -12,7 +12,8 @@ import {
   queryTokens,
 } from '../../src/db/queries/text.js'
 import type { TitleFilter, TitleSort } from '../../src/db/queries/title-list.js'
-import { openDataset, TICK_FUNCTION, withBudget } from '../../src/db/sqlite/connection.js'
+import { openDataset, sqliteKysely, withBudget } from '../../src/db/sqlite/connection.js'
+import { TICK_FUNCTION } from '../../src/db/sqlite/dialect.js'
 import Database from '../../src/db/sqlite/driver.js'
 import type { DatasetDB } from '../../src/db/types.js'
 import { buildTestDataset } from '../helpers/dataset.js'
@@ -31,8 +32,7 @@ describe('query functions over a real dataset file', () => {
     dbPath = (await buildTestDataset(tmp.dir)).dbPath
     sqlite = new Database(dbPath, { readonly: true, fileMustExist: true })
     sqlite.function(TICK_FUNCTION, () => 1)
-    db = new Kysely<DatasetDB>({
-      dialect: new SqliteDialect({ database: sqlite }),
+    db = sqliteKysely(sqlite, {
       log: (e) => {
         if (e.level === 'query') logged.push(e.query)
       },

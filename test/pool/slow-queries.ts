@@ -1,7 +1,8 @@
 import { getPriority } from 'node:os'
 import { threadId } from 'node:worker_threads'
 import { sql } from 'kysely'
-import { type DB, interruptible } from '../../src/db/queries/sql.js'
+import { dialectOf } from '../../src/db/dialect.js'
+import type { DB } from '../../src/db/queries/sql.js'
 
 /**
  * Queries registered only in tests (through the pool's extraQueryModules): a query that never
@@ -12,7 +13,7 @@ export const queries = {
   async spin(db: DB): Promise<number> {
     const result = await sql<{ n: number }>`
       WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
-      SELECT count(*) AS n FROM c WHERE ${interruptible(db, sql.ref('x'))}`.execute(db)
+      SELECT count(*) AS n FROM c WHERE ${dialectOf(db).interruptible(sql.ref('x'))}`.execute(db)
     return result.rows[0].n
   },
   /** Keeps its worker `ms` (a timer: no ticks, so only terminating the worker stops it early), then says where it ran. */

@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
+import { withDialect } from '../dialect.js'
 import type { DatasetDB } from '../types.js'
+import { postgresDialect } from './dialect.js'
 
 /**
  * PostgreSQL connections of the API: pools with marquee's type parsing, and a Kysely instance that
@@ -64,7 +66,7 @@ export class ScopedKysely {
       },
       end: async () => {},
     }
-    this.db = new Kysely<DatasetDB>({ dialect: new PostgresDialect({ pool }) })
+    this.db = withDialect(new Kysely<DatasetDB>({ dialect: new PostgresDialect({ pool }) }), postgresDialect)
   }
 
   run<T>(client: pg.PoolClient, fn: (db: Kysely<DatasetDB>) => Promise<T>, signal?: AbortSignal): Promise<T> {

@@ -1,8 +1,8 @@
 import { type SqlBool, sql } from 'kysely'
 import { parseId } from '../../datasets/catalogue.js'
+import { dialectOf } from '../dialect.js'
 import type { NamesTable } from '../types.js'
-import { ftsJoin, matchingIds, nocaseKey, nocaseValue } from './fts.js'
-import { type DB, interruptible, nm, parseCharacters, splitList } from './sql.js'
+import { type DB, nm, parseCharacters, splitList } from './sql.js'
 import type { Keyset, Order } from './title-list.js'
 import { TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
 
@@ -82,10 +82,11 @@ export async function listNames(
 ): Promise<NamePage> {
   const { sort, order, limit } = opts
   const op = sql.raw(order === 'asc' ? '>' : '<')
+  const dialect = dialectOf(db)
   let q = db
     .selectFrom('names as n')
     .select(NAME_COLUMNS)
-    .where(interruptible(db, sql.ref('n.id')))
+    .where(dialect.interruptible(sql.ref('n.id')))
   if (filter.profession !== undefined) {
     const profession = filter.profession
     q = q.where('n.id', 'in', (eb) =>
@@ -95,7 +96,7 @@ export async function listNames(
   let rows: (NameRow & { relevance?: number })[]
   if (sort === 'relevance') {
     if (filter.match === undefined) throw new Error('relevance sort needs a text query')
-    const fts = ftsJoin(db, 'names', 'n', filter.match)
+    const fts = dialect.ftsJoin('names', 'n', filter.match)
     const relevance = sql<number>`(${fts.relevance} + 0.5 * ln(1 + n.popularity))`
     const inner = q
       .innerJoin(sql<{ rowid: number; id: number }>`names_fts`.as('f'), (j) =>
@@ -113,11 +114,11 @@ export async function listNames(
       .execute()) as unknown as (NameRow & { relevance: number })[]
   } else {
     if (filter.match !== undefined) {
-      q = q.where('n.id', 'in', matchingIds(db, 'names', filter.match))
+      q = q.where('n.id', 'in', dialect.matchingIds('names', filter.match))
     }
-    const key = sort === 'popularity' ? sql.ref('n.popularity') : nocaseKey(db, 'n.primary_name')
+    const key = sort === 'popularity' ? sql.ref('n.popularity') : dialect.nocaseKey('n.primary_name')
     if (opts.after) {
-      const value = sort === 'name' ? nocaseValue(db, opts.after.key) : sql`${opts.after.key}`
+      const value = sort === 'name' ? dialect.nocaseValue(opts.after.key) : sql`${opts.after.key}`
       q = q.where(sql<SqlBool>`(${key}, n.id) ${op} (${value}, ${opts.after.id})`)
     }
     rows = await q

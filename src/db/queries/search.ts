@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { type SearchIndex, searchSql, type Vocab } from './search-sql.js'
+import { dialectOf, type SearchIndex, type Vocab } from '../dialect.js'
 import { type DB, nm, tt } from './sql.js'
 import { edits1, fold, ftsPrefixExpression, queryTokens, tokenize } from './text.js'
 
@@ -78,9 +78,9 @@ const SYLLABIC = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Scrip
 
 /** The dialect's statements for the vocabulary lookups below. */
 const knownWords = (db: DB, vocab: Vocab, candidates: readonly string[]) =>
-  searchSql(db).knownWords(db, vocab, candidates)
+  dialectOf(db).search.knownWords(db, vocab, candidates)
 const vocabularyWords = (db: DB, vocab: Vocab, prefix: string, limit: number) =>
-  searchSql(db).vocabularyWords(db, vocab, prefix, limit)
+  dialectOf(db).search.vocabularyWords(db, vocab, prefix, limit)
 
 /**
  * Typo alternatives for each word (itself included): the vocabulary words of either index within
@@ -163,31 +163,31 @@ async function candidateIds(
   groups: string[][],
   typed: string,
 ): Promise<number[]> {
-  const dialect = searchSql(db)
+  const statements = dialectOf(db).search
   const match = ftsPrefixExpression(groups, true)
   const ids = new Set<number>()
   // Counting matches costs ~50 ns each: cheap next to ranking them (a popularity lookup and bm25).
-  const n = await dialect.countMatches(db, index, match, MEDIUM + 1)
+  const n = await statements.countMatches(db, index, match, MEDIUM + 1)
   if (n === 0) return []
   if (n <= NARROW) {
     // One more pass yields every match with its text rank and popularity.
-    const rows = await dialect.scoredMatches(db, index, match)
+    const rows = await statements.scoredMatches(db, index, match)
     for (const r of [...rows].sort((a, b) => b.p - a.p).slice(0, CANDIDATES)) ids.add(r.id)
     for (const r of [...rows].sort((a, b) => a.bm - b.bm).slice(0, CANDIDATES / 2)) ids.add(r.id)
     return [...ids]
   }
   const probe = n > MEDIUM ? await probeExpression(db, index, groups) : null
   let popular: number[] = []
-  if (probe !== null) popular = await dialect.probeHead(db, index, probe, HEAD, CANDIDATES)
+  if (probe !== null) popular = await statements.probeHead(db, index, probe, HEAD, CANDIDATES)
   // The head holds too few matches: the matches are mostly unpopular, rank them all.
-  if (popular.length < CANDIDATES / 4) popular = await dialect.popularMatches(db, index, match, CANDIDATES)
+  if (popular.length < CANDIDATES / 4) popular = await statements.popularMatches(db, index, match, CANDIDATES)
   for (const id of popular) ids.add(id)
   const lower = typed.trim()
   if (lower.length > 0) {
     // Exactly what was typed (a broad query may be a whole, much repeated title: "The Love"), the
     // most popular first; then what starts with it.
     const same = await exactText(db, index, lower)
-    const starts = await dialect.startsWith(db, index, lower, CANDIDATES / 2)
+    const starts = await statements.startsWith(db, index, lower, CANDIDATES / 2)
     for (const id of same) ids.add(id)
     for (const id of starts) ids.add(id)
   }
@@ -198,7 +198,7 @@ async function candidateIds(
 async function exactText(db: DB, index: SearchIndex, typed: string): Promise<number[]> {
   const text = typed.trim()
   if (text.length === 0) return []
-  return searchSql(db).exactText(db, index, text, CANDIDATES / 2)
+  return dialectOf(db).search.exactText(db, index, text, CANDIDATES / 2)
 }
 
 /**
@@ -355,7 +355,7 @@ const popularity = (n: number) => POPULARITY * Math.log10(1 + Math.max(0, n))
 export async function search(db: DB, text: string, opts: { limit: number }): Promise<SearchResult> {
   const tokens = queryTokens(text)
   if (tokens.length === 0) return { query: text, words: [], corrected: false, results: [] }
-  await searchSql(db).prepare(db)
+  await dialectOf(db).search.prepare(db)
   // A single letter still being typed (the last word) is too broad for the index (no prefix index
   // serves one letter): it filters the candidates the other words found, or, alone, the most popular
   // rows. An earlier single letter is a finished word, matched whole.

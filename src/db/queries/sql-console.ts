@@ -1,6 +1,7 @@
 import { type CsvText, csvLine } from '../../lib/csv.js'
+import { dialectOf } from '../dialect.js'
 import Database, { type Statement } from '../sqlite/driver.js'
-import { type DB, isSqlite } from './sql.js'
+import type { DB } from './sql.js'
 
 /**
  * The SQL console (GET /sql): one read-only statement of the analyst's own SQL against the dataset.
@@ -244,6 +245,6 @@ export async function sqlConsole(
   sql: string,
   limits: SqlConsoleLimits,
 ): Promise<SqlConsoleResult> {
-  if (!isSqlite(db)) throw new Error('the SQL console runs on SQLite datasets only')
+  if (!dialectOf(db).sqlConsole) throw new Error('the SQL console runs on SQLite datasets only')
   return runConsoleSql(consoleConnection(dbPath), sql, limits)
 }

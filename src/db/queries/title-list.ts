@@ -1,8 +1,8 @@
 import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import { dialectOf } from '../dialect.js'
 import { isBudgetExceeded, withBudget } from '../sqlite/connection.js'
 import type { DatasetDB } from '../types.js'
-import { ftsJoin, matchingIds, nocaseKey, nocaseValue } from './fts.js'
-import { type DB, interruptible, isSqlite } from './sql.js'
+import type { DB } from './sql.js'
 import { TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
 
 export const TITLE_SORTS = ['relevance', 'votes', 'rating', 'year', 'title'] as const
@@ -50,18 +50,18 @@ type TitlesQB = SelectQueryBuilder<DatasetDB & { t: DatasetDB['titles'] }, 't', 
  * often prefers a filter's index (title_genres, titles_by_year) and then sorts every match, a few
  * hundred milliseconds on a million titles, where walking the sort index stops after `limit`
  * matches. So for a page, genres become correlated EXISTS probes and filters on columns outside the
- * sort index are written `+column` (which SQLite never serves from an index). Counts and facets
- * (`walk` undefined) leave the planner free: there the filter's index is the right driver.
+ * sort index are written unindexed (`+column`, which SQLite never serves from an index; PostgreSQL's
+ * planner needs no such hint). Counts and facets (`walk` undefined) leave the planner free: there
+ * the filter's index is the right driver.
  */
 function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, walk?: TitleSort): TitlesQB {
-  // `+column` is SQLite's way to keep a filter off an index; PostgreSQL's planner needs no such hint.
-  const hint = isSqlite(db)
+  const dialect = dialectOf(db)
   const col = (name: string, servedBy: TitleSort) =>
-    hint && walk !== undefined && walk !== servedBy ? sql.raw(`+t.${name}`) : sql.ref(`t.${name}`)
-  // First, so SQLite evaluates it on every row the scan visits (see interruptible()).
-  let q = qb.where(interruptible(db, sql.ref('t.id')))
+    walk !== undefined && walk !== servedBy ? dialect.unindexed(`t.${name}`) : sql.ref(`t.${name}`)
+  // First, so it runs on every row the scan visits (see Dialect.interruptible).
+  let q = qb.where(dialect.interruptible(sql.ref('t.id')))
   if (withMatch && f.match !== undefined) {
-    q = q.where('t.id', 'in', matchingIds(db, 'titles', f.match))
+    q = q.where('t.id', 'in', dialect.matchingIds('titles', f.match))
   }
   if (f.types && f.types.length > 0) {
     // One type with the votes sort is a prefix of titles_by_type_votes: keep it indexable.
@@ -88,7 +88,7 @@ function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, w
   if (f.yearTo !== undefined) q = q.where(col('start_year', 'year'), '<=', f.yearTo)
   if (f.minRating !== undefined) q = q.where(col('average_rating', 'rating'), '>=', f.minRating)
   if (f.minVotes !== undefined) q = q.where(col('num_votes', 'votes'), '>=', f.minVotes)
-  const runtime = hint ? sql.raw('+t.runtime_minutes') : sql.ref('t.runtime_minutes')
+  const runtime = dialect.unindexed('t.runtime_minutes')
   if (f.runtimeMin !== undefined) q = q.where(runtime, '>=', f.runtimeMin)
   if (f.runtimeMax !== undefined) q = q.where(runtime, '<=', f.runtimeMax)
   if (!f.adult) q = q.where('t.is_adult', '=', 0)
@@ -105,7 +105,7 @@ function sortKey(db: DB, sort: Exclude<TitleSort, 'relevance'>): Expression<unkn
     case 'year':
       return sql.ref('t.start_year')
     case 'title':
-      return nocaseKey(db, 't.primary_title')
+      return dialectOf(db).nocaseKey('t.primary_title')
   }
 }
 
@@ -153,7 +153,7 @@ export async function listTitles(
   let rows: (TitleRow & { relevance?: number })[]
   if (sort === 'relevance') {
     if (filter.match === undefined) throw new Error('relevance sort needs a text query')
-    const fts = ftsJoin(db, 'titles', 't', filter.match)
+    const fts = dialectOf(db).ftsJoin('titles', 't', filter.match)
     const relevance = sql<number>`(${fts.relevance} + ${sql.lit(POPULARITY_WEIGHT)} * ln(1 + t.num_votes))`
     const inner = applyFilter(
       db,
@@ -186,7 +186,8 @@ export async function listTitles(
     if (sort === 'rating') q = q.where('t.average_rating', 'is not', null)
     if (sort === 'year') q = q.where('t.start_year', 'is not', null)
     if (opts.after) {
-      const value = sort === 'title' ? (v: unknown) => nocaseValue(db, v) : undefined
+      const dialect = dialectOf(db)
+      const value = sort === 'title' ? (v: unknown) => dialect.nocaseValue(v) : undefined
       q = q.where(after(key, sql.ref('t.id'), order, opts.after, value))
     }
     rows = (await q
@@ -262,8 +263,6 @@ export interface Facets {
 
 /** Ids per facet slice: small enough that one slice finishes quickly, large enough to amortise. */
 const FACET_SLICE = 1 << 17
-/** Slices of the id range at most on PostgreSQL. */
-const PG_FACET_SLICES = 8
 
 /**
  * Counts per genre, type and decade over the filtered titles, slice by slice of the id range so
@@ -292,10 +291,8 @@ export async function titleFacets(
       )
     try {
       await withBudget(opts.budgetUntil, async () => {
-        // A slice on PostgreSQL is a round trip, and statement_timeout already bounds it: fewer,
-        // larger slices (at most PG_FACET_SLICES), each still giving partial counts at the budget.
         const span = bounds.hi - bounds.lo + 1
-        const slice = isSqlite(db) ? FACET_SLICE : Math.max(FACET_SLICE, Math.ceil(span / PG_FACET_SLICES))
+        const slice = Math.max(FACET_SLICE, Math.ceil(span / dialectOf(db).maxFacetSlices))
         for (let lo = bounds.lo; lo <= bounds.hi; lo += slice) {
           const hi = lo + slice
           for (const facet of facets) {

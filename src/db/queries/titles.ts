@@ -1,6 +1,6 @@
-import { CompiledQuery, sql } from 'kysely'
+import { dialectOf, type TitleDetailRow } from '../dialect.js'
 import type { TitlesTable } from '../types.js'
-import { bool, type DB, isPostgres, isSqlite, nm, parseCharacters, preparedOf, splitList, tt } from './sql.js'
+import { bool, type DB, nm, parseCharacters, splitList, tt } from './sql.js'
 
 /** A title as lists show it. */
 export interface TitleSummary {
@@ -80,75 +80,21 @@ export async function findTitle(db: DB, id: number): Promise<TitleDetail | null>
 
 /**
  * Several titles at once (POST /titles/batch, and findTitle), answered in the order of `ids`,
- * unknown ids as null. On SQLite one statement (crew gathered with json_group_array: the hot path of
- * GET /titles/{tconst}, ~4x faster than three queries), on PostgreSQL its json_agg twin (one round
- * trip instead of three); elsewhere three indexed queries.
+ * unknown ids as null. One statement per dialect (crew aggregated to JSON: the hot path of
+ * GET /titles/{tconst}, ~4x faster than three queries on SQLite, one round trip on PostgreSQL).
  */
 export async function findTitles(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
   if (ids.length === 0) return []
-  if (isSqlite(db)) return findTitlesSqlite(db, ids)
-  if (isPostgres(db)) return findTitlesPostgres(db, ids)
-  const unique = [...new Set(ids)]
-  const rows = await db.selectFrom('titles as t').select(TITLE_COLUMNS).where('t.id', 'in', unique).execute()
-  if (rows.length === 0) return ids.map(() => null)
-  const found = rows.map((r) => r.id)
-  const crew = await db
-    .selectFrom('crew as c')
-    .leftJoin('names as n', 'n.id', 'c.name_id')
-    .select(['c.title_id', 'c.role', 'c.name_id', 'n.primary_name'])
-    .where('c.title_id', 'in', found)
-    .orderBy('c.title_id')
-    .orderBy('c.role')
-    .orderBy('c.ordering')
-    .execute()
-  const episodes = await db
-    .selectFrom('episodes as e')
-    .leftJoin('titles as p', 'p.id', 'e.parent_id')
-    .select(['e.id', 'e.parent_id', 'e.season_number', 'e.episode_number', 'p.primary_title'])
-    .where('e.id', 'in', found)
-    .execute()
-
-  const byId = new Map<number, TitleDetail>()
-  for (const r of rows) byId.set(r.id, { ...titleSummary(r), directors: [], writers: [], episodeOf: null })
-  for (const c of crew) {
-    const t = byId.get(c.title_id)!
-    const person = { id: nm(c.name_id), name: c.primary_name }
-    if (c.role === 'director') t.directors.push(person)
-    else if (c.role === 'writer') t.writers.push(person)
-  }
-  for (const e of episodes) {
-    byId.get(e.id)!.episodeOf = {
-      seriesId: tt(e.parent_id),
-      seriesTitle: e.primary_title,
-      season: e.season_number,
-      episode: e.episode_number,
-    }
-  }
-  return ids.map((id) => byId.get(id) ?? null)
-}
-
-/** A crew member as the one statement aggregates them (by role, then billing order). */
-type CrewEntry = [role: string, nameId: number, name: string | null]
-
-/** A row of the one statement; its crew is JSON text (SQLite) or already parsed (PostgreSQL). */
-interface DetailRow<Crew> extends TitleRow {
-  crew: Crew | null
-  parent_id: number | null
-  season_number: number | null
-  episode_number: number | null
-  series_title: string | null
+  const rows = await dialectOf(db).titleDetails(db, [...new Set(ids)])
+  return detailsInOrder(ids, rows)
 }
 
 /** The details of `ids`, in their order (null where no row came back). */
-function detailsInOrder<Crew>(
-  ids: readonly number[],
-  rows: readonly DetailRow<Crew>[],
-  crewOf: (crew: Crew) => readonly CrewEntry[],
-): (TitleDetail | null)[] {
+function detailsInOrder(ids: readonly number[], rows: readonly TitleDetailRow[]): (TitleDetail | null)[] {
   const byId = new Map<number, TitleDetail>()
   for (const r of rows) {
     const t: TitleDetail = { ...titleSummary(r), directors: [], writers: [], episodeOf: null }
-    for (const [role, nameId, name] of r.crew === null ? [] : crewOf(r.crew)) {
+    for (const [role, nameId, name] of r.crew ?? []) {
       const person = { id: nm(nameId), name }
       if (role === 'director') t.directors.push(person)
       else if (role === 'writer') t.writers.push(person)
@@ -164,51 +110,6 @@ function detailsInOrder<Crew>(
     byId.set(r.id, t)
   }
   return ids.map((id) => byId.get(id) ?? null)
-}
-
-/** The SQLite statement of findTitles, for the ids matched by `where`. */
-const detailSqlite = (where: string) => `
-    SELECT t.id, t.title_type, t.primary_title, t.original_title, t.is_adult, t.start_year, t.end_year,
-      t.runtime_minutes, t.genres, t.average_rating, t.num_votes,
-      (SELECT json_group_array(json_array(c.role, c.name_id, n.primary_name) ORDER BY c.role, c.ordering)
-        FROM crew c LEFT JOIN names n ON n.id = c.name_id WHERE c.title_id = t.id) AS crew,
-      e.parent_id, e.season_number, e.episode_number, p.primary_title AS series_title
-    FROM titles t
-    LEFT JOIN episodes e ON e.id = t.id
-    LEFT JOIN titles p ON p.id = e.parent_id
-    WHERE ${where}`
-/** One title (GET /titles/{tconst}, the hottest query): a primary-key search, no json_each. */
-const DETAIL_ONE = detailSqlite('t.id = ?')
-const DETAIL_MANY = detailSqlite('t.id IN (SELECT value FROM json_each(?))')
-
-async function findTitlesSqlite(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
-  const unique = [...new Set(ids)]
-  const one = unique.length === 1
-  const arg = one ? unique[0] : JSON.stringify(unique)
-  // The prepared statement straight away where the connection is ours: this runs on the main
-  // thread for every GET /titles/{tconst}, and Kysely's compile and awaits cost as much as SQLite.
-  const text = one ? DETAIL_ONE : DETAIL_MANY
-  const stmt = preparedOf(db, text)
-  const rows = (
-    stmt ? stmt.all([arg]) : (await db.executeQuery(CompiledQuery.raw(text, [arg]))).rows
-  ) as DetailRow<string>[]
-  return detailsInOrder(ids, rows, (crew) => JSON.parse(crew) as CrewEntry[])
-}
-
-/** The same single statement on PostgreSQL (json_agg for the crew; pg parses the json). */
-async function findTitlesPostgres(db: DB, ids: readonly number[]): Promise<(TitleDetail | null)[]> {
-  const unique = [...new Set(ids)]
-  const { rows } = await sql<DetailRow<CrewEntry[]>>`
-    SELECT t.id, t.title_type, t.primary_title, t.original_title, t.is_adult, t.start_year, t.end_year,
-      t.runtime_minutes, t.genres, t.average_rating, t.num_votes,
-      (SELECT json_agg(json_build_array(c.role, c.name_id, n.primary_name) ORDER BY c.role, c.ordering)
-        FROM crew c LEFT JOIN names n ON n.id = c.name_id WHERE c.title_id = t.id) AS crew,
-      e.parent_id, e.season_number, e.episode_number, p.primary_title AS series_title
-    FROM titles t
-    LEFT JOIN episodes e ON e.id = t.id
-    LEFT JOIN titles p ON p.id = e.parent_id
-    WHERE t.id = ANY(${unique}::int[])`.execute(db)
-  return detailsInOrder(ids, rows, (crew) => crew)
 }
 
 /** Whether a title exists, and its type (for sub-resources that must 404 on unknown titles). */

@@ -1,32 +1,26 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely'
+import { Kysely, type KyselyConfig, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely'
+import { withDialect } from '../dialect.js'
 import type { DatasetDB } from '../types.js'
+import { STATEMENTS, sqliteDialect, TICK_FUNCTION } from './dialect.js'
 import Database from './driver.js'
 
 /**
  * Read-only connections to a dataset database, as the query workers (and the inline executor on the
  * main thread) use them: one better-sqlite3 connection per file, opened lazily and reused, wrapped in
- * a Kysely instance so the query functions in `src/db/queries/` stay dialect-neutral.
+ * a Kysely instance that carries the SQLite dialect (src/db/sqlite/dialect.ts) for the query functions
+ * in `src/db/queries/`.
  *
  * Interruptibility. better-sqlite3 has no binding for sqlite3_interrupt() or a progress handler, and
  * terminating a worker thread only takes effect when the thread next runs JavaScript: a thread inside
  * one long sqlite3_step() keeps burning its core until that step returns (measured: a terminated
  * worker running a 300M-row count kept going for 56 s). So every query that may scan many rows
- * carries a sampled `marquee_tick()` term (see `interruptible()` in src/db/queries/sql.ts): SQLite
+ * carries a sampled `marquee_tick()` term (the dialect's `interruptible()`): SQLite
  * calls back into JavaScript every 1024 rows, which (a) lets a terminated worker stop within a
  * millisecond, (b) enforces a cooperative budget (`withBudget`) so facet and total counts can stop
  * early and say so instead of stalling, and (c) enforces the deadline of inline (main-thread) queries
  * (`withDeadline`), where there is no worker to terminate.
  */
-
-export const TICK_FUNCTION = 'marquee_tick'
-
-/**
- * Marks the Kysely instances of openDataset and holds their statement cache, for the few hot
- * queries that run a prepared statement directly (`preparedOf` in src/db/queries/sql.ts). A
- * registered symbol: shared by every copy of this module.
- */
-export const SQLITE_TAG: unique symbol = Symbol.for('marquee.sqlite') as never
 
 /** Thrown from inside SQLite (through marquee_tick) when the current budget is spent. */
 export class BudgetExceeded extends Error {
@@ -147,6 +141,19 @@ class StatementCache implements SqliteDatabase {
   }
 }
 
+/**
+ * A Kysely handle on a SQLite dataset database, with the SQLite dialect attached. openDataset's
+ * handles also run the hottest lookup on their statement cache directly; others (a test's own
+ * connection, with a query log) go through Kysely for every statement.
+ */
+export function sqliteKysely(
+  database: SqliteDatabase,
+  opts: { log?: KyselyConfig['log'] } = {},
+): Kysely<DatasetDB> {
+  const db = new Kysely<DatasetDB>({ dialect: new SqliteDialect({ database }), log: opts.log })
+  return withDialect(db, sqliteDialect)
+}
+
 /** Opens a dataset file read-only (it must exist) with read-tuned pragmas. */
 export function openDataset(path: string, opts: OpenOptions = {}): DatasetConnection {
   const sqlite = new Database(path, { readonly: true, fileMustExist: true })
@@ -160,8 +167,8 @@ export function openDataset(path: string, opts: OpenOptions = {}): DatasetConnec
     throw err
   }
   const cache = new StatementCache(sqlite, opts.statementCacheSize ?? 500)
-  const db = new Kysely<DatasetDB>({ dialect: new SqliteDialect({ database: cache }) })
-  Object.defineProperty(db, SQLITE_TAG, { value: cache })
+  const db = sqliteKysely(cache)
+  Object.defineProperty(db, STATEMENTS, { value: cache })
   let closed = false
   return {
     path,

@@ -1,18 +1,19 @@
-import { sql } from 'kysely'
-import type { SearchSql } from '../queries/search-sql.js'
+import { type SqlBool, sql } from 'kysely'
+import type { Dialect, SearchStatements, TitleDetailRow } from '../dialect.js'
 import { rank, tsquery } from './fts.js'
 import { nocase } from './schema.js'
 
 /**
- * GET /search's statements on PostgreSQL: GIN over the `doc` tsvectors (prefix matches are `:*`
- * lexemes), the vocabulary tables the ingest built (btree in the "C" collation, so a prefix is a
- * range), and the lower(... COLLATE "C") indexes that stand for SQLite's NOCASE.
+ * The dataset queries on PostgreSQL: GIN over the `doc` tsvectors (prefix matches are `:*` lexemes),
+ * the vocabulary tables the ingest built (btree in the "C" collation, so a prefix is a range), and
+ * lower(... COLLATE "C") for SQLite's NOCASE (it folds ASCII only and orders by bytes, as NOCASE
+ * does). Deadlines are the executor's business (statement_timeout, pg_cancel_backend).
  */
 
 /** lower(text) in the "C" collation: SQLite's NOCASE (ASCII case folding, byte order). */
 const folded = (expr: string) => sql.raw(nocase(expr))
 
-export const postgresSearchSql: SearchSql = {
+const search: SearchStatements = {
   async prepare() {},
 
   async knownWords(db, vocab, candidates) {
@@ -84,4 +85,55 @@ export const postgresSearchSql: SearchSql = {
       ORDER BY ${sql.ref(`t.${index.popularity}`)} DESC LIMIT ${limit}`.execute(db)
     return rows.rows.map((r) => r.id)
   },
+}
+
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+
+  // statement_timeout and the executor's cancel stop a statement on the server.
+  interruptible: () => sql<SqlBool>`true`,
+
+  // The planner needs no hint to walk the sort's index.
+  unindexed: (column) => sql.ref(column),
+
+  // A slice is a round trip, and statement_timeout already bounds it: fewer, larger slices, each
+  // still giving partial counts at the budget.
+  maxFacetSlices: 8,
+
+  matchingIds: (table, match) =>
+    sql<number>`(SELECT id FROM ${sql.table(`${table}_fts`)} WHERE doc @@ ${tsquery(match)})`,
+
+  ftsJoin(_table, alias, match) {
+    const q = tsquery(match)
+    return {
+      key: 'f.id',
+      on: `${alias}.id`,
+      where: sql<SqlBool>`f.doc @@ ${q}`,
+      relevance: rank(sql`f.doc`, q),
+    }
+  },
+
+  nocaseKey: (column) => sql<string>`${folded(column)}`,
+
+  nocaseValue: (value) => sql`lower(${value}::text COLLATE "C")`,
+
+  // json_agg for the crew (pg parses the json): one round trip instead of three.
+  async titleDetails(db, ids) {
+    const { rows } = await sql<TitleDetailRow>`
+    SELECT t.id, t.title_type, t.primary_title, t.original_title, t.is_adult, t.start_year, t.end_year,
+      t.runtime_minutes, t.genres, t.average_rating, t.num_votes,
+      (SELECT json_agg(json_build_array(c.role, c.name_id, n.primary_name) ORDER BY c.role, c.ordering)
+        FROM crew c LEFT JOIN names n ON n.id = c.name_id WHERE c.title_id = t.id) AS crew,
+      e.parent_id, e.season_number, e.episode_number, p.primary_title AS series_title
+    FROM titles t
+    LEFT JOIN episodes e ON e.id = t.id
+    LEFT JOIN titles p ON p.id = e.parent_id
+    WHERE t.id = ANY(${ids}::int[])`.execute(db)
+    return rows
+  },
+
+  // The console runs a dataset file in a child process it can kill (src/db/queries/sql-console.ts).
+  sqlConsole: false,
+
+  search,
 }
