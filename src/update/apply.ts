@@ -10,6 +10,7 @@ import { type DatasetName, datasetSpec } from '../datasets/catalogue.js'
 import { type ColumnarBatch, type Layout, layoutOf, TsvParser } from '../datasets/parse.js'
 import type Database from '../db/sqlite/driver.js'
 import type { Statement } from '../db/sqlite/driver.js'
+import { columnNames, type TableName, tableSpec } from '../db/tables.js'
 import { type FileDiff, indexOf, type RatingsTable } from './diff.js'
 
 /** Rows added (or removed, negative) per table by an apply. */
@@ -51,61 +52,41 @@ function distinct(list: string | null): string[] {
   return list === null ? [] : [...new Set(list.split(','))]
 }
 
-/** How the columns of a dataset (catalogue order) map to its table, for in-place updates. */
-interface UpdateSpec {
-  table: string
-  /** Catalogue column index -> table column, for the key (WHERE) and the values (SET). */
-  key: [number, string][]
-  columns: Record<number, string>
+/**
+ * The table each refreshed file's lines are rows of. Its first columns are the file's, in the
+ * file's order (catalogue column i is table column i), and its primary key is the file's key.
+ */
+export const TABLE_OF_FILE: Partial<Record<DatasetName, TableName>> = {
+  'title.basics': 'titles',
+  'name.basics': 'names',
+  'title.akas': 'akas',
+  'title.episode': 'episodes',
+  'title.principals': 'principals',
 }
 
-const UPDATE_SPECS: Partial<Record<DatasetName, UpdateSpec>> = {
-  'title.basics': {
-    table: 'titles',
-    key: [[0, 'id']],
-    columns: {
-      1: 'title_type',
-      2: 'primary_title',
-      3: 'original_title',
-      4: 'is_adult',
-      5: 'start_year',
-      6: 'end_year',
-      7: 'runtime_minutes',
-      8: 'genres',
-    },
-  },
-  'name.basics': {
-    table: 'names',
-    key: [[0, 'id']],
-    columns: {
-      1: 'primary_name',
-      2: 'birth_year',
-      3: 'death_year',
-      4: 'primary_profession',
-      5: 'known_for_titles',
-    },
-  },
-  'title.akas': {
-    table: 'akas',
-    key: [
-      [0, 'title_id'],
-      [1, 'ordering'],
-    ],
-    columns: { 2: 'title', 3: 'region', 4: 'language', 5: 'types', 6: 'attributes', 7: 'is_original_title' },
-  },
-  'title.episode': {
-    table: 'episodes',
-    key: [[0, 'id']],
-    columns: { 1: 'parent_id', 2: 'season_number', 3: 'episode_number' },
-  },
-  'title.principals': {
-    table: 'principals',
-    key: [
-      [0, 'title_id'],
-      [1, 'ordering'],
-    ],
-    columns: { 2: 'name_id', 3: 'category', 4: 'job', 5: 'characters' },
-  },
+/** How the columns of a dataset (catalogue order) map to its table, for in-place updates. */
+interface UpdateSpec {
+  table: TableName
+  /** Catalogue column index -> table column, for the key (WHERE) and the values (SET). */
+  key: [number, string][]
+  columns: [number, string][]
+}
+
+function updateSpecOf(dataset: DatasetName): UpdateSpec | undefined {
+  const table = TABLE_OF_FILE[dataset]
+  if (!table) return undefined
+  const names = columnNames(table)
+  const keyLength = tableSpec(table).primaryKey.length
+  const fromFile = names
+    .slice(0, datasetSpec(dataset).columns.length)
+    .map((name, c) => [c, name] as [number, string])
+  return { table, key: fromFile.slice(0, keyLength), columns: fromFile.slice(keyLength) }
+}
+
+/** `INSERT INTO table (every column) VALUES (?, ...)`: run it with the values in column order. */
+function insertSql(table: TableName, verb = 'INSERT'): string {
+  const names = columnNames(table)
+  return `${verb} INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`
 }
 
 export interface ApplyContext {
@@ -273,10 +254,10 @@ export class Applier {
     d: FileDiff,
     each?: (b: ColumnarBatch, r: number, mask: number, id: number) => Record<string, unknown> | undefined,
   ): void {
-    const spec = UPDATE_SPECS[d.dataset]
+    const spec = updateSpecOf(d.dataset)
     if (!spec || d.updateRows === 0) return
     const l = layoutOf(d.dataset)
-    const columns = Object.entries(spec.columns).map(([c, name]) => [Number(c), name] as const)
+    const columns = spec.columns
     // One statement per set of changed columns (and extra ones), built once.
     const byMask = new Map<string, { stmt: Statement; cols: number[] }>()
     let k = 0
@@ -364,9 +345,10 @@ export class Applier {
    * A table of one row per distinct value of a comma-separated column (title_genres of
    * titles.genres, name_professions of names.primary_profession), kept in step with that column.
    */
-  private splitTable(table: string, valueColumn: string, idColumn: string) {
+  private splitTable(table: 'title_genres' | 'name_professions') {
+    const [valueColumn, idColumn] = columnNames(table)
     const del = this.st(`DELETE FROM ${table} WHERE ${valueColumn} = ? AND ${idColumn} = ?`)
-    const ins = this.st(`INSERT OR IGNORE INTO ${table} (${valueColumn}, ${idColumn}) VALUES (?, ?)`)
+    const ins = this.st(insertSql(table, 'INSERT OR IGNORE'))
     return {
       remove: (id: number, list: string | null) => {
         for (const v of distinct(list)) this.count(table, -del.run(v, id).changes)
@@ -379,7 +361,7 @@ export class Applier {
 
   private titles(d: FileDiff): void {
     const find = this.st('SELECT genres FROM titles WHERE id = ?').pluck()
-    const titleGenres = this.splitTable('title_genres', 'genre', 'title_id')
+    const titleGenres = this.splitTable('title_genres')
     const del = this.st('DELETE FROM titles WHERE id = ?')
     for (const id of d.deletes) {
       const genres = find.get(id) as string | null | undefined
@@ -401,9 +383,7 @@ export class Applier {
       }
       return undefined
     })
-    const ins =
-      this.st(`INSERT INTO titles (id, title_type, primary_title, original_title, is_adult, start_year,
-      end_year, runtime_minutes, genres, average_rating, num_votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    const ins = this.st(insertSql('titles'))
     parseLines(d.dataset, d.inserts, (b) => {
       for (let r = 0; r < b.rows; r++) {
         const n = r * l.numCols
@@ -445,7 +425,7 @@ export class Applier {
 
   private names(d: FileDiff): void {
     const find = this.st('SELECT primary_profession FROM names WHERE id = ?').pluck()
-    const nameProfessions = this.splitTable('name_professions', 'profession', 'name_id')
+    const nameProfessions = this.splitTable('name_professions')
     const del = this.st('DELETE FROM names WHERE id = ?')
     for (const id of d.deletes) {
       const prof = find.get(id) as string | null | undefined
@@ -471,8 +451,7 @@ export class Applier {
       for (let i = b.idPos[q]; i < b.idPos[q + 1] && !moved; i++) moved = this.votesChanged.has(b.ids[i])
       return moved ? { popularity: this.popularityOf(b, l, r, s.knownForTitles.ids) } : undefined
     })
-    const ins = this.st(`INSERT INTO names (id, primary_name, birth_year, death_year, primary_profession,
-      known_for_titles, popularity) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    const ins = this.st(insertSql('names'))
     parseLines(d.dataset, d.inserts, (b) => {
       for (let r = 0; r < b.rows; r++) {
         const n = r * l.numCols
@@ -510,8 +489,7 @@ export class Applier {
       if (mask & (1 << 2)) this.ftsTitles.add(id)
       return undefined
     })
-    const ins = this.st(`INSERT INTO akas (title_id, ordering, title, region, language, types, attributes,
-      is_original_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    const ins = this.st(insertSql('akas'))
     const l = layoutOf('title.akas')
     const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {
@@ -538,9 +516,7 @@ export class Applier {
     const del = this.st('DELETE FROM episodes WHERE id = ?')
     for (const id of d.deletes) this.count('episodes', -del.run(id).changes)
     this.updates(d)
-    const ins = this.st(
-      'INSERT INTO episodes (id, parent_id, season_number, episode_number) VALUES (?, ?, ?, ?)',
-    )
+    const ins = this.st(insertSql('episodes'))
     const l = layoutOf('title.episode')
     const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {
@@ -560,7 +536,7 @@ export class Applier {
   private crew(d: FileDiff): void {
     const del = this.st('DELETE FROM crew WHERE title_id = ?')
     for (const id of d.deletes) this.count('crew', -del.run(id).changes)
-    const ins = this.st('INSERT OR IGNORE INTO crew (title_id, role, ordering, name_id) VALUES (?, ?, ?, ?)')
+    const ins = this.st(insertSql('crew', 'INSERT OR IGNORE'))
     const l = layoutOf('title.crew')
     const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {
@@ -586,8 +562,7 @@ export class Applier {
       this.count('principals', -del.run(d.deletes[i], d.deletes[i + 1]).changes)
     }
     this.updates(d)
-    const ins = this.st(`INSERT INTO principals (title_id, ordering, name_id, category, job, characters)
-      VALUES (?, ?, ?, ?, ?, ?)`)
+    const ins = this.st(insertSql('principals'))
     const l = layoutOf('title.principals')
     const s = slotsOf(l)
     parseLines(d.dataset, d.inserts, (b) => {

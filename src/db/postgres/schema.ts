@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL dataset schema: the tables and columns of src/db/types.ts (so the Kysely query
+ * The PostgreSQL dataset schema: the tables of ../tables.ts, as SQLite has them (so the Kysely query
  * functions of src/db/queries/ run unchanged), each generation in a schema of its own.
  *
  * Layout of a namespace `prefix` (default `marquee`):
@@ -17,8 +17,16 @@
  * correction and prefix expansion look words up there.
  */
 
-/** Version of the logical dataset schema (tables and columns), the same number as SQLite's. */
-export const SCHEMA_VERSION = 1
+import {
+  type ColumnSpec,
+  type ColumnType,
+  DATASET_TABLES,
+  type IndexColumn,
+  type IndexSpec,
+  TABLE_NAMES,
+} from '../tables.js'
+
+export { SCHEMA_VERSION } from '../tables.js'
 
 /** The default namespace: control schema name and prefix of the generation schemas. */
 export const DEFAULT_SCHEMA_PREFIX = 'marquee'
@@ -78,64 +86,53 @@ export interface TableDef {
   readonly key: readonly string[]
 }
 
+/** A table of ../tables.ts, or one of text search (which only PostgreSQL keeps in tables). */
+interface PostgresTableSpec {
+  readonly columns: readonly PostgresColumnSpec[]
+  readonly primaryKey: readonly string[]
+}
+
+type PostgresColumnSpec = Omit<ColumnSpec, 'type'> & { readonly type: ColumnType | 'tsvector' }
+
 /**
- * Every table of a generation. Integer ids (4-byte: IMDb ids have at most 8 digits), `double
- * precision` ratings (what SQLite's REAL returns), text as shipped in the "C" collation: bytes
- * order it, as SQLite's BINARY does, and sorting it for an index costs a memcmp, not a strcoll.
- * No index until the rows are in.
+ * Integer ids (4-byte: IMDb ids have at most 8 digits), `double precision` ratings (what SQLite's
+ * REAL returns), text as shipped in the "C" collation: bytes order it, as SQLite's BINARY does, and
+ * sorting it for an index costs a memcmp, not a strcoll.
  */
+const POSTGRES_TYPES: Record<ColumnType | 'tsvector', string> = {
+  int: 'integer',
+  flag: 'smallint',
+  real: 'double precision',
+  text: 'text COLLATE "C"',
+  tsvector: 'tsvector',
+}
+
+function columnDdl(c: PostgresColumnSpec): string {
+  const defaultValue = c.default === undefined ? '' : ` DEFAULT ${c.default}`
+  return `${c.name} ${POSTGRES_TYPES[c.type]}${c.nullable ? '' : ' NOT NULL'}${defaultValue}`
+}
+
+function tableDefOf(name: string, t: PostgresTableSpec): TableDef {
+  return { name, columns: t.columns.map(columnDdl).join(', '), key: t.primaryKey }
+}
+
+const documentTable = (key: string): PostgresTableSpec => ({
+  columns: [
+    { name: key, type: 'int' },
+    { name: 'doc', type: 'tsvector' },
+  ],
+  primaryKey: [key],
+})
+
+const vocabularyTable: PostgresTableSpec = { columns: [{ name: 'term', type: 'text' }], primaryKey: ['term'] }
+
+/** Every table of a generation: the dataset's tables, then those of text search. No index until the rows are in. */
 export const TABLES: readonly TableDef[] = [
-  { name: 'meta', columns: 'key text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL', key: ['key'] },
-  {
-    name: 'titles',
-    columns: `id integer NOT NULL, title_type text COLLATE "C" NOT NULL, primary_title text COLLATE "C" NOT NULL, original_title text COLLATE "C",
-      is_adult smallint NOT NULL DEFAULT 0, start_year integer, end_year integer, runtime_minutes integer,
-      genres text COLLATE "C", average_rating double precision, num_votes integer NOT NULL DEFAULT 0`,
-    key: ['id'],
-  },
-  {
-    name: 'title_genres',
-    columns: 'genre text COLLATE "C" NOT NULL, title_id integer NOT NULL',
-    key: ['genre', 'title_id'],
-  },
-  {
-    name: 'akas',
-    columns: `title_id integer NOT NULL, ordering integer NOT NULL, title text COLLATE "C" NOT NULL, region text COLLATE "C",
-      language text COLLATE "C", types text COLLATE "C", attributes text COLLATE "C", is_original_title smallint`,
-    key: ['title_id', 'ordering'],
-  },
-  {
-    name: 'crew',
-    columns:
-      'title_id integer NOT NULL, role text COLLATE "C" NOT NULL, ordering integer NOT NULL, name_id integer NOT NULL',
-    key: ['title_id', 'role', 'ordering'],
-  },
-  {
-    name: 'episodes',
-    columns: 'id integer NOT NULL, parent_id integer NOT NULL, season_number integer, episode_number integer',
-    key: ['id'],
-  },
-  {
-    name: 'principals',
-    columns: `title_id integer NOT NULL, ordering integer NOT NULL, name_id integer NOT NULL,
-      category text COLLATE "C" NOT NULL, job text COLLATE "C", characters text COLLATE "C"`,
-    key: ['title_id', 'ordering'],
-  },
-  {
-    name: 'names',
-    columns: `id integer NOT NULL, primary_name text COLLATE "C" NOT NULL, birth_year integer, death_year integer,
-      primary_profession text COLLATE "C", known_for_titles text COLLATE "C", popularity integer NOT NULL DEFAULT 0`,
-    key: ['id'],
-  },
-  {
-    name: 'name_professions',
-    columns: 'profession text COLLATE "C" NOT NULL, name_id integer NOT NULL',
-    key: ['profession', 'name_id'],
-  },
-  { name: 'titles_fts', columns: 'id integer NOT NULL, doc tsvector NOT NULL', key: ['id'] },
-  { name: 'names_fts', columns: 'id integer NOT NULL, doc tsvector NOT NULL', key: ['id'] },
-  { name: 'titles_vocab', columns: 'term text COLLATE "C" NOT NULL', key: ['term'] },
-  { name: 'names_vocab', columns: 'term text COLLATE "C" NOT NULL', key: ['term'] },
+  ...TABLE_NAMES.map((name) => tableDefOf(name, DATASET_TABLES[name])),
+  tableDefOf('titles_fts', documentTable('id')),
+  tableDefOf('names_fts', documentTable('id')),
+  tableDefOf('titles_vocab', vocabularyTable),
+  tableDefOf('names_vocab', vocabularyTable),
 ]
 
 /**
@@ -143,8 +140,8 @@ export const TABLES: readonly TableDef[] = [
  * C-weighted alternate-title documents of title.akas, merged into titles_fts once both are in.
  */
 export const STAGING_TABLES: readonly TableDef[] = [
-  { name: 'titles_doc', columns: 'id integer NOT NULL, doc tsvector NOT NULL', key: ['id'] },
-  { name: 'akas_doc', columns: 'title_id integer NOT NULL, doc tsvector NOT NULL', key: ['title_id'] },
+  tableDefOf('titles_doc', documentTable('id')),
+  tableDefOf('akas_doc', documentTable('title_id')),
 ]
 
 export function tableDef(name: string): TableDef {
@@ -156,29 +153,29 @@ export function tableDef(name: string): TableDef {
 /** The case-insensitive sort key of SQLite's `COLLATE NOCASE`: ASCII-only lower case, byte order. */
 export const nocase = (column: string) => `lower(${column} COLLATE "C")`
 
+const indexColumn = (c: IndexColumn) => (typeof c === 'string' ? c : nocase(c.nocase))
+
 /**
- * The secondary indexes, by table: every access path of the API (the SQLite schema's
- * SECONDARY_INDEXES, plus GIN over the text-search documents).
+ * An index's `covers` columns go at the end of its key: a person's titles then come from the index
+ * alone (index-only scans: the tables are frozen and all-visible), as SQLite's covering WITHOUT
+ * ROWID indexes give them; the index is no larger (an int4 key pads to 8 bytes anyway).
+ */
+function createIndex(table: string, i: IndexSpec): string {
+  const columns = [...i.columns.map(indexColumn), ...(i.covers ?? [])]
+  return `CREATE INDEX ${i.name} ON ${table} (${columns.join(', ')})`
+}
+
+/**
+ * The secondary indexes, by table: every access path of the API (those of ../tables.ts, as
+ * SQLite's SECONDARY_INDEXES), plus GIN over the text-search documents.
  */
 export const SECONDARY_INDEXES: Readonly<Record<string, readonly string[]>> = {
-  titles: [
-    'CREATE INDEX titles_by_votes ON titles (num_votes, id)',
-    'CREATE INDEX titles_by_type_votes ON titles (title_type, num_votes, id)',
-    'CREATE INDEX titles_by_year ON titles (start_year, id)',
-    'CREATE INDEX titles_by_rating ON titles (average_rating, id)',
-    `CREATE INDEX titles_by_title ON titles (${nocase('primary_title')}, id)`,
-  ],
-  title_genres: ['CREATE INDEX title_genres_by_title ON title_genres (title_id)'],
-  // With title_id in the key a person's titles come from the index alone (index-only scans: the
-  // tables are frozen and all-visible), as SQLite's covering WITHOUT ROWID indexes give them; the
-  // index is no larger (an int4 key pads to 8 bytes anyway).
-  crew: ['CREATE INDEX crew_by_name ON crew (name_id, title_id)'],
-  episodes: ['CREATE INDEX episodes_by_parent ON episodes (parent_id, season_number, episode_number)'],
-  principals: ['CREATE INDEX principals_by_name ON principals (name_id, title_id)'],
-  names: [
-    'CREATE INDEX names_by_popularity ON names (popularity, id)',
-    `CREATE INDEX names_by_name ON names (${nocase('primary_name')}, id)`,
-  ],
+  ...Object.fromEntries(
+    TABLE_NAMES.filter((name) => DATASET_TABLES[name].indexes.length > 0).map((name) => [
+      name,
+      DATASET_TABLES[name].indexes.map((i: IndexSpec) => createIndex(name, i)),
+    ]),
+  ),
   titles_fts: ['CREATE INDEX titles_fts_doc ON titles_fts USING gin (doc)'],
   names_fts: ['CREATE INDEX names_fts_doc ON names_fts USING gin (doc)'],
 }

@@ -1,86 +1,72 @@
 /**
- * The SQLite dataset schema. Tables are created before the load without secondary indexes;
- * tables keyed by (id) or (title_id, ordering) are filled in key order, so their primary keys
- * cost nothing; SECONDARY_INDEXES are built once the rows are in.
+ * The SQLite dataset schema, built from the table descriptions of ../tables.ts. Tables are created
+ * before the load without secondary indexes; tables keyed by (id) or (title_id, ordering) are
+ * filled in key order, so their primary keys cost nothing; SECONDARY_INDEXES are built once the
+ * rows are in.
  */
 
-export const SCHEMA_VERSION = 1
+import {
+  type ColumnSpec,
+  type ColumnType,
+  DATASET_TABLES,
+  type IndexColumn,
+  type IndexSpec,
+  TABLE_NAMES,
+  type TableName,
+  type TableSpec,
+} from '../tables.js'
 
-export const TABLES: readonly string[] = [
-  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`,
-  `CREATE TABLE titles (
-    id INTEGER PRIMARY KEY,
-    title_type TEXT NOT NULL,
-    primary_title TEXT NOT NULL,
-    original_title TEXT,
-    is_adult INTEGER NOT NULL DEFAULT 0,
-    start_year INTEGER,
-    end_year INTEGER,
-    runtime_minutes INTEGER,
-    genres TEXT,
-    average_rating REAL,
-    num_votes INTEGER NOT NULL DEFAULT 0
-  )`,
-  `CREATE TABLE title_genres (genre TEXT NOT NULL, title_id INTEGER NOT NULL, PRIMARY KEY (genre, title_id)) WITHOUT ROWID`,
-  `CREATE TABLE akas (
-    title_id INTEGER NOT NULL,
-    ordering INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    region TEXT,
-    language TEXT,
-    types TEXT,
-    attributes TEXT,
-    is_original_title INTEGER,
-    PRIMARY KEY (title_id, ordering)
-  ) WITHOUT ROWID`,
-  `CREATE TABLE crew (
-    title_id INTEGER NOT NULL,
-    role TEXT NOT NULL,
-    ordering INTEGER NOT NULL,
-    name_id INTEGER NOT NULL,
-    PRIMARY KEY (title_id, role, ordering)
-  ) WITHOUT ROWID`,
-  `CREATE TABLE episodes (
-    id INTEGER PRIMARY KEY,
-    parent_id INTEGER NOT NULL,
-    season_number INTEGER,
-    episode_number INTEGER
-  )`,
-  `CREATE TABLE principals (
-    title_id INTEGER NOT NULL,
-    ordering INTEGER NOT NULL,
-    name_id INTEGER NOT NULL,
-    category TEXT NOT NULL,
-    job TEXT,
-    characters TEXT,
-    PRIMARY KEY (title_id, ordering)
-  ) WITHOUT ROWID`,
-  `CREATE TABLE names (
-    id INTEGER PRIMARY KEY,
-    primary_name TEXT NOT NULL,
-    birth_year INTEGER,
-    death_year INTEGER,
-    primary_profession TEXT,
-    known_for_titles TEXT,
-    popularity INTEGER NOT NULL DEFAULT 0
-  )`,
-  `CREATE TABLE name_professions (profession TEXT NOT NULL, name_id INTEGER NOT NULL, PRIMARY KEY (profession, name_id)) WITHOUT ROWID`,
-]
+export { SCHEMA_VERSION } from '../tables.js'
+
+const SQLITE_TYPES: Record<ColumnType, string> = {
+  int: 'INTEGER',
+  flag: 'INTEGER',
+  real: 'REAL',
+  text: 'TEXT',
+}
+
+/**
+ * Whether the table is keyed by its rowid (an INTEGER PRIMARY KEY). Every other table is WITHOUT
+ * ROWID: stored in its primary key's order, and its secondary indexes hold the primary key.
+ */
+function keyedByRowid(t: TableSpec): boolean {
+  return t.primaryKey.length === 1 && t.columns.find((c) => c.name === t.primaryKey[0])?.type === 'int'
+}
+
+/** A one-column primary key is declared on the column (which is then NOT NULL by definition). */
+function columnDdl(c: ColumnSpec, t: TableSpec): string {
+  const key = t.primaryKey.length === 1 && t.primaryKey[0] === c.name
+  const constraint = key ? ' PRIMARY KEY' : c.nullable ? '' : ' NOT NULL'
+  const defaultValue = c.default === undefined ? '' : ` DEFAULT ${c.default}`
+  return `${c.name} ${SQLITE_TYPES[c.type]}${constraint}${defaultValue}`
+}
+
+/**
+ * CREATE TABLE of a table. The text is stored as written in each database's sqlite_schema (and in
+ * the page-built files of the ingest), so it keeps the layout it always had: two-column tables on
+ * one line, the others one column a line.
+ */
+function createTable(name: TableName): string {
+  const t: TableSpec = DATASET_TABLES[name]
+  const parts = t.columns.map((c) => columnDdl(c, t))
+  if (t.primaryKey.length > 1) parts.push(`PRIMARY KEY (${t.primaryKey.join(', ')})`)
+  const body = t.columns.length <= 2 ? parts.join(', ') : `\n    ${parts.join(',\n    ')}\n  `
+  return `CREATE TABLE ${name} (${body})${keyedByRowid(t) ? '' : ' WITHOUT ROWID'}`
+}
+
+const indexColumn = (c: IndexColumn) => (typeof c === 'string' ? c : `${c.nocase} COLLATE NOCASE`)
+
+/** An index's `covers` columns are left out: they are in the primary key the index holds. */
+function createIndex(table: TableName, i: IndexSpec): string {
+  return `CREATE INDEX ${i.name} ON ${table} (${i.columns.map(indexColumn).join(', ')})`
+}
+
+export const TABLES: readonly string[] = TABLE_NAMES.map(createTable)
 
 /** Every access path of the API; built after the load. */
-export const SECONDARY_INDEXES: readonly string[] = [
-  `CREATE INDEX titles_by_votes ON titles (num_votes, id)`,
-  `CREATE INDEX titles_by_type_votes ON titles (title_type, num_votes, id)`,
-  `CREATE INDEX titles_by_year ON titles (start_year, id)`,
-  `CREATE INDEX titles_by_rating ON titles (average_rating, id)`,
-  `CREATE INDEX titles_by_title ON titles (primary_title COLLATE NOCASE, id)`,
-  `CREATE INDEX title_genres_by_title ON title_genres (title_id)`,
-  `CREATE INDEX crew_by_name ON crew (name_id)`,
-  `CREATE INDEX episodes_by_parent ON episodes (parent_id, season_number, episode_number)`,
-  `CREATE INDEX principals_by_name ON principals (name_id)`,
-  `CREATE INDEX names_by_popularity ON names (popularity, id)`,
-  `CREATE INDEX names_by_name ON names (primary_name COLLATE NOCASE, id)`,
-]
+export const SECONDARY_INDEXES: readonly string[] = TABLE_NAMES.flatMap((name) =>
+  DATASET_TABLES[name].indexes.map((i: IndexSpec) => createIndex(name, i)),
+)
 
 /**
  * Full-text indexes. Contentless (rows are joined back by rowid = id) with contentless_delete so the
