@@ -10,7 +10,7 @@ import type { Config } from './config.js'
 import { requestIdOf } from './context/request-id.js'
 import { Problem } from './errors.js'
 import { AJV_OPTIONS } from './lib/validator.js'
-import { createLogger } from './logger.js'
+import { createLogger, lazyChildLogger } from './logger.js'
 import datasetPlugin, { type DatasetPluginOptions } from './plugins/dataset.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { clientErrorHandler, sendProblem } from './plugins/errors.js'
@@ -57,6 +57,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     // One line per request instead of Fastify's two: the request-log plugin writes it.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
+    childLoggerFactory: lazyChildLogger,
     // Requests the router refuses before any hook runs (a bad %-escape, an overlong parameter)
     // still get problem+json with their request id.
     frameworkErrors: (error, request, reply) => {

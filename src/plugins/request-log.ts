@@ -16,9 +16,19 @@ async function requestLogPlugin(app: FastifyInstance) {
       done()
     })
   }
+  // Through the server's logger, with the request's bindings written here: a request that logs
+  // nothing else never makes a child logger (see lazyChildLogger).
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: round(reply.elapsedTime) },
+    const user = request.ctx?.user?.name
+    app.log.info(
+      {
+        requestId: request.id,
+        ...(user === undefined ? {} : { user }),
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: round(reply.elapsedTime),
+      },
       'request',
     )
     done()
