@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
-import { after, before, describe, it, type TestContext } from 'node:test'
-import { promisify } from 'node:util'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { generateSample } from '../../src/datasets/sample/generator.js'
-import { ingest } from '../../src/ingest/index.js'
-import { ROOT } from '../helpers/cli.js'
+import { describe, it } from 'node:test'
+import { useWebFixture } from '../helpers/browser.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
-import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+import { startTestServer, tempDir } from '../helpers/server.js'
 
-/**
- * The web interface in a real headless Chromium (Debian's package, driven by playwright-core),
- * against a real server over a generated 2,000-title sample. The browser is installed by
- * scripts/ensure-chromium.sh when missing and possible (root with apt-get); otherwise every test
- * here is skipped with the reason. Screenshots of each page land in test-artifacts/web/.
- */
+/** The web interface in a real headless Chromium: see test/helpers/browser.ts. */
 
 // The functions given to page.evaluate() run in the browser; these name what they use there.
 interface BrowserElement {
@@ -31,105 +19,14 @@ declare const document: {
 }
 declare const window: { innerWidth: number }
 
-const ARTIFACTS = path.join(ROOT, 'test-artifacts/web')
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
 const GODFATHER = 'tt0068646'
 const SIMPSONS = 'tt0096697'
 const PACINO = 'nm0000199'
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-/** Runs scripts/ensure-chromium.sh: the browser's path, or why there is none. */
-async function ensureChromium(): Promise<{ path: string } | { skip: string }> {
-  try {
-    const { stdout } = await promisify(execFile)('bash', [path.join(ROOT, 'scripts/ensure-chromium.sh')], {
-      timeout: 15 * 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    })
-    const found = stdout.trim().split('\n').at(-1)
-    return found ? { path: found } : { skip: 'scripts/ensure-chromium.sh printed no browser path' }
-  } catch (err) {
-    const e = err as { stderr?: string; message: string }
-    const why = e.stderr?.trim().split('\n').at(-1) || e.message
-    return { skip: `no headless Chromium for the web e2e tests: ${why}` }
-  }
-}
-
 describe('web interface in a real browser', () => {
-  let skip: string | null = null
-  let browser: Browser | undefined
-  let context: BrowserContext
-  let page: Page
-  let server: TestServer
-  let dataDir: { dir: string; cleanup: () => Promise<void> }
-  const errors: string[] = []
-
-  /** Skips the test when there is no browser; returns the page otherwise. */
-  const ready = (t: TestContext): Page | null => {
-    if (skip) {
-      t.skip(skip)
-      return null
-    }
-    return page
-  }
-  const rendered = (p: Page) =>
-    p.waitForFunction(
-      () => document.documentElement.dataset.rendered && !document.querySelector('main[aria-busy]'),
-    )
-  const shot = (p: Page, name: string, fullPage = false) =>
-    p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage })
-  const api = async (p: string) => (await fetch(`${server.url}${p}`)).json()
-
-  before(
-    async () => {
-      const found = await ensureChromium()
-      if ('skip' in found) {
-        skip = found.skip
-        console.log(`# web e2e skipped: ${skip}`)
-        return
-      }
-      dataDir = await tempDir('marquee-web-e2e-')
-      const imdb = path.join(dataDir.dir, 'imdb')
-      const dbPath = path.join(dataDir.dir, 'dataset.db')
-      await generateSample({ titles: 2000, out: imdb })
-      await ingest({ dataDir: imdb, dbPath })
-      server = await startTestServer({ dbPath, maxEventLoopDelayMs: 0 })
-      await mkdir(ARTIFACTS, { recursive: true })
-      // launch() starts the browser on a fresh temporary user-data-dir of its own, removed on close.
-      browser = await chromium.launch({
-        executablePath: found.path,
-        args: LAUNCH_ARGS,
-        headless: true,
-        timeout: 60_000,
-      })
-      context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' })
-      page = await context.newPage()
-      page.setDefaultTimeout(10_000)
-      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`))
-      page.on('console', (msg) => {
-        // Chromium logs every 4xx answer; the tests ask for some on purpose (a missing title).
-        if (msg.type() === 'error' && !/^Failed to load resource/.test(msg.text()))
-          errors.push(`console: ${msg.text()}`)
-      })
-    },
-    { timeout: 20 * 60_000 },
-  )
-
-  after(async () => {
-    await context?.close()
-    await browser?.close()
-    await server?.close()
-    await dataDir?.cleanup()
-  })
+  const web = useWebFixture()
+  const { ready, rendered, shot, api, errors } = web
 
   it('renders the first page fast from a cold cache', async (t) => {
     const p = ready(t)
@@ -137,13 +34,13 @@ describe('web interface in a real browser', () => {
     // Warm the browser process and the server's query workers, then load a title page in fresh
     // contexts (empty HTTP cache, modules fetched and compiled anew) and take the median.
     await api(`/titles/${GODFATHER}?include=credits,akas,episodes`)
-    await p.goto(`${server.url}/`)
+    await p.goto(`${web.server.url}/`)
     await rendered(p)
     const runs: { render: number; dcl: number; api: number }[] = []
     for (let i = 0; i < 3; i++) {
-      const fresh = await browser!.newContext()
+      const fresh = await web.browser.newContext()
       const cold = await fresh.newPage()
-      await cold.goto(`${server.url}/title/${GODFATHER}`)
+      await cold.goto(`${web.server.url}/title/${GODFATHER}`)
       await rendered(cold)
       // A string, as it runs in the browser and reads the browser's Performance API.
       runs.push(
@@ -171,7 +68,7 @@ describe('web interface in a real browser', () => {
   it('searches with live suggestions, picks one with the keyboard and opens the title', async (t) => {
     const p = ready(t)
     if (!p) return
-    await p.goto(`${server.url}/`)
+    await p.goto(`${web.server.url}/`)
     await rendered(p)
     await shot(p, 'home')
     const input = p.locator('#search-input')
@@ -244,7 +141,7 @@ describe('web interface in a real browser', () => {
   it('follows a cast member to the person page and sorts and filters the filmography', async (t) => {
     const p = ready(t)
     if (!p) return
-    await p.goto(`${server.url}/title/${GODFATHER}`)
+    await p.goto(`${web.server.url}/title/${GODFATHER}`)
     await rendered(p)
     await p.locator('#cast a', { hasText: 'Al Pacino' }).click()
     await p.waitForURL(`**/name/${PACINO}`)
@@ -298,7 +195,7 @@ describe('web interface in a real browser', () => {
     const first = seasonOne.episodes.find((e) => e.episode === 1)!
     const second = seasonOne.episodes.find((e) => e.episode === 2)!
 
-    await p.goto(`${server.url}/title/${SIMPSONS}`)
+    await p.goto(`${web.server.url}/title/${SIMPSONS}`)
     await rendered(p)
     const heat = p.locator('table.heatmap')
     await heat.waitFor()
@@ -349,7 +246,7 @@ describe('web interface in a real browser', () => {
     const p = ready(t)
     if (!p) return
     const response = p.waitForResponse((r) => r.url().includes('/titles/tt9999999'))
-    await p.goto(`${server.url}/title/tt9999999`)
+    await p.goto(`${web.server.url}/title/tt9999999`)
     const res = await response
     await rendered(p)
     const alert = p.locator('[role=alert]')
@@ -390,7 +287,7 @@ describe('web interface in a real browser', () => {
     const p = ready(t)
     if (!p) return
     await p.setViewportSize({ width: 390, height: 844 })
-    await p.goto(`${server.url}/title/${SIMPSONS}`)
+    await p.goto(`${web.server.url}/title/${SIMPSONS}`)
     await rendered(p)
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`)
