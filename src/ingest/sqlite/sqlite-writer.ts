@@ -10,36 +10,21 @@
  */
 
 import { rmSync } from 'node:fs'
-import type { DatasetName } from '../datasets/catalogue.js'
+import type { DatasetName } from '../../datasets/catalogue.js'
 import {
   type ColumnarBatch,
   DatasetError,
   type Layout,
   layoutOf,
   type ParseStats,
-} from '../datasets/parse.js'
-import { newCursorSecret } from '../db/queries/meta.js'
-import Database, { type Statement } from '../db/sqlite/driver.js'
-import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../db/sqlite/schema.js'
+} from '../../datasets/parse.js'
+import { newCursorSecret } from '../../db/queries/meta.js'
+import Database, { type Statement } from '../../db/sqlite/driver.js'
+import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../../db/sqlite/schema.js'
+import type { FileCounts, TableStat } from '../manifest.js'
+import { Ratings } from '../ratings.js'
+import { IdSet, RefChecker } from '../refs.js'
 import { type ColumnKind, TableFile } from './btree.js'
-import { Ratings } from './ratings.js'
-import { IdSet, RefChecker } from './refs.js'
-
-/**
- * The order the writers load datasets in: ratings first (merged into titles, summed into
- * popularity), then titles and names (their ids decide what counts as a dangling reference), then
- * the files that refer to them. Titles before names, so that the main writer checks knownForTitles
- * at once instead of keeping millions of ids: only the side writer keeps ids, up to a bound.
- */
-export const LOAD_ORDER: readonly DatasetName[] = [
-  'title.ratings',
-  'title.basics',
-  'name.basics',
-  'title.episode',
-  'title.crew',
-  'title.akas',
-  'title.principals',
-]
 
 /**
  * Datasets whose main table is written page by page (see btree.ts) rather than through INSERTs:
@@ -65,29 +50,6 @@ const INDEX_CACHE = -4000
 
 /** FTS5 pending-terms memory during the bulk load (default 1 MB: hundreds of segments to merge). */
 const FTS_HASH_BYTES = 128 << 20
-
-export interface FileCounts {
-  /** Data lines read (header excluded). */
-  read: number
-  /** Rows stored (for title.ratings: ratings kept for the merge into titles). */
-  kept: number
-  /** Bad lines skipped. */
-  skipped: number
-  /** Rows dropped because another row had the same key. */
-  duplicates: number
-  /** References to a title or person missing from the loaded files (null: the target file was not loaded). */
-  dangling: number | null
-  /** Rows found below their predecessor's key: the file was not sorted as IMDb documents. */
-  outOfOrder: number
-  /** Time from the first batch to the last, on the writer. */
-  ms: number
-}
-
-export interface TableStat {
-  rows: number
-  /** Bytes on disk from dbstat (tables with their indexes), or null when dbstat is not compiled in. */
-  bytes: number | null
-}
 
 export interface WriterOptions {
   strict: boolean
