@@ -394,16 +394,7 @@ export class PostgresSink implements RowSink {
       lastReport = now
       progress.emit(dataset)
     }
-    const copies: TableCopy[] = []
-    for (const out of encoder.outputs) {
-      const client = await this.sessions.add(
-        await connect(this.opts.databaseUrl, this.schema, `marquee-ingest-${out.table}`, {
-          synchronous_commit: 'off',
-          ...settings,
-        }),
-      )
-      copies.push(await TableCopy.open(client, out.table, out.columns, this.fail))
-    }
+    const copies = await this.openCopies(encoder, settings)
     const flush = async (all: boolean) => {
       const writes: Promise<void>[] = []
       encoder.bufs.forEach((buf, i) => {
@@ -433,6 +424,36 @@ export class PostgresSink implements RowSink {
         rows[encoder.outputs[i].table] = await copy.end()
       }),
     )
+    const counts = this.recordFile(encoder, stats, rows, started)
+    progress.done(dataset)
+    counters.rowsWritten = encoder.sent
+    report(true)
+    return dataset === 'title.ratings' ? null : { counts, rows, stats, regrouped: encoder.regrouped }
+  }
+
+  /** One COPY per table the encoder writes, each on a session of its own. */
+  private async openCopies(encoder: Encoder, settings: Record<string, string>): Promise<TableCopy[]> {
+    const copies: TableCopy[] = []
+    for (const out of encoder.outputs) {
+      const client = await this.sessions.add(
+        await connect(this.opts.databaseUrl, this.schema, `marquee-ingest-${out.table}`, {
+          synchronous_commit: 'off',
+          ...settings,
+        }),
+      )
+      copies.push(await TableCopy.open(client, out.table, out.columns, this.fail))
+    }
+    return copies
+  }
+
+  /** Keeps a loaded file's counts and rows; its ids now decide what the other files' references dangle. */
+  private recordFile(
+    encoder: Encoder,
+    stats: ParseStats,
+    rows: Record<string, number>,
+    started: number,
+  ): FileCounts {
+    const { dataset } = encoder
     const counts = this.fileCounts(encoder, stats, rows)
     counts.ms = Math.round(performance.now() - started)
     this.fileTimings[dataset] = counts.ms
@@ -440,10 +461,7 @@ export class PostgresSink implements RowSink {
     Object.assign(this.tableRows, rows)
     if (dataset === 'title.basics') this.ctx.refs.provide('title', this.ctx.titleIds)
     if (dataset === 'name.basics') this.ctx.refs.provide('name', this.ctx.nameIds)
-    progress.done(dataset)
-    counters.rowsWritten = encoder.sent
-    report(true)
-    return dataset === 'title.ratings' ? null : { counts, rows, stats, regrouped: encoder.regrouped }
+    return counts
   }
 
   private fileCounts(encoder: Encoder, stats: ParseStats, rows: Record<string, number>): FileCounts {
