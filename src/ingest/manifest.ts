@@ -4,7 +4,6 @@
  */
 
 import type { DatasetName } from '../datasets/catalogue.js'
-import type { FileCounts, TableStat } from './sqlite-writer.js'
 
 export interface SourceFile {
   dataset: DatasetName
@@ -22,6 +21,29 @@ export interface SourceFile {
  */
 export function mtimeOf(stats: { mtimeMs: number }): string {
   return new Date(Math.trunc(stats.mtimeMs)).toISOString()
+}
+
+export interface FileCounts {
+  /** Data lines read (header excluded). */
+  read: number
+  /** Rows stored (for title.ratings: ratings kept for the merge into titles). */
+  kept: number
+  /** Bad lines skipped. */
+  skipped: number
+  /** Rows dropped because another row had the same key. */
+  duplicates: number
+  /** References to a title or person missing from the loaded files (null: the target file was not loaded). */
+  dangling: number | null
+  /** Rows found below their predecessor's key: the file was not sorted as IMDb documents. */
+  outOfOrder: number
+  /** Time from the first batch to the last, on the writer. */
+  ms: number
+}
+
+export interface TableStat {
+  rows: number
+  /** Bytes on disk from dbstat (tables with their indexes), or null when dbstat is not compiled in. */
+  bytes: number | null
 }
 
 export interface FileSummary extends SourceFile, FileCounts {}

@@ -5,7 +5,7 @@
 
 import type { DatasetName } from '../datasets/catalogue.js'
 import { formatDuration } from '../format.js'
-import type { IngestPhase, IngestProgress } from './index.js'
+import type { IngestPhase, IngestProgress } from './events.js'
 import type { IngestSummary } from './manifest.js'
 
 export interface ProgressOptions {

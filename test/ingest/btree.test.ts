@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from '../../src/db/sqlite/driver.js'
 import { TABLES } from '../../src/db/sqlite/schema.js'
-import { MAX_LOCAL, TableFile } from '../../src/ingest/btree.js'
+import { MAX_LOCAL, TableFile } from '../../src/ingest/sqlite/btree.js'
 import { tempDir } from '../fixtures/quirks.js'
 
 const PRINCIPALS = TABLES.find((sql) => sql.startsWith('CREATE TABLE principals '))!

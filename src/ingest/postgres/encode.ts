@@ -1,6 +1,6 @@
 /**
  * Columnar batches of each IMDb file -> COPY text rows of the PostgreSQL tables, with the same
- * transformations and checks as the SQLite writer (src/ingest/sqlite-writer.ts): integer ids,
+ * transformations and checks as the SQLite writer (src/ingest/sqlite/sqlite-writer.ts): integer ids,
  * title.ratings merged into titles and summed into names.popularity, genres and professions
  * normalised, crew lists exploded, rows missing a required value skipped (or fatal with strict),
  * dangling references counted. Each file also writes its text-search documents (see tsvector.ts).

@@ -10,36 +10,21 @@
  */
 
 import { rmSync } from 'node:fs'
-import type { DatasetName } from '../datasets/catalogue.js'
+import type { DatasetName } from '../../datasets/catalogue.js'
 import {
   type ColumnarBatch,
   DatasetError,
   type Layout,
   layoutOf,
   type ParseStats,
-} from '../datasets/parse.js'
-import { newCursorSecret } from '../db/queries/meta.js'
-import Database, { type Statement } from '../db/sqlite/driver.js'
-import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../db/sqlite/schema.js'
+} from '../../datasets/parse.js'
+import { newCursorSecret } from '../../db/queries/meta.js'
+import Database, { type Statement } from '../../db/sqlite/driver.js'
+import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../../db/sqlite/schema.js'
+import type { FileCounts, TableStat } from '../manifest.js'
+import { Ratings } from '../ratings.js'
+import { IdSet, RefChecker } from '../refs.js'
 import { type ColumnKind, TableFile } from './btree.js'
-import { Ratings } from './ratings.js'
-import { IdSet, RefChecker } from './refs.js'
-
-/**
- * The order the writers load datasets in: ratings first (merged into titles, summed into
- * popularity), then titles and names (their ids decide what counts as a dangling reference), then
- * the files that refer to them. Titles before names, so that the main writer checks knownForTitles
- * at once instead of keeping millions of ids: only the side writer keeps ids, up to a bound.
- */
-export const LOAD_ORDER: readonly DatasetName[] = [
-  'title.ratings',
-  'title.basics',
-  'name.basics',
-  'title.episode',
-  'title.crew',
-  'title.akas',
-  'title.principals',
-]
 
 /**
  * Datasets whose main table is written page by page (see btree.ts) rather than through INSERTs:
@@ -66,29 +51,6 @@ const INDEX_CACHE = -4000
 /** FTS5 pending-terms memory during the bulk load (default 1 MB: hundreds of segments to merge). */
 const FTS_HASH_BYTES = 128 << 20
 
-export interface FileCounts {
-  /** Data lines read (header excluded). */
-  read: number
-  /** Rows stored (for title.ratings: ratings kept for the merge into titles). */
-  kept: number
-  /** Bad lines skipped. */
-  skipped: number
-  /** Rows dropped because another row had the same key. */
-  duplicates: number
-  /** References to a title or person missing from the loaded files (null: the target file was not loaded). */
-  dangling: number | null
-  /** Rows found below their predecessor's key: the file was not sorted as IMDb documents. */
-  outOfOrder: number
-  /** Time from the first batch to the last, on the writer. */
-  ms: number
-}
-
-export interface TableStat {
-  rows: number
-  /** Bytes on disk from dbstat (tables with their indexes), or null when dbstat is not compiled in. */
-  bytes: number | null
-}
-
 export interface WriterOptions {
   strict: boolean
   loaded: readonly DatasetName[]
@@ -100,6 +62,66 @@ export interface WriterOptions {
    */
   keepDirect: boolean
   onBadRow?: (dataset: DatasetName, line: number, reason: string) => void
+}
+
+/**
+ * The table each dataset's rows are INSERTed into, with the columns in the order the writers fill
+ * them (title.ratings has none: it is merged into titles).
+ */
+export const INSERT_COLUMNS: Partial<Record<DatasetName, { table: string; columns: readonly string[] }>> = {
+  'title.basics': {
+    table: 'titles',
+    columns: [
+      'id',
+      'title_type',
+      'primary_title',
+      'original_title',
+      'is_adult',
+      'start_year',
+      'end_year',
+      'runtime_minutes',
+      'genres',
+      'average_rating',
+      'num_votes',
+    ],
+  },
+  'name.basics': {
+    table: 'names',
+    columns: [
+      'id',
+      'primary_name',
+      'birth_year',
+      'death_year',
+      'primary_profession',
+      'known_for_titles',
+      'popularity',
+    ],
+  },
+  'title.akas': {
+    table: 'akas',
+    columns: [
+      'title_id',
+      'ordering',
+      'title',
+      'region',
+      'language',
+      'types',
+      'attributes',
+      'is_original_title',
+    ],
+  },
+  'title.crew': {
+    table: 'crew',
+    columns: ['title_id', 'role', 'ordering', 'name_id'],
+  },
+  'title.episode': {
+    table: 'episodes',
+    columns: ['id', 'parent_id', 'season_number', 'episode_number'],
+  },
+  'title.principals': {
+    table: 'principals',
+    columns: ['title_id', 'ordering', 'name_id', 'category', 'job', 'characters'],
+  },
 }
 
 /** A multi-row INSERT OR IGNORE: callers write a row's values into `args` at `k`, then call `endRow()`. */
@@ -221,6 +243,12 @@ function slots(layout: Layout): Record<string, { num: number; text: number; ids:
   return Object.fromEntries(layout.slots.map((s) => [s.column.name, s]))
 }
 
+/** How a dataset's batches are written: through INSERTs, or into a page-built file (`direct`). */
+interface BatchPaths {
+  insert: (b: ColumnarBatch, into: Bulk) => void
+  direct?: (b: ColumnarBatch, file: TableFile, staged: Bulk) => void
+}
+
 interface DatasetState {
   dataset: DatasetName
   counts: FileCounts
@@ -267,66 +295,9 @@ export class SqliteDatasetWriter {
   }
 
   begin(dataset: DatasetName): void {
-    const table = (name: string, cols: string[]) => new Bulk(this.db, name, cols)
-    const bulks: Bulk[] = []
-    let main: Bulk | null = null
-    switch (dataset) {
-      case 'title.basics':
-        main = table('titles', [
-          'id',
-          'title_type',
-          'primary_title',
-          'original_title',
-          'is_adult',
-          'start_year',
-          'end_year',
-          'runtime_minutes',
-          'genres',
-          'average_rating',
-          'num_votes',
-        ])
-        bulks.push(main)
-        break
-      case 'name.basics':
-        main = table('names', [
-          'id',
-          'primary_name',
-          'birth_year',
-          'death_year',
-          'primary_profession',
-          'known_for_titles',
-          'popularity',
-        ])
-        bulks.push(main)
-        break
-      case 'title.akas':
-        main = table('akas', [
-          'title_id',
-          'ordering',
-          'title',
-          'region',
-          'language',
-          'types',
-          'attributes',
-          'is_original_title',
-        ])
-        bulks.push(main)
-        break
-      case 'title.crew':
-        main = table('crew', ['title_id', 'role', 'ordering', 'name_id'])
-        bulks.push(main)
-        break
-      case 'title.episode':
-        main = table('episodes', ['id', 'parent_id', 'season_number', 'episode_number'])
-        bulks.push(main)
-        break
-      case 'title.principals':
-        main = table('principals', ['title_id', 'ordering', 'name_id', 'category', 'job', 'characters'])
-        bulks.push(main)
-        break
-      case 'title.ratings':
-        break
-    }
+    const into = INSERT_COLUMNS[dataset]
+    const main = into ? new Bulk(this.db, into.table, into.columns) : null
+    const bulks = main ? [main] : []
     this.state = {
       dataset,
       counts: { read: 0, kept: 0, skipped: 0, duplicates: 0, dangling: 0, outOfOrder: 0, ms: 0 },
@@ -349,36 +320,35 @@ export class SqliteDatasetWriter {
     this.db.exec('BEGIN')
   }
 
+  /**
+   * Per dataset: its INSERT path, and for a page-built table its direct path, which takes the
+   * batches that carry raw UTF-8 (the others, not valid UTF-8, go through INSERTs).
+   */
+  private readonly paths: Record<DatasetName, BatchPaths> = {
+    'title.ratings': { insert: (b) => this.ratingsBatch(b) },
+    'title.basics': {
+      insert: (b, t) => this.titlesBatch(b, t),
+      direct: (b, d, t) => this.titlesDirect(b, d, t),
+    },
+    'name.basics': {
+      insert: (b, t) => this.namesBatch(b, t),
+      direct: (b, d, t) => this.namesDirect(b, d, t),
+    },
+    'title.episode': { insert: (b, t) => this.episodesBatch(b, t) },
+    'title.crew': { insert: (b, t) => this.crewBatch(b, t) },
+    'title.akas': { insert: (b, t) => this.akasBatch(b, t), direct: (b, d, t) => this.akasDirect(b, d, t) },
+    'title.principals': {
+      insert: (b, t) => this.principalsBatch(b, t),
+      direct: (b, d, t) => this.principalsDirect(b, d, t),
+    },
+  }
+
   /** Writes one batch of the current dataset. */
   write(b: ColumnarBatch): void {
     const st = this.state!
-    switch (st.dataset) {
-      case 'title.ratings':
-        this.ratingsBatch(b)
-        break
-      case 'title.basics':
-        if (st.direct && b.utf8) this.titlesDirect(b, st.direct, st.bulks[0])
-        else this.titlesBatch(b, st.bulks[0])
-        break
-      case 'name.basics':
-        if (st.direct && b.utf8) this.namesDirect(b, st.direct, st.bulks[0])
-        else this.namesBatch(b, st.bulks[0])
-        break
-      case 'title.episode':
-        this.episodesBatch(b, st.bulks[0])
-        break
-      case 'title.crew':
-        this.crewBatch(b, st.bulks[0])
-        break
-      case 'title.akas':
-        if (st.direct && b.utf8) this.akasDirect(b, st.direct, st.bulks[0])
-        else this.akasBatch(b, st.bulks[0])
-        break
-      case 'title.principals':
-        if (st.direct && b.utf8) this.principalsDirect(b, st.direct, st.bulks[0])
-        else this.principalsBatch(b, st.bulks[0])
-        break
-    }
+    const path = this.paths[st.dataset]
+    if (st.direct && b.utf8 && path.direct) path.direct(b, st.direct, st.bulks[0])
+    else path.insert(b, st.bulks[0])
   }
 
   /** Ends the current dataset; returns its counts. */

@@ -7,13 +7,13 @@
  */
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
-import type { DatasetName } from '../datasets/catalogue.js'
-import { type ColumnarBatch, DatasetError, type ParseStats } from '../datasets/parse.js'
-import type { ParseMessage } from '../datasets/parse.worker.js'
-import { SCHEMA_VERSION } from '../db/sqlite/schema.js'
-import { buildManifest, type IngestSummary, type SourceFile } from './manifest.js'
-import { IdSet, type RefKind } from './refs.js'
-import { type FileCounts, SqliteDatasetWriter } from './sqlite-writer.js'
+import type { DatasetName } from '../../datasets/catalogue.js'
+import { type ColumnarBatch, DatasetError, type ParseStats } from '../../datasets/parse.js'
+import type { ParseMessage } from '../../datasets/parse.worker.js'
+import { SCHEMA_VERSION } from '../../db/sqlite/schema.js'
+import { buildManifest, type FileCounts, type IngestSummary, type SourceFile } from '../manifest.js'
+import { IdSet, type RefKind } from '../refs.js'
+import { SqliteDatasetWriter } from './sqlite-writer.js'
 
 export interface WriterData {
   lane: 'main' | 'side'
