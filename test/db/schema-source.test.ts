@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { type DatasetName, datasetSpec } from '../../src/datasets/catalogue.js'
 import { ident, TABLES as POSTGRES_TABLES, STAGING_TABLES, tableDef } from '../../src/db/postgres/schema.js'
 import Database from '../../src/db/sqlite/driver.js'
 import { SECONDARY_INDEXES, TABLES as SQLITE_TABLES } from '../../src/db/sqlite/schema.js'
 import { type ColumnType, columnNames, DATASET_TABLES, TABLE_NAMES, tableSpec } from '../../src/db/tables.js'
+import { LOAD_ORDER } from '../../src/ingest/load-order.js'
 import { encoderFor, Refs } from '../../src/ingest/postgres/encode.js'
 import { Ratings } from '../../src/ingest/ratings.js'
 import { IdSet } from '../../src/ingest/refs.js'
-import { LOAD_ORDER, SqliteDatasetWriter } from '../../src/ingest/sqlite-writer.js'
+import { INSERT_COLUMNS } from '../../src/ingest/sqlite/sqlite-writer.js'
 import { TABLE_OF_FILE } from '../../src/update/apply.js'
 import { dropPrefix, postgresAvailable, testClient, uniquePrefix } from '../helpers/postgres.js'
 
@@ -171,33 +169,8 @@ describe('the PostgreSQL DDL', { skip: !available }, () => {
 
 /** The columns of each INSERT the SQLite writer prepares, by table. */
 function sqliteWriterColumns(): Map<string, string[]> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'marquee-schema-source-'))
-  const writer = new SqliteDatasetWriter(path.join(dir, 'writer.db'), {
-    strict: false,
-    loaded: LOAD_ORDER,
-    directPrefix: path.join(dir, 'direct'),
-    keepDirect: false,
-  })
   const inserts = new Map<string, string[]>()
-  const prepare = writer.db.prepare.bind(writer.db)
-  writer.db.prepare = ((sql: string) => {
-    const m = /^INSERT OR IGNORE INTO (\w+) \(([^)]*)\) VALUES/.exec(sql)
-    if (m)
-      inserts.set(
-        m[1],
-        m[2].split(',').map((c) => c.trim()),
-      )
-    return prepare(sql)
-  }) as typeof writer.db.prepare
-  try {
-    for (const dataset of LOAD_ORDER) {
-      writer.begin(dataset)
-      writer.end({ lines: 0, rows: 0, skipped: 0, duplicates: 0, outOfOrder: 0 })
-    }
-  } finally {
-    writer.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
+  for (const insert of Object.values(INSERT_COLUMNS)) inserts.set(insert.table, [...insert.columns])
   return inserts
 }
 
