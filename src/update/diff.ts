@@ -18,7 +18,6 @@ import { skipEqual } from './diff-skip.js'
 import { compareKeys, GroupCursor, Peek } from './groups.js'
 
 export { indexOf } from './diff-popularity.js'
-export { writerAccepts } from './diff-rows.js'
 
 /** Rows the ingest would store, by what changed. */
 export interface RowCounts {
