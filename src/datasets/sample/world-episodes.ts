@@ -5,18 +5,12 @@
 import { type Rng, Zipf } from './random.js'
 import { TYPE_INDEX } from './vocab.js'
 import type { WellKnownTitle } from './well-known.js'
+import type { World } from './world.js'
 import { S, shared, T_ADULT, T_WK_EPISODE } from './world-codes.js'
 import { indexOfId, type WorldBase } from './world-ids.js'
 import type { TitleKinds } from './world-titles.js'
 
-export interface EpisodeLinks {
-  /** Episodes: the parent's id (0 otherwise); the parent may be absent from the sample (dangling). */
-  readonly tParent: Int32Array
-  /** Episodes: the parent's index, -1 when absent. */
-  readonly tParentIdx: Int32Array
-  /** 0 = `\N`. */
-  readonly tSeason: Uint16Array
-  readonly tEpisode: Uint16Array
+export interface EpisodeLinks extends Pick<World, 'tParent' | 'tParentIdx' | 'tSeason' | 'tEpisode'> {
   /** Title indexes of the episodes, ascending. */
   readonly episodes: readonly number[]
   /** Per series (by title index): its seasons and its episodes, which its end year follows. */

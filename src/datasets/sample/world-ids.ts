@@ -4,6 +4,7 @@
  */
 import { Rng } from './random.js'
 import { WELL_KNOWN_NAMES, WELL_KNOWN_TITLES, type WellKnownTitle } from './well-known.js'
+import type { World } from './world.js'
 import { S, shared } from './world-codes.js'
 
 /** People per title, as in the real dumps (about 1.25). */
@@ -12,16 +13,9 @@ const NAMES_PER_TITLE = 1.25
 const EIGHT_DIGIT_SHARE = 0.15
 
 /** What every step of the skeleton reads: the sample's size and seed, the generator, the ids. */
-export interface WorldBase {
-  readonly seed: number
-  readonly titleCount: number
-  readonly nameCount: number
+export interface WorldBase extends Pick<World, 'seed' | 'titleCount' | 'nameCount' | 'tId' | 'nId'> {
   /** The one generator every step draws from, re-seeded with `rng.at(seed, stream, index)`. */
   readonly rng: Rng
-  /** Title ids (numeric part of tconst), ascending. */
-  readonly tId: Int32Array
-  /** Name ids (numeric part of nconst), ascending. */
-  readonly nId: Int32Array
   /** The well-known titles by title index. */
   readonly wkTitle: ReadonlyMap<number, WellKnownTitle>
   /** The name index of each well-known person, by their key. */

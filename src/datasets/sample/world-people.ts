@@ -4,16 +4,11 @@
  */
 import { Weighted } from './random.js'
 import { WELL_KNOWN_NAMES } from './well-known.js'
+import type { World } from './world.js'
 import { CLASS, CLASS_COUNT, N_DUPLICATE, N_MISSING, N_WELL_KNOWN, S, shared } from './world-codes.js'
 import type { WorldBase } from './world-ids.js'
 
-export interface People {
-  readonly nClass: Uint8Array
-  readonly nFlags: Uint8Array
-  /** Names of class c are poolNames[poolStart[c] .. poolStart[c+1]-1], most credited first. */
-  readonly poolStart: Int32Array
-  readonly poolNames: Int32Array
-}
+export type People = Pick<World, 'nClass' | 'nFlags' | 'poolStart' | 'poolNames'>
 
 const CLASS_WEIGHTS = [24, 17, 10, 7, 9, 8, 3, 3, 3, 1, 1, 14]
 const CLASS_TABLE = new Weighted(

@@ -5,6 +5,7 @@
 import { Rng, Zipf } from './random.js'
 import { CAT, GENRE_BIT, SELF_GENRES, TITLE_TYPE_NAMES, TYPE_INDEX } from './vocab.js'
 import type { WellKnownCredit } from './well-known.js'
+import type { World } from './world.js'
 import { CLASS, CLASS_COUNT, S, shared, T_WK_EPISODE } from './world-codes.js'
 import { type EpisodeLinks, longRunningSeries } from './world-episodes.js'
 import type { WorldBase } from './world-ids.js'
@@ -12,18 +13,7 @@ import type { People } from './world-people.js'
 import type { TitleRatings } from './world-ratings.js'
 import type { TitleKinds } from './world-titles.js'
 
-export interface Credits {
-  /** Principals of title i are slots pStart[i] .. pStart[i+1]-1, in ordering order. */
-  readonly pStart: Int32Array
-  /** Name index of each principal slot. */
-  readonly pName: Int32Array
-  /** Index into CATEGORIES. */
-  readonly pCat: Uint8Array
-  /** Bit c set: credited at least once with category c. */
-  readonly nCats: Uint16Array
-  /** Up to four title indexes per name (-1 = none), most voted first. */
-  readonly nKnown: Int32Array
-}
+export type Credits = Pick<World, 'pStart' | 'pName' | 'pCat' | 'nCats' | 'nKnown'>
 
 /** Mean principals per title, by title type (about 8.9 over a sample). */
 const PRINCIPALS_BASE: readonly number[] = TITLE_TYPE_NAMES.map(

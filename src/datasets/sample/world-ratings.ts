@@ -1,16 +1,12 @@
 /** The skeleton's ratings: which titles are in title.ratings, with their votes and average. */
 import { TITLE_TYPE_NAMES, TYPE_INDEX } from './vocab.js'
+import type { World } from './world.js'
 import { CURRENT_YEAR, S, shared, T_WK_EPISODE } from './world-codes.js'
 import type { WorldBase } from './world-ids.js'
 import type { TitleKinds } from './world-titles.js'
 import type { TitleYears } from './world-years.js'
 
-export interface TitleRatings {
-  /** 0 = not in title.ratings. */
-  readonly tVotes: Int32Array
-  /** averageRating x 10. */
-  readonly tRating: Uint8Array
-}
+export type TitleRatings = Pick<World, 'tVotes' | 'tRating'>
 
 /** Chance a title has a rating, and how its votes scale, by title type. */
 const RATED: readonly number[] = TITLE_TYPE_NAMES.map(

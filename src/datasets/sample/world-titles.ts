@@ -2,18 +2,11 @@
 import { Weighted } from './random.js'
 import { GENRE_BIT, GENRE_WEIGHTS, GENRES, ORIGINS, TITLE_TYPES, TYPE_INDEX } from './vocab.js'
 import type { WellKnownTitle } from './well-known.js'
+import type { World } from './world.js'
 import { S, shared, T_ADULT, T_WELL_KNOWN } from './world-codes.js'
 import type { WorldBase } from './world-ids.js'
 
-export interface TitleKinds {
-  /** Index into TITLE_TYPE_NAMES. */
-  readonly tType: Uint8Array
-  readonly tFlags: Uint8Array
-  /** Bit i set: GENRES[i]. */
-  readonly tGenres: Uint32Array
-  /** Index into ORIGINS. */
-  readonly tOrigin: Uint8Array
-}
+export type TitleKinds = Pick<World, 'tType' | 'tFlags' | 'tGenres' | 'tOrigin'>
 
 const TYPE_TABLE = new Weighted(
   TITLE_TYPES.map((_, i) => i),

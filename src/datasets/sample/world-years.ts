@@ -1,16 +1,13 @@
 /** The skeleton's years: when each title started and, for series, ended. */
 import { type Rng, Weighted } from './random.js'
 import { TITLE_TYPE_NAMES, TYPE_INDEX } from './vocab.js'
+import type { World } from './world.js'
 import { CURRENT_YEAR, S, shared } from './world-codes.js'
 import type { EpisodeLinks } from './world-episodes.js'
 import type { WorldBase } from './world-ids.js'
 import type { TitleKinds } from './world-titles.js'
 
-export interface TitleYears {
-  /** 0 = `\N`. */
-  readonly tStart: Uint16Array
-  readonly tEnd: Uint16Array
-}
+export type TitleYears = Pick<World, 'tStart' | 'tEnd'>
 
 const YEAR_DECADES = new Weighted(
   [1890, 1900, 1910, 1920, 1930, 1940, 1950, 1960, 1970, 1980, 1990, 2000, 2010, 2020],
