@@ -222,7 +222,7 @@ class ApplyQueue {
   /** The diffs applied, in order. */
   readonly changes: FileDiff[] = []
   ftsDone = false
-  /** The new title.ratings, once its diff arrives. */
+  /** What the apply reads: the loaded datasets, and the new title.ratings once its diff arrives. */
   readonly ctx: ApplyContext
   private readonly pending: FileDiff[] = []
   private readonly ftsInputs: DatasetName[]
