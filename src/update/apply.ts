@@ -11,7 +11,8 @@ import { type ColumnarBatch, type Layout, layoutOf, TsvParser } from '../dataset
 import type Database from '../db/sqlite/driver.js'
 import type { Statement } from '../db/sqlite/driver.js'
 import { columnNames, type TableName, tableSpec } from '../db/tables.js'
-import { type FileDiff, indexOf, type RatingsTable } from './diff.js'
+import type { FileDiff, RatingsTable } from './diff.js'
+import { indexOf } from './diff-popularity.js'
 
 /** Rows added (or removed, negative) per table by an apply. */
 export type TableDeltas = Record<string, number>

@@ -17,8 +17,6 @@ import { COMPOSITE, GroupLines, GroupParser, type Row, sameBytes } from './diff-
 import { skipEqual } from './diff-skip.js'
 import { compareKeys, GroupCursor, Peek } from './groups.js'
 
-export { indexOf } from './diff-popularity.js'
-
 /** Rows the ingest would store, by what changed. */
 export interface RowCounts {
   inserted: number

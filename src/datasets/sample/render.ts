@@ -31,19 +31,19 @@ import {
   type WellKnownName,
   type WellKnownTitle,
 } from './well-known.js'
+import type { World } from './world.js'
 import {
   CLASS,
   CURRENT_YEAR,
   N_DUPLICATE,
   N_MISSING,
   N_WELL_KNOWN,
-  poolZipfs,
   S,
   T_ADULT,
   T_WELL_KNOWN,
   T_WK_EPISODE,
-  type World,
-} from './world.js'
+} from './world-codes.js'
+import { poolZipfs } from './world-principals.js'
 
 /** Characters per chunk handed to gzip. */
 const CHUNK_CHARS = 1 << 20

@@ -18,20 +18,6 @@ import { drawTitleKinds } from './world-titles.js'
 import { drawYears } from './world-years.js'
 
 export type { Category } from './vocab.js'
-export {
-  CLASS,
-  CLASS_COUNT,
-  CURRENT_YEAR,
-  N_DUPLICATE,
-  N_MISSING,
-  N_WELL_KNOWN,
-  S,
-  T_ADULT,
-  T_WELL_KNOWN,
-  T_WK_EPISODE,
-} from './world-codes.js'
-export { indexOfId, sparseIds, stringOrder } from './world-ids.js'
-export { poolZipfs } from './world-principals.js'
 
 /** Smaller samples cannot hold the well-known series' episodes and still look like IMDb. */
 export const MIN_TITLES = 500
