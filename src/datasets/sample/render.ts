@@ -11,6 +11,7 @@ import {
   AKA_TYPES,
   CAT,
   CATEGORIES,
+  CREW_CATEGORIES,
   CREW_PROFESSIONS,
   EPISODE_WORD,
   GENRES,
@@ -448,20 +449,7 @@ const renderRatings: Renderer = function* (world, stats) {
 const CATEGORY_PROFESSION: readonly (string | null)[] = CATEGORIES.map((c) =>
   c === 'self' || c === 'archive_footage' || c === 'archive_sound' ? null : c,
 )
-const CLASS_PROFESSION: readonly (string | null)[] = [
-  'actor',
-  'actress',
-  null,
-  'director',
-  'writer',
-  'producer',
-  'composer',
-  'cinematographer',
-  'editor',
-  'production_designer',
-  'casting_director',
-  null,
-]
+const CLASS_PROFESSION: readonly (string | null)[] = ['actor', 'actress', null, ...CREW_CATEGORIES, null]
 const crewProfessions = new Zipf(CREW_PROFESSIONS.length, 1)
 const SELF_PROFESSIONS = [
   '',

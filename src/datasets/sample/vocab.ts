@@ -70,11 +70,8 @@ export const GENRE_WEIGHTS: readonly number[] = GENRES.map(
 /** Genres whose cast appears as themselves (category `self`). */
 export const SELF_GENRES: readonly Genre[] = ['Documentary', 'Talk-Show', 'News', 'Reality-TV', 'Game-Show']
 
-/** title.principals categories, as IMDb spells them. */
-export const CATEGORIES = [
-  'actor',
-  'actress',
-  'self',
+/** The crew's title.principals categories, which are also professions of the same name. */
+export const CREW_CATEGORIES = [
   'director',
   'writer',
   'producer',
@@ -83,6 +80,14 @@ export const CATEGORIES = [
   'editor',
   'production_designer',
   'casting_director',
+] as const
+
+/** title.principals categories, as IMDb spells them. */
+export const CATEGORIES = [
+  'actor',
+  'actress',
+  'self',
+  ...CREW_CATEGORIES,
   'archive_footage',
   'archive_sound',
 ] as const
@@ -99,14 +104,7 @@ export const ACTING_CATEGORIES: readonly Category[] = ['actor', 'actress', 'self
 export const PROFESSIONS = [
   'actor',
   'actress',
-  'director',
-  'writer',
-  'producer',
-  'composer',
-  'cinematographer',
-  'editor',
-  'production_designer',
-  'casting_director',
+  ...CREW_CATEGORIES,
   'miscellaneous',
   'soundtrack',
   'camera_department',
