@@ -183,3 +183,13 @@ export function tableSpec(table: TableName): TableSpec {
 export function columnNames(table: TableName): string[] {
   return tableSpec(table).columns.map((c) => c.name)
 }
+
+/**
+ * The tables whose sizes an ingest's manifest reports: every dataset table but meta, and the two
+ * full-text indexes (SQLite's FTS5 tables, PostgreSQL's tsvector tables).
+ */
+export const SIZED_TABLES: readonly string[] = [
+  ...TABLE_NAMES.filter((t) => t !== 'meta'),
+  'titles_fts',
+  'names_fts',
+]

@@ -1,3 +1,4 @@
+import { indexOfSorted } from '../lib/sorted.js'
 /** title.ratings in memory, sorted by id: merged into titles, summed into names.popularity. */
 export class Ratings {
   ids = new Float64Array(1 << 16)
@@ -51,16 +52,6 @@ export class Ratings {
   }
 
   indexOf(id: number): number {
-    let lo = 0
-    let hi = this.n - 1
-    const ids = this.ids
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1
-      const v = ids[mid]
-      if (v < id) lo = mid + 1
-      else if (v > id) hi = mid - 1
-      else return mid
-    }
-    return -1
+    return indexOfSorted(this.ids, id, this.n)
   }
 }

@@ -11,8 +11,8 @@ import { type ColumnarBatch, type Layout, layoutOf, TsvParser } from '../dataset
 import type Database from '../db/sqlite/driver.js'
 import type { Statement } from '../db/sqlite/driver.js'
 import { columnNames, type TableName, tableSpec } from '../db/tables.js'
+import { indexOfSorted } from '../lib/sorted.js'
 import type { FileDiff, RatingsTable } from './diff.js'
-import { indexOf } from './diff-popularity.js'
 
 /** Rows added (or removed, negative) per table by an apply. */
 export type TableDeltas = Record<string, number>
@@ -228,7 +228,7 @@ export class Applier {
 
   private votesOf(id: number): { avg: number | null; votes: number } {
     if (!this.ctx.loaded.has('title.ratings')) return { avg: null, votes: 0 }
-    const i = indexOf(this.ctx.ratings.ids, id)
+    const i = indexOfSorted(this.ctx.ratings.ids, id)
     return i < 0
       ? { avg: null, votes: 0 }
       : { avg: num(this.ctx.ratings.avg[i]), votes: this.ctx.ratings.votes[i] }
@@ -418,7 +418,7 @@ export class Applier {
     const q = 2 * (r * l.idListCols + slot)
     let sum = 0
     for (let i = b.idPos[q]; i < b.idPos[q + 1]; i++) {
-      const j = indexOf(this.ctx.ratings.ids, b.ids[i])
+      const j = indexOfSorted(this.ctx.ratings.ids, b.ids[i])
       if (j >= 0) sum += this.ctx.ratings.votes[j]
     }
     return sum

@@ -3,6 +3,7 @@
  * diff reads and in the stretches it skips.
  */
 import { parseIdBytes } from '../datasets/parse.js'
+import { indexOfSorted } from '../lib/sorted.js'
 import type { RatingsTable } from './diff.js'
 import type { Floats } from './diff-changes.js'
 import type { GroupParser } from './diff-rows.js'
@@ -73,7 +74,7 @@ export class PopularityCheck {
     from = tab + 1
     for (let i = from; i <= e; i++) {
       if (i === e || buf[i] === 44) {
-        const j = indexOf(this.ratings.ids, parseIdBytes(buf, from, i, 116, 116))
+        const j = indexOfSorted(this.ratings.ids, parseIdBytes(buf, from, i, 116, 116))
         if (j >= 0) sum += this.ratings.votes[j]
         from = i + 1
       }
@@ -138,18 +139,4 @@ function countLines(buf: Buffer, s: number, e: number): number {
   let n = 0
   for (let i = s; i < e; i++) if (buf[i] === 10) n++
   return n
-}
-
-/** Binary search in ascending ids; -1 when absent. */
-export function indexOf(ids: Float64Array, id: number): number {
-  let lo = 0
-  let hi = ids.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    const v = ids[mid]
-    if (v < id) lo = mid + 1
-    else if (v > id) hi = mid - 1
-    else return mid
-  }
-  return -1
 }

@@ -189,17 +189,3 @@ export function primaryKeyIndex(t: TableDef): string {
 export function primaryKeyConstraint(t: TableDef): string {
   return `ALTER TABLE ${t.name} ADD CONSTRAINT ${t.name}_pkey PRIMARY KEY USING INDEX ${t.name}_pkey`
 }
-
-/** Tables whose sizes the manifest reports (as the SQLite manifest does). */
-export const REPORTED_TABLES = [
-  'titles',
-  'title_genres',
-  'akas',
-  'crew',
-  'episodes',
-  'principals',
-  'names',
-  'name_professions',
-  'titles_fts',
-  'names_fts',
-] as const

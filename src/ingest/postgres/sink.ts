@@ -34,7 +34,6 @@ import {
   ident,
   primaryKeyConstraint,
   primaryKeyIndex,
-  REPORTED_TABLES,
   SCHEMA_VERSION,
   SECONDARY_INDEXES,
   STAGING_TABLES,
@@ -43,6 +42,7 @@ import {
   tableDef,
 } from '../../db/postgres/schema.js'
 import { newCursorSecret } from '../../db/queries/meta.js'
+import { SIZED_TABLES } from '../../db/tables.js'
 import { IngestError } from '../errors.js'
 import type { IngestPhase } from '../events.js'
 import { buildManifest, type FileCounts, type IngestSummary, type TableStat } from '../manifest.js'
@@ -623,7 +623,7 @@ export class PostgresSink implements RowSink {
          FROM pg_class c WHERE c.relnamespace = ${literal(this.schema)}::regnamespace AND c.relkind = 'r'`,
       )
       const bytes = new Map(rows.map((r) => [r.name as string, Number(r.bytes)]))
-      for (const name of REPORTED_TABLES) {
+      for (const name of SIZED_TABLES) {
         out[name] = { rows: Math.max(0, this.tableRows[name] ?? 0), bytes: bytes.get(name) ?? 0 }
       }
     })

@@ -21,6 +21,7 @@ import {
 import { newCursorSecret } from '../../db/queries/meta.js'
 import Database, { type Statement } from '../../db/sqlite/driver.js'
 import { FTS_TABLES, SCHEMA_VERSION, SECONDARY_INDEXES, TABLES } from '../../db/sqlite/schema.js'
+import { SIZED_TABLES } from '../../db/tables.js'
 import type { FileCounts, TableStat } from '../manifest.js'
 import { Ratings } from '../ratings.js'
 import { IdSet, RefChecker } from '../refs.js'
@@ -1017,7 +1018,7 @@ export class SqliteDatasetWriter {
         names_fts: this.rowCounts.names ?? 0,
       }
       const bytes = tableBytes(this.db)
-      for (const name of ALL_TABLES) {
+      for (const name of SIZED_TABLES) {
         tables[name] = { rows: counts[name] ?? 0, bytes: bytes ? (bytes.get(name) ?? 0) : null }
       }
     })
@@ -1040,28 +1041,15 @@ export class SqliteDatasetWriter {
   }
 }
 
-/**
- * Bytes per table, its indexes and (for FTS5) its shadow tables included, from dbstat; null when
- * SQLite was built without it.
- */
-const ALL_TABLES = [
-  'titles',
-  'title_genres',
-  'akas',
-  'crew',
-  'episodes',
-  'principals',
-  'names',
-  'name_professions',
-  'titles_fts',
-  'names_fts',
-]
-
 /** The secondary indexes on `tables`. */
 function indexesOf(tables: ReadonlySet<string>): string[] {
   return SECONDARY_INDEXES.filter((sql) => tables.has(/ ON (\w+)/.exec(sql)![1]))
 }
 
+/**
+ * Bytes per table, its indexes and (for FTS5) its shadow tables included, from dbstat; null when
+ * SQLite was built without it.
+ */
 function tableBytes(db: Database): Map<string, number> | null {
   let rows: { name: string; tbl: string; bytes: number }[]
   try {
