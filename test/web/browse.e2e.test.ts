@@ -32,6 +32,8 @@ describe('browse, top lists and search results in a real browser', () => {
     assert.equal(await p.locator('#f-type-movie').isChecked(), true)
     // Facet counts beside the filters: the movie count is the total.
     const movies = (await api('/titles?type=movie&limit=1')) as Json
+    // The counts arrive on their own, after the titles.
+    await p.locator('label[for=f-type-movie] .facet-count', { hasText: /\d/ }).waitFor()
     const movieCount = (await p.locator('label[for=f-type-movie] .facet-count').textContent()) ?? ''
     assert.equal(movieCount.replaceAll(',', ''), String(movies.total))
     const dramaCount = Number(

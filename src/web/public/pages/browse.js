@@ -1,4 +1,4 @@
-import { ApiError, api, url } from '../api.js'
+import { api, url } from '../api.js'
 import { monogram, ratingBadge, sectionError, skeleton } from '../components.js'
 import { h, replace } from '../dom.js'
 import { count, runtime, titleType, years } from '../format.js'
@@ -228,6 +228,16 @@ function describe(filters) {
 
 const apiParams = (filters) => ({ ...filters, limit: PAGE_SIZE })
 
+/** The filters that decide the facet counts: not the sort or order, but the weighted sort's vote floor. */
+function facetFilters(filters) {
+  const { sort, order: _order, m, ...rest } = filters
+  if (sort === 'weighted') {
+    const floor = Number(m ?? DEFAULT_M)
+    rest.minVotes = String(Math.max(floor, Number(rest.minVotes ?? 0)))
+  }
+  return rest
+}
+
 export async function browsePage(view, search) {
   let state = readState(search)
   view.setTitle(heading(state.filters))
@@ -422,29 +432,40 @@ export async function browsePage(view, search) {
     view.setTitle(title)
     replace(caption, describe(filters))
     results.setAttribute('aria-busy', 'true')
-    const list = url('/titles', { ...apiParams(filters), cursor })
-    const facets = url('/titles', { ...filters, limit: 1, facets: 'genre,type,decade' })
-    const [listed, faceted] = await Promise.allSettled([
-      api(list, { signal: mine.signal }),
-      api(facets, { signal: mine.signal }),
-    ])
-    if (mine.signal.aborted) return
-    results.removeAttribute('aria-busy')
-    if (faceted.status === 'fulfilled') showFacets(faceted.value.facets)
-    if (listed.status === 'rejected') {
-      const err = listed.reason
-      if (err?.name === 'AbortError') return
-      const stale = err instanceof ApiError && err.status === 400 && cursor
+    // Two requests at once: the page of titles, and the facet counts (they cost more on a large
+    // dataset, up to the API's deadline, and do not depend on the page, the sort or the order, so
+    // their URL leaves those out and paging or sorting reuses the cached answer).
+    const list = api(url('/titles', { ...apiParams(filters), cursor }), { signal: mine.signal })
+    const counts = api(url('/titles', { ...facetFilters(filters), limit: 1, facets: 'genre,type,decade' }), {
+      signal: mine.signal,
+    })
+    counts.then(
+      (body) => {
+        if (inflight === mine) showFacets(body.facets)
+      },
+      () => {
+        // The counts are an extra: without them the filters still work.
+        if (inflight === mine) showFacets(null)
+      },
+    )
+    let body
+    try {
+      body = await list
+    } catch (err) {
+      if (err?.name === 'AbortError' || mine.signal.aborted) return
+      results.removeAttribute('aria-busy')
       replace(
         results,
         sectionError(err),
-        stale || cursor
+        cursor
           ? h('p', null, h('a', { href: browseHref(canonical(filters)) }, 'Back to the first page'))
           : null,
       )
       return
     }
-    showResults(listed.value, filters, page)
+    if (mine.signal.aborted) return
+    results.removeAttribute('aria-busy')
+    showResults(body, filters, page)
   }
 
   function showFacets(f) {
