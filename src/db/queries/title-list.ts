@@ -307,18 +307,26 @@ export interface Facets {
 
 /** Ids per facet slice: small enough that one slice finishes quickly, large enough to amortise. */
 const FACET_SLICE = 1 << 17
+/** Up to this many matching titles, the counts run over the whole set in one pass per facet. */
+const FACET_SMALL_SET = 20_000
+/** What finding out whether the set is small may cost, at most. */
+const FACET_PROBE_MS = 150
 
 /**
- * Counts per genre, type and decade over the filtered titles, slice by slice of the id range so
- * that when `budgetUntil` (epoch ms) passes, the slices done so far are answered with
- * `truncated: true` instead of stalling the request.
+ * Counts per genre, type and decade over the filtered titles. A filter an index narrows to at most
+ * `smallSet` titles (a vote floor: the top lists) is counted in one pass per facet, driven by that
+ * index. Otherwise the counts go slice by slice of the id range so that when `budgetUntil` (epoch
+ * ms) passes, the slices done so far are answered with `truncated: true` instead of stalling the
+ * request.
  */
 export async function titleFacets(
   db: DB,
   filter: TitleFilter,
   facets: readonly Facet[],
-  opts: { budgetUntil: number },
+  opts: { budgetUntil: number; smallSet?: number },
 ): Promise<Facets> {
+  const small = await facetsOfSmallSet(db, filter, facets, opts.budgetUntil, opts.smallSet ?? FACET_SMALL_SET)
+  if (small) return small
   const bounds = await db
     .selectFrom('titles')
     .select((eb) => [eb.fn.min<number>('id').as('lo'), eb.fn.max<number>('id').as('hi')])
@@ -359,6 +367,59 @@ export async function titleFacets(
       truncated = true
     }
   }
+  return facetsOut(counts, truncated)
+}
+
+/**
+ * The counts in one pass per facet when at most `limit` titles match, found out by counting to
+ * limit + 1 within FACET_PROBE_MS; null when the set is larger or counting it takes longer.
+ */
+async function facetsOfSmallSet(
+  db: DB,
+  filter: TitleFilter,
+  facets: readonly Facet[],
+  budgetUntil: number,
+  limit: number,
+): Promise<Facets | null> {
+  if (limit <= 0 || Date.now() >= budgetUntil) return null
+  const base = () => applyFilter(db, db.selectFrom('titles as t') as unknown as TitlesQB, filter, true)
+  try {
+    const row = await withBudget(Math.min(budgetUntil, Date.now() + FACET_PROBE_MS), () =>
+      db
+        .selectFrom(
+          base()
+            .select(sql.lit(1).as('one'))
+            .limit(limit + 1)
+            .as('x'),
+        )
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    )
+    if (Number(row.n) > limit) return null
+  } catch (err) {
+    if (isBudgetExceeded(err)) return null
+    throw err
+  }
+  const counts = new Map<Facet, Map<string, number>>()
+  try {
+    await withBudget(budgetUntil, async () => {
+      for (const facet of facets) {
+        const m = new Map<string, number>()
+        for (const r of await facetSlice(base(), facet)) {
+          if (r.value !== null) m.set(String(r.value), Number(r.n))
+        }
+        counts.set(facet, m)
+      }
+    })
+  } catch (err) {
+    // Out of time: the sliced counts answer what they can.
+    if (isBudgetExceeded(err)) return null
+    throw err
+  }
+  return facetsOut(counts, false)
+}
+
+function facetsOut(counts: Map<Facet, Map<string, number>>, truncated: boolean): Facets {
   const out: Facets = { truncated }
   for (const [facet, m] of counts) {
     out[facet] = [...m.entries()]
