@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
  */
 
 /** The client-side routes the server answers with the HTML shell. */
-export const APP_PAGES = ['/', '/title/:tconst', '/name/:nconst', '/find'] as const
+export const APP_PAGES = ['/', '/title/:tconst', '/name/:nconst', '/find', '/browse'] as const
 
 export interface WebPluginOptions {
   /** Directory of the static files (default: `public/` beside this module, or in `src/` under `dist/`). */

@@ -149,6 +149,25 @@ describe('query functions over a real dataset file', () => {
     )
   })
 
+  it('facets of a small set (one pass per facet) equal the sliced counts', async () => {
+    const filters: TitleFilter[] = [
+      { adult: false },
+      { adult: false, types: ['movie'], minVotes: 1000 },
+      { adult: false, genres: ['Drama'], yearFrom: 1960, yearTo: 1999 },
+      { adult: true, minRating: 7 },
+    ]
+    for (const filter of filters) {
+      const budgetUntil = Date.now() + 5000
+      const small = await queries.titleFacets(db, filter, ['genre', 'type', 'decade'], { budgetUntil })
+      const sliced = await queries.titleFacets(db, filter, ['genre', 'type', 'decade'], {
+        budgetUntil,
+        smallSet: 0,
+      })
+      assert.deepEqual(small, sliced, JSON.stringify(filter))
+      assert.equal(small.truncated, false)
+    }
+  })
+
   it('a budget stops a long scan through the tick, from inside SQLite', async () => {
     const conn = openDataset(dbPath)
     try {

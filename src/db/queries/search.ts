@@ -56,7 +56,25 @@ export interface SearchResult {
   words: string[][]
   corrected: boolean
   results: SearchHit[]
+  /** Paged searches only: how many results the ranking holds (at most SEARCH_DEPTH). */
+  total?: number
+  /** Paged searches only: false when more titles or people match than were ranked. */
+  totalIsExact?: boolean
 }
+
+export interface SearchOptions {
+  limit: number
+  /** Only titles or only people. */
+  kind?: 'title' | 'name'
+  /**
+   * Results to skip. When `offset` or `kind` is given the search is paged: it ranks SEARCH_DEPTH
+   * candidates per index (the same ranking whatever the page) and answers `total`.
+   */
+  offset?: number
+}
+
+/** A paged search ranks this many candidates per index: the results a results page can reach. */
+export const SEARCH_DEPTH = 500
 
 /** Words shorter than this are not typo-corrected. */
 const MIN_CORRECTABLE = 3
@@ -162,43 +180,44 @@ async function candidateIds(
   index: SearchIndex,
   groups: string[][],
   typed: string,
-): Promise<number[]> {
+  depth: number,
+): Promise<{ ids: number[]; matches: number }> {
   const statements = dialectOf(db).search
   const match = ftsPrefixExpression(groups, true)
   const ids = new Set<number>()
   // Counting matches costs ~50 ns each: cheap next to ranking them (a popularity lookup and bm25).
   const n = await statements.countMatches(db, index, match, MEDIUM + 1)
-  if (n === 0) return []
+  if (n === 0) return { ids: [], matches: 0 }
   if (n <= NARROW) {
     // One more pass yields every match with its text rank and popularity.
     const rows = await statements.scoredMatches(db, index, match)
-    for (const r of [...rows].sort((a, b) => b.p - a.p).slice(0, CANDIDATES)) ids.add(r.id)
-    for (const r of [...rows].sort((a, b) => a.bm - b.bm).slice(0, CANDIDATES / 2)) ids.add(r.id)
-    return [...ids]
+    for (const r of [...rows].sort((a, b) => b.p - a.p).slice(0, depth)) ids.add(r.id)
+    for (const r of [...rows].sort((a, b) => a.bm - b.bm).slice(0, depth / 2)) ids.add(r.id)
+    return { ids: [...ids], matches: n }
   }
   const probe = n > MEDIUM ? await probeExpression(db, index, groups) : null
   let popular: number[] = []
-  if (probe !== null) popular = await statements.probeHead(db, index, probe, HEAD, CANDIDATES)
+  if (probe !== null) popular = await statements.probeHead(db, index, probe, HEAD, depth)
   // The head holds too few matches: the matches are mostly unpopular, rank them all.
-  if (popular.length < CANDIDATES / 4) popular = await statements.popularMatches(db, index, match, CANDIDATES)
+  if (popular.length < CANDIDATES / 4) popular = await statements.popularMatches(db, index, match, depth)
   for (const id of popular) ids.add(id)
   const lower = typed.trim()
   if (lower.length > 0) {
     // Exactly what was typed (a broad query may be a whole, much repeated title: "The Love"), the
     // most popular first; then what starts with it.
-    const same = await exactText(db, index, lower)
-    const starts = await statements.startsWith(db, index, lower, CANDIDATES / 2)
+    const same = await exactText(db, index, lower, depth)
+    const starts = await statements.startsWith(db, index, lower, depth / 2)
     for (const id of same) ids.add(id)
     for (const id of starts) ids.add(id)
   }
-  return [...ids]
+  return { ids: [...ids], matches: n }
 }
 
 /** The rows whose display text is `typed` (case-insensitive index), the most popular first. */
-async function exactText(db: DB, index: SearchIndex, typed: string): Promise<number[]> {
+async function exactText(db: DB, index: SearchIndex, typed: string, depth = CANDIDATES): Promise<number[]> {
   const text = typed.trim()
   if (text.length === 0) return []
-  return dialectOf(db).search.exactText(db, index, text, CANDIDATES / 2)
+  return dialectOf(db).search.exactText(db, index, text, depth / 2)
 }
 
 /**
@@ -236,7 +255,12 @@ async function probeExpression(db: DB, index: SearchIndex, groups: string[][]): 
  * For a query of single letters only (no index serves them): the most popular rows having a word
  * that starts with each letter, filtered here.
  */
-async function headIds(db: DB, index: SearchIndex, letters: readonly string[]): Promise<number[]> {
+async function headIds(
+  db: DB,
+  index: SearchIndex,
+  letters: readonly string[],
+  depth: number,
+): Promise<number[]> {
   const other = index.table === 'titles' ? sql.ref('original_title') : sql.lit(null)
   const rows = await sql<{
     id: number
@@ -248,7 +272,7 @@ async function headIds(db: DB, index: SearchIndex, letters: readonly string[]): 
   for (const r of rows.rows) {
     const words = [...tokenize(r.a), ...(r.b ? tokenize(r.b) : [])]
     if (letters.every((l) => words.some((w) => w.startsWith(l)))) ids.push(r.id)
-    if (ids.length >= CANDIDATES) break
+    if (ids.length >= depth) break
   }
   return ids
 }
@@ -352,9 +376,19 @@ const AKA_SCORE = 0.5
 const popularity = (n: number) => POPULARITY * Math.log10(1 + Math.max(0, n))
 
 /** GET /search. `text` must contain at least one letter or digit (the route checks). */
-export async function search(db: DB, text: string, opts: { limit: number }): Promise<SearchResult> {
+export async function search(db: DB, text: string, opts: SearchOptions): Promise<SearchResult> {
+  const paged = opts.kind !== undefined || opts.offset !== undefined
+  const depth = paged ? SEARCH_DEPTH : CANDIDATES
+  const offset = opts.offset ?? 0
   const tokens = queryTokens(text)
-  if (tokens.length === 0) return { query: text, words: [], corrected: false, results: [] }
+  if (tokens.length === 0)
+    return {
+      query: text,
+      words: [],
+      corrected: false,
+      results: [],
+      ...(paged ? { total: 0, totalIsExact: true } : {}),
+    }
   await dialectOf(db).search.prepare(db)
   // A single letter still being typed (the last word) is too broad for the index (no prefix index
   // serves one letter): it filters the candidates the other words found, or, alone, the most popular
@@ -365,14 +399,27 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
     [...t].length >= 2 || SYLLABIC.test(t) || (i < last && long.length > 0)
   const indexed = tokens.filter(isIndexed)
 
+  // Whether every match of the indexes searched was ranked (for a paged search's totalIsExact).
+  let complete = true
   const attempt = async (groups: string[][]) => {
-    const find = async (index: SearchIndex) =>
-      indexed.length === 0
-        ? [...new Set([...(await exactText(db, index, text)), ...(await headIds(db, index, tokens))])]
-        : candidateIds(db, index, groups, text)
+    complete = true
+    const find = async (index: SearchIndex): Promise<number[]> => {
+      if (indexed.length === 0) {
+        complete = false
+        return [
+          ...new Set([
+            ...(await exactText(db, index, text, depth)),
+            ...(await headIds(db, index, tokens, depth)),
+          ]),
+        ]
+      }
+      const { ids, matches } = await candidateIds(db, index, groups, text, depth)
+      if (matches > depth) complete = false
+      return ids
+    }
     return {
-      titles: await titleCandidates(db, await find(TITLES)),
-      names: await nameCandidates(db, await find(NAMES)),
+      titles: opts.kind === 'name' ? [] : await titleCandidates(db, await find(TITLES)),
+      names: opts.kind === 'title' ? [] : await nameCandidates(db, await find(NAMES)),
     }
   }
   let groups = indexed.map((t) => [t])
@@ -472,7 +519,7 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
     })
   }
   hits.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
-  const top = hits.slice(0, opts.limit)
+  const top = hits.slice(offset, offset + opts.limit)
 
   // Details for the few results shown: the series of episodes.
   const titleHits = top.filter((h): h is TitleHit & { rawId: number } => h.kind === 'title')
@@ -498,7 +545,16 @@ export async function search(db: DB, text: string, opts: { limit: number }): Pro
     }
   }
   const results: SearchHit[] = top.map(({ rawId: _r, ...h }) => h)
-  return { query: text, words: titleGroups, corrected: corrected && results.length > 0, results }
+  if (!paged) return { query: text, words: titleGroups, corrected: corrected && results.length > 0, results }
+  const total = Math.min(hits.length, SEARCH_DEPTH)
+  return {
+    query: text,
+    words: titleGroups,
+    corrected: corrected && hits.length > 0,
+    results,
+    total,
+    totalIsExact: complete && hits.length <= SEARCH_DEPTH,
+  }
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000

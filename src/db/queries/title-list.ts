@@ -1,11 +1,18 @@
-import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely'
 import { dialectOf } from '../dialect.js'
 import { isBudgetExceeded, withBudget } from '../sqlite/connection.js'
 import type { DatasetDB } from '../types.js'
 import type { DB } from './sql.js'
 import { TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
 
-export const TITLE_SORTS = ['relevance', 'votes', 'rating', 'year', 'title'] as const
+export const TITLE_SORTS = ['relevance', 'votes', 'rating', 'year', 'title', 'weighted'] as const
 export type TitleSort = (typeof TITLE_SORTS)[number]
 export type Order = 'asc' | 'desc'
 
@@ -38,6 +45,30 @@ export interface TitlePage {
   next: Keyset | null
 }
 
+/**
+ * The weighted (Bayesian) rating of the `weighted` sort, as IMDb ranks its top lists:
+ * WR = v/(v+m) * R + m/(v+m) * C, where R is the title's rating, v its votes, m the votes a title
+ * needs before its own rating counts as much as the prior, and C the prior: WEIGHTED_PRIOR, about
+ * the mean rating of the titles with many votes. Only titles with at least m votes are ranked, so
+ * the candidates are a range of titles_by_votes (or titles_by_type_votes for one type).
+ */
+export const WEIGHTED_PRIOR = 6.9
+/** Default m of the weighted sort (IMDb's Top 250 used 25,000). */
+export const WEIGHTED_MIN_VOTES = 25_000
+/** The smallest m allowed: it bounds how many titles a weighted page ranks. */
+export const WEIGHTED_MIN_VOTES_FLOOR = 100
+
+/**
+ * The weighted rating in double precision, the same on SQLite and PostgreSQL: the rating is
+ * rounded to its one decimal first (PostgreSQL stores it as a 4-byte real), then the same IEEE
+ * operations run on both.
+ */
+function weightedKey(m: number): RawBuilder<number> {
+  const v = sql`CAST(t.num_votes AS DOUBLE PRECISION)`
+  const r = sql`(ROUND(CAST(t.average_rating AS DOUBLE PRECISION) * 10) / 10)`
+  return sql<number>`((${v} * ${r} + ${sql.lit(m)} * ${sql.lit(WEIGHTED_PRIOR)}) / (${v} + ${sql.lit(m)}))`
+}
+
 /** Weight of popularity against text relevance (bm25) in the relevance sort. */
 const POPULARITY_WEIGHT = 0.5
 
@@ -56,8 +87,10 @@ type TitlesQB = SelectQueryBuilder<DatasetDB & { t: DatasetDB['titles'] }, 't', 
  */
 function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, walk?: TitleSort): TitlesQB {
   const dialect = dialectOf(db)
+  // The weighted sort walks the votes index (its candidates are a range of votes).
+  const walked = walk === 'weighted' ? 'votes' : walk
   const col = (name: string, servedBy: TitleSort) =>
-    walk !== undefined && walk !== servedBy ? dialect.unindexed(`t.${name}`) : sql.ref(`t.${name}`)
+    walked !== undefined && walked !== servedBy ? dialect.unindexed(`t.${name}`) : sql.ref(`t.${name}`)
   // First, so it runs on every row the scan visits (see Dialect.interruptible).
   let q = qb.where(dialect.interruptible(sql.ref('t.id')))
   if (withMatch && f.match !== undefined) {
@@ -66,7 +99,7 @@ function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, w
   if (f.types && f.types.length > 0) {
     // One type with the votes sort is a prefix of titles_by_type_votes: keep it indexable.
     const type =
-      walk === 'votes' && f.types.length === 1 ? sql.ref('t.title_type') : col('title_type', 'relevance')
+      walked === 'votes' && f.types.length === 1 ? sql.ref('t.title_type') : col('title_type', 'relevance')
     q = q.where(type, 'in', [...f.types])
   }
   for (const genre of f.genres ?? []) {
@@ -96,8 +129,10 @@ function applyFilter(db: DB, qb: TitlesQB, f: TitleFilter, withMatch: boolean, w
 }
 
 /** The sort column of a non-relevance sort; NOCASE for titles so the titles_by_title index serves it. */
-function sortKey(db: DB, sort: Exclude<TitleSort, 'relevance'>): Expression<unknown> {
+function sortKey(db: DB, sort: Exclude<TitleSort, 'relevance'>, m: number): Expression<unknown> {
   switch (sort) {
+    case 'weighted':
+      return weightedKey(m)
     case 'votes':
       return sql.ref('t.num_votes')
     case 'rating':
@@ -109,10 +144,12 @@ function sortKey(db: DB, sort: Exclude<TitleSort, 'relevance'>): Expression<unkn
   }
 }
 
-function keyOf(sort: TitleSort, r: TitleRow & { relevance?: number }): number | string {
+function keyOf(sort: TitleSort, r: TitleRow & { relevance?: number; weighted?: number }): number | string {
   switch (sort) {
     case 'relevance':
       return r.relevance!
+    case 'weighted':
+      return Number(r.weighted!)
     case 'votes':
       return r.num_votes
     case 'rating':
@@ -143,14 +180,16 @@ function after(
  * One page of GET /titles. Every sort walks an index in order (titles_by_votes, titles_by_type_votes,
  * titles_by_rating, titles_by_year, titles_by_title) and stops after `limit` rows, or, for
  * relevance, ranks the FTS matches. Rating and year sorts leave out titles without a rating or year.
+ * The weighted sort ranks the titles with at least `m` votes (the caller puts that floor in
+ * `filter.minVotes`, so counts and facets agree), read from a range of the votes index.
  */
 export async function listTitles(
   db: DB,
   filter: TitleFilter,
-  opts: { sort: TitleSort; order: Order; limit: number; after?: Keyset },
+  opts: { sort: TitleSort; order: Order; limit: number; after?: Keyset; m?: number },
 ): Promise<TitlePage> {
   const { sort, order, limit } = opts
-  let rows: (TitleRow & { relevance?: number })[]
+  let rows: (TitleRow & { relevance?: number; weighted?: number })[]
   if (sort === 'relevance') {
     if (filter.match === undefined) throw new Error('relevance sort needs a text query')
     const fts = dialectOf(db).ftsJoin('titles', 't', filter.match)
@@ -175,15 +214,19 @@ export async function listTitles(
       .limit(limit + 1)
       .execute()) as unknown as (TitleRow & { relevance: number })[]
   } else {
-    const key = sortKey(db, sort)
+    const m = opts.m ?? WEIGHTED_MIN_VOTES
+    const key = sortKey(db, sort, m)
     let q = applyFilter(
       db,
-      db.selectFrom('titles as t').select(TITLE_COLUMNS) as unknown as TitlesQB,
+      (sort === 'weighted'
+        ? db.selectFrom('titles as t').select([...TITLE_COLUMNS, weightedKey(m).as('weighted')])
+        : db.selectFrom('titles as t').select(TITLE_COLUMNS)) as unknown as TitlesQB,
       filter,
       true,
       sort,
     )
     if (sort === 'rating') q = q.where('t.average_rating', 'is not', null)
+    if (sort === 'weighted') q = q.where(dialectOf(db).unindexed('t.average_rating'), 'is not', null)
     if (sort === 'year') q = q.where('t.start_year', 'is not', null)
     if (opts.after) {
       const dialect = dialectOf(db)
@@ -228,7 +271,8 @@ export async function countTitles(
     filter,
     true,
   )
-  if (opts.sort === 'rating') inner = inner.where('t.average_rating', 'is not', null)
+  if (opts.sort === 'rating' || opts.sort === 'weighted')
+    inner = inner.where('t.average_rating', 'is not', null)
   if (opts.sort === 'year') inner = inner.where('t.start_year', 'is not', null)
   try {
     const row = await withBudget(opts.budgetUntil, () =>
@@ -263,18 +307,26 @@ export interface Facets {
 
 /** Ids per facet slice: small enough that one slice finishes quickly, large enough to amortise. */
 const FACET_SLICE = 1 << 17
+/** Up to this many matching titles, the counts run over the whole set in one pass per facet. */
+const FACET_SMALL_SET = 20_000
+/** What finding out whether the set is small may cost, at most. */
+const FACET_PROBE_MS = 150
 
 /**
- * Counts per genre, type and decade over the filtered titles, slice by slice of the id range so
- * that when `budgetUntil` (epoch ms) passes, the slices done so far are answered with
- * `truncated: true` instead of stalling the request.
+ * Counts per genre, type and decade over the filtered titles. A filter an index narrows to at most
+ * `smallSet` titles (a vote floor: the top lists) is counted in one pass per facet, driven by that
+ * index. Otherwise the counts go slice by slice of the id range so that when `budgetUntil` (epoch
+ * ms) passes, the slices done so far are answered with `truncated: true` instead of stalling the
+ * request.
  */
 export async function titleFacets(
   db: DB,
   filter: TitleFilter,
   facets: readonly Facet[],
-  opts: { budgetUntil: number },
+  opts: { budgetUntil: number; smallSet?: number },
 ): Promise<Facets> {
+  const small = await facetsOfSmallSet(db, filter, facets, opts.budgetUntil, opts.smallSet ?? FACET_SMALL_SET)
+  if (small) return small
   const bounds = await db
     .selectFrom('titles')
     .select((eb) => [eb.fn.min<number>('id').as('lo'), eb.fn.max<number>('id').as('hi')])
@@ -315,6 +367,59 @@ export async function titleFacets(
       truncated = true
     }
   }
+  return facetsOut(counts, truncated)
+}
+
+/**
+ * The counts in one pass per facet when at most `limit` titles match, found out by counting to
+ * limit + 1 within FACET_PROBE_MS; null when the set is larger or counting it takes longer.
+ */
+async function facetsOfSmallSet(
+  db: DB,
+  filter: TitleFilter,
+  facets: readonly Facet[],
+  budgetUntil: number,
+  limit: number,
+): Promise<Facets | null> {
+  if (limit <= 0 || Date.now() >= budgetUntil) return null
+  const base = () => applyFilter(db, db.selectFrom('titles as t') as unknown as TitlesQB, filter, true)
+  try {
+    const row = await withBudget(Math.min(budgetUntil, Date.now() + FACET_PROBE_MS), () =>
+      db
+        .selectFrom(
+          base()
+            .select(sql.lit(1).as('one'))
+            .limit(limit + 1)
+            .as('x'),
+        )
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    )
+    if (Number(row.n) > limit) return null
+  } catch (err) {
+    if (isBudgetExceeded(err)) return null
+    throw err
+  }
+  const counts = new Map<Facet, Map<string, number>>()
+  try {
+    await withBudget(budgetUntil, async () => {
+      for (const facet of facets) {
+        const m = new Map<string, number>()
+        for (const r of await facetSlice(base(), facet)) {
+          if (r.value !== null) m.set(String(r.value), Number(r.n))
+        }
+        counts.set(facet, m)
+      }
+    })
+  } catch (err) {
+    // Out of time: the sliced counts answer what they can.
+    if (isBudgetExceeded(err)) return null
+    throw err
+  }
+  return facetsOut(counts, false)
+}
+
+function facetsOut(counts: Map<Facet, Map<string, number>>, truncated: boolean): Facets {
   const out: Facets = { truncated }
   for (const [facet, m] of counts) {
     out[facet] = [...m.entries()]

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { SEARCH_DEPTH } from '../../db/queries/search.js'
 import { queryTokens } from '../../db/queries/text.js'
 import { badRequest, conflict } from '../../errors.js'
 import { problemResponses } from '../../plugins/docs.js'
@@ -53,11 +54,23 @@ const searchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Autocomplete across titles (including alternate titles) and people',
         description:
           'Every word is a prefix; accents are ignored (`amelie` finds Amélie); a word that matches nothing ' +
-          'is corrected within one typo (`godfathr`). Ranked by text relevance and popularity.',
+          'is corrected within one typo (`godfathr`). Ranked by text relevance and popularity. ' +
+          `\`kind\` or \`offset\` make it a paged search (a results page): the best ${SEARCH_DEPTH} titles ` +
+          'and people are ranked, the same ranking for every page, and the answer adds `total` and `next`.',
         querystring: Type.Object(
           {
             q: Type.String({ minLength: 1, maxLength: 200, description: 'What the user typed so far' }),
-            limit: Type.Integer({ minimum: 1, maximum: 20, default: 10 }),
+            limit: Type.Integer({ minimum: 1, maximum: 50, default: 10 }),
+            kind: Type.Optional(
+              Type.Enum(['title', 'name'], { description: 'Only titles or only people (a paged search)' }),
+            ),
+            offset: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: SEARCH_DEPTH - 1,
+                description: `Results to skip (a paged search); offset + limit at most ${SEARCH_DEPTH}`,
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -70,6 +83,22 @@ const searchRoutes: FastifyPluginAsyncTypebox = async (app) => {
               }),
               corrected: Type.Boolean({ description: 'True when a word was replaced by a correction' }),
               results: Type.Array(Type.Union([TitleHitSchema, NameHitSchema])),
+              total: Type.Optional(
+                Type.Integer({
+                  description: `Paged searches: the results ranked, at most ${SEARCH_DEPTH} (the pages reachable)`,
+                }),
+              ),
+              totalIsExact: Type.Optional(
+                Type.Boolean({
+                  description: 'Paged searches: false when more match than were ranked ("500+")',
+                }),
+              ),
+              next: Type.Optional(
+                Type.Union([
+                  Type.String({ description: 'Paged searches: relative URL of the next page' }),
+                  Type.Null(),
+                ]),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -79,11 +108,17 @@ const searchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { q, limit } = request.query
+      const { q, limit, kind, offset } = request.query
       if (queryTokens(q).length === 0) {
         const reason = 'must contain at least one letter or digit'
         throw badRequest(`query parameter "q" ${reason}`, {
           errors: [{ parameter: 'q', in: 'querystring', reason }],
+        })
+      }
+      if (offset !== undefined && offset + limit > SEARCH_DEPTH) {
+        const reason = `plus limit must be at most ${SEARCH_DEPTH} (the results a paged search ranks)`
+        throw badRequest(`query parameter "offset" ${reason}`, {
+          errors: [{ parameter: 'offset', in: 'querystring', reason }],
         })
       }
       const h = await request.dataset()
@@ -93,9 +128,20 @@ const searchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         )
       }
       if (notModified(request, reply, h)) return reply
-      return h.query('search', q, { limit })
+      if (kind === undefined && offset === undefined) return h.query('search', q, { limit })
+      const result = await h.query('search', q, { limit, kind, offset: offset ?? 0 })
+      const end = (offset ?? 0) + limit
+      const more = result.total !== undefined && end < result.total
+      return { ...result, next: more ? nextOffset(request.url, end) : null }
     },
   )
+}
+
+/** The request's own path and query with `offset` replaced. */
+function nextOffset(url: string, offset: number): string {
+  const u = new URL(url, 'http://x')
+  u.searchParams.set('offset', String(offset))
+  return `${u.pathname}?${u.searchParams.toString()}`
 }
 
 export default searchRoutes

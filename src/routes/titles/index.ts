@@ -3,7 +3,15 @@ import { Type } from 'typebox'
 import type { DatasetHandle } from '../../dataset/handle.js'
 import { parseId } from '../../datasets/catalogue.js'
 import { ftsMatch } from '../../db/queries/text.js'
-import { FACETS, type Facet, type TitleFilter, type TitleSort } from '../../db/queries/title-list.js'
+import {
+  FACETS,
+  type Facet,
+  type TitleFilter,
+  type TitleSort,
+  WEIGHTED_MIN_VOTES,
+  WEIGHTED_MIN_VOTES_FLOOR,
+  WEIGHTED_PRIOR,
+} from '../../db/queries/title-list.js'
 import { badRequest, notFound } from '../../errors.js'
 import { chunks, mapLimit } from '../../lib/limit.js'
 import { problemResponses } from '../../plugins/docs.js'
@@ -74,10 +82,21 @@ const ListQuery = Type.Object(
     runtimeMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
     adult: Type.Boolean({ default: false, description: 'Include adult titles' }),
     sort: Type.Optional(
-      Type.Enum(['relevance', 'votes', 'rating', 'year', 'title'], {
+      Type.Enum(['relevance', 'votes', 'rating', 'year', 'title', 'weighted'], {
         description:
           'relevance (default with q; text match and popularity), votes (default otherwise), rating and year ' +
-          '(titles without a rating or year are left out), title',
+          '(titles without a rating or year are left out), title, weighted (the Bayesian weighted rating ' +
+          `of IMDb's top lists, WR = v/(v+m)·R + m/(v+m)·C with C = ${WEIGHTED_PRIOR}, over the titles ` +
+          'with at least `m` votes)',
+      }),
+    ),
+    m: Type.Optional(
+      Type.Integer({
+        minimum: WEIGHTED_MIN_VOTES_FLOOR,
+        maximum: 100_000_000,
+        description:
+          `For sort=weighted: the votes a title needs to be ranked, and the weight of the prior C ` +
+          `(default ${WEIGHTED_MIN_VOTES}); minVotes, when higher, raises the floor`,
       }),
     ),
     order: Type.Optional(
@@ -204,6 +223,8 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const sort: TitleSort = q.sort ?? (match ? 'relevance' : 'votes')
       if (sort === 'relevance' && !match) throw param('sort', 'relevance needs a text query q')
       const order = q.order ?? (sort === 'title' ? 'asc' : 'desc')
+      if (q.m !== undefined && sort !== 'weighted') throw param('m', 'applies only to sort=weighted')
+      const m = sort === 'weighted' ? (q.m ?? WEIGHTED_MIN_VOTES) : undefined
       if (q.yearFrom !== undefined && q.yearTo !== undefined && q.yearFrom > q.yearTo) {
         throw param('yearFrom', `must not be after yearTo (${q.yearTo})`)
       }
@@ -218,12 +239,13 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         yearFrom: q.yearFrom,
         yearTo: q.yearTo,
         minRating: q.minRating,
-        minVotes: q.minVotes,
+        // The weighted sort ranks only titles with at least m votes: counts and facets agree.
+        minVotes: m === undefined ? q.minVotes : Math.max(q.minVotes ?? 0, m),
         runtimeMin: q.runtimeMin,
         runtimeMax: q.runtimeMax,
         adult: q.adult,
       }
-      const fingerprint = queryFingerprint({ ...filter, sort, order })
+      const fingerprint = queryFingerprint({ ...filter, sort, order, m })
       const h = await request.dataset()
       const key = h.generation.cursorKey
       const after = q.cursor
@@ -231,12 +253,18 @@ const titleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         : undefined
 
       h.require('title.basics')
-      if (q.minRating !== undefined || q.minVotes !== undefined || sort === 'rating' || q.sort === 'votes') {
+      if (
+        q.minRating !== undefined ||
+        q.minVotes !== undefined ||
+        sort === 'rating' ||
+        sort === 'weighted' ||
+        q.sort === 'votes'
+      ) {
         h.require('title.ratings')
       }
       if (notModified(request, reply, h)) return reply
       const [page, total, facetCounts] = await Promise.all([
-        h.query('listTitles', filter, { sort, order, limit: q.limit, after }),
+        h.query('listTitles', filter, { sort, order, limit: q.limit, after, m }),
         h.query('countTitles', filter, { budgetUntil: h.budget(0.6), sort }),
         facets.length > 0
           ? h.query('titleFacets', filter, facets, { budgetUntil: h.budget(0.6) })

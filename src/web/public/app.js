@@ -1,6 +1,7 @@
 import { ApiError, api } from './api.js'
 import { replace } from './dom.js'
 import { errorPanel } from './errors.js'
+import { browsePage } from './pages/browse.js'
 import { findPage } from './pages/find.js'
 import { homePage } from './pages/home.js'
 import { namePage } from './pages/name.js'
@@ -18,6 +19,7 @@ const ROUTES = [
   [/^\/title\/([^/]+)\/?$/, (view, m) => titlePage(view, decodeURIComponent(m[1]))],
   [/^\/name\/([^/]+)\/?$/, (view, m) => namePage(view, decodeURIComponent(m[1]))],
   [/^\/find\/?$/, (view) => findPage(view, new URLSearchParams(location.search))],
+  [/^\/browse\/?$/, (view) => browsePage(view, location.search)],
 ]
 
 const main = document.getElementById('main')

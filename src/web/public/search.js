@@ -1,6 +1,6 @@
 import { ApiError, api, url } from './api.js'
 import { fold, h, highlight, replace } from './dom.js'
-import { compactCount, episodeCode, humanize, rating, titleType, years } from './format.js'
+import { compactCount, count, episodeCode, humanize, rating, titleType, years } from './format.js'
 
 const DEBOUNCE_MS = 120
 const LIMIT = 8
@@ -31,6 +31,13 @@ export function hitMeta(hit) {
     parts.push(`${hit.episodeOf.seriesTitle ?? 'a series'}${where ? ` ${where}` : ''}`)
   }
   return parts.filter(Boolean).join(' · ')
+}
+
+/** The search box's text, set by a page that shows a query (the results page opened directly). */
+let searchText = null
+
+export function setSearchText(text) {
+  searchText?.(text)
 }
 
 /**
@@ -106,13 +113,39 @@ export function initSearch({ input, listbox, form, navigate, announce }) {
         hit.kind === 'title' && hit.rating !== null
           ? h(
               'span',
-              { class: 'suggestion-rating', 'aria-label': `rated ${rating(hit.rating)}` },
-              `★ ${rating(hit.rating)}`,
-              h('small', null, compactCount(hit.votes)),
+              { class: 'suggestion-rating' },
+              h(
+                'span',
+                { class: 'visually-hidden' },
+                `, rated ${rating(hit.rating)} from ${count(hit.votes)} votes`,
+              ),
+              h('span', { 'aria-hidden': 'true' }, `★ ${rating(hit.rating)}`),
+              h('small', { 'aria-hidden': 'true' }, `${compactCount(hit.votes)} votes`),
             )
           : null,
       )
     })
+    if (items.length > 0) {
+      // The last option opens the results page: for mouse and touch users (Enter does it too).
+      const i = items.length
+      items.push(
+        h(
+          'div',
+          {
+            id: `search-opt-${i}`,
+            role: 'option',
+            class: 'suggestion suggestion-all',
+            'aria-selected': 'false',
+            dataset: { href: url('/find', { q }) },
+            onmousedown: (e) => e.preventDefault(),
+            onclick: () => choose(i),
+            onmousemove: () => active !== i && setActive(i),
+          },
+          h('span', { class: 'suggestion-all-text' }, `See all results for “${q}”`),
+          h('span', { 'aria-hidden': 'true' }, '→'),
+        ),
+      )
+    }
     if (items.length === 0) {
       items.push(
         h(
@@ -171,6 +204,7 @@ export function initSearch({ input, listbox, form, navigate, announce }) {
   }
 
   function choose(index) {
+    if (index === hits.length && hits.length > 0) return seeAll()
     const hit = hits[index]
     if (!hit) return
     cancel()
@@ -180,6 +214,19 @@ export function initSearch({ input, listbox, form, navigate, announce }) {
     shownFor = ''
     replace(listbox)
     navigate(hitHref(hit))
+  }
+
+  /** The results page for what was typed; the text stays in the box. */
+  function seeAll() {
+    const q = input.value.trim() || shownFor
+    cancel()
+    close()
+    navigate(url('/find', { q }))
+  }
+
+  searchText = (text) => {
+    if (document.activeElement === input && input.value.trim() === text) return
+    input.value = text
   }
 
   input.addEventListener('input', () => {
@@ -198,19 +245,20 @@ export function initSearch({ input, listbox, form, navigate, announce }) {
   })
 
   input.addEventListener('keydown', (e) => {
-    const count = hits.length
+    // The suggestions and the "See all results" option after them.
+    const options = hits.length > 0 ? hits.length + 1 : 0
     switch (e.key) {
       case 'ArrowDown':
-        if (count === 0) return
+        if (options === 0) return
         e.preventDefault()
         if (!isOpen()) open()
-        setActive(active + 1 >= count ? 0 : active + 1)
+        setActive(active + 1 >= options ? 0 : active + 1)
         break
       case 'ArrowUp':
-        if (count === 0) return
+        if (options === 0) return
         e.preventDefault()
         if (!isOpen()) open()
-        setActive(active <= 0 ? count - 1 : active - 1)
+        setActive(active <= 0 ? options - 1 : active - 1)
         break
       case 'Enter':
         if (isOpen() && active >= 0) {

@@ -89,7 +89,7 @@ for (const dialect of DIALECTS)
       })
     })
 
-    it('answers at most `limit` (20 at most) results; 400 names q or limit', async () => {
+    it('answers at most `limit` (50 at most) results; 400 names q, limit, kind or offset', async () => {
       const many = await search('silent', '&limit=20')
       assert.equal(many.results.length, 20)
       assert.equal((await search('silent', '&limit=3')).results.length, 3)
@@ -97,13 +97,57 @@ for (const dialect of DIALECTS)
         ['q=%21%21%21', 'q'],
         ['q=', 'q'],
         ['', 'q'],
-        ['q=x&limit=21', 'limit'],
+        ['q=x&limit=51', 'limit'],
+        ['q=x&kind=film', 'kind'],
+        ['q=x&offset=-1', 'offset'],
+        ['q=x&offset=500', 'offset'],
+        ['q=x&offset=490&limit=20', 'offset'],
       ]) {
         const res = await fetch(`${server.url}/search?${query}`)
         assert.equal(res.status, 400, query)
         const body = (await res.json()) as Json
         assert.equal(body.errors[0].parameter, parameter, query)
       }
+    })
+
+    it('a paged search (kind, offset) walks one ranking page by page, with total and next', async () => {
+      // Without kind or offset the answer has no paging fields.
+      const plain = await search('silent', '&limit=5')
+      assert.deepEqual(Object.keys(plain).sort(), ['corrected', 'query', 'results', 'words'])
+      const seen: string[] = []
+      let next: string | null = `/search?q=silent&kind=title&limit=7`
+      let total = -1
+      let pages = 0
+      while (next) {
+        const res: Response = await fetch(`${server.url}${next}`)
+        assert.equal(res.status, 200, next)
+        const page = (await res.json()) as Json
+        assert.ok(page.results.every((r: Json) => r.kind === 'title'))
+        assert.ok(page.results.length <= 7)
+        if (total >= 0) assert.equal(page.total, total, 'the same total on every page')
+        total = page.total
+        assert.equal(page.totalIsExact, true)
+        seen.push(...ids(page))
+        next = page.next
+        pages++
+      }
+      assert.ok(pages > 2, `${pages} pages`)
+      assert.equal(seen.length, total)
+      assert.equal(new Set(seen).size, seen.length, 'every result once')
+      // The pages are slices of one ranking: the same as one big page.
+      const all = await search('silent', `&kind=title&limit=${Math.min(50, total)}`)
+      assert.deepEqual(ids(all), seen.slice(0, Math.min(50, total)))
+      // Scores never rise from one page to the next.
+      const second = await search('silent', '&kind=title&limit=7&offset=7')
+      assert.ok(second.results[0].score <= all.results[6].score)
+      const people = await search('francis', '&kind=name')
+      assert.ok(people.results.length > 0)
+      assert.ok(people.results.every((r: Json) => r.kind === 'name'))
+      assert.equal(people.next, null)
+      // offset alone pages the mixed ranking.
+      const mixed = await search('godf', '&offset=0&limit=2')
+      assert.deepEqual(ids(mixed), [FIXTURE.godfather, FIXTURE.godfather2])
+      assert.equal(typeof mixed.total, 'number')
     })
 
     it('is in the OpenAPI document', async () => {

@@ -345,6 +345,78 @@ for (const dialect of DIALECTS)
         }
       })
 
+      it('sort=weighted ranks by the Bayesian weighted rating over titles with at least m votes', async () => {
+        const C = 6.9
+        const weighted = (m: number) => (t: Json) => {
+          const v = t.votes
+          const r = Math.round(t.rating * 10) / 10
+          return (v * r + m * C) / (v + m)
+        }
+        const all = async (first: string) => {
+          const items: Json[] = []
+          let next: string | null = first
+          while (next) {
+            const page: Json = await json(next)
+            items.push(...page.items)
+            next = page.next
+          }
+          return items
+        }
+        for (const m of [1000, 100_000]) {
+          const candidates = await all(`/titles?minVotes=${m}&limit=100`)
+          const wr = weighted(m)
+          const expected = candidates
+            .filter((t) => t.rating !== null)
+            .sort((a, b) => wr(b) - wr(a) || b.id.localeCompare(a.id))
+            .map((t) => t.id)
+          // Walked with the keyset cursor, a few per page.
+          const ranked = await all(`/titles?sort=weighted&m=${m}&limit=9`)
+          assert.deepEqual(
+            ranked.map((t) => t.id),
+            expected,
+            `m=${m}`,
+          )
+          const first = await json(`/titles?sort=weighted&m=${m}&limit=3`)
+          assert.equal(first.total, expected.length)
+          assert.equal(first.totalIsExact, true)
+        }
+        // The default m is 25,000; type and minVotes narrow it; ascending reverses it.
+        const movies = await json('/titles?sort=weighted&type=movie&limit=100')
+        assert.deepEqual(
+          movies.items.slice(0, 2).map((t: Json) => t.id),
+          [FIXTURE.godfather, FIXTURE.godfather2],
+        )
+        assert.ok(movies.items.every((t: Json) => t.type === 'movie' && t.votes >= 25_000))
+        const popular = await json('/titles?sort=weighted&type=movie&minVotes=500000&limit=10')
+        assert.deepEqual(
+          popular.items.map((t: Json) => t.id),
+          [FIXTURE.godfather, FIXTURE.godfather2, FIXTURE.starWars, FIXTURE.amelie],
+        )
+        const floor = await json('/titles?sort=weighted&type=movie&minVotes=1000000&limit=10')
+        assert.deepEqual(
+          floor.items.map((t: Json) => t.id),
+          [FIXTURE.godfather, FIXTURE.godfather2, FIXTURE.starWars],
+        )
+        const asc = await json('/titles?sort=weighted&type=movie&minVotes=1000000&order=asc&limit=10')
+        assert.deepEqual(
+          asc.items.map((t: Json) => t.id),
+          [FIXTURE.starWars, FIXTURE.godfather2, FIXTURE.godfather],
+        )
+        // A cursor of another m is another query.
+        const page = await json('/titles?sort=weighted&m=1000&limit=2')
+        const cursor = new URL(page.next, 'http://x').searchParams.get('cursor')!
+        const foreign = await problem(`/titles?sort=weighted&m=2000&limit=2&cursor=${cursor}`, 400)
+        assert.match(foreign.detail, /different query/)
+        for (const [query, parameter] of [
+          ['sort=weighted&m=99', 'm'],
+          ['sort=votes&m=1000', 'm'],
+          ['m=1000', 'm'],
+        ]) {
+          const body = await problem(`/titles?${query}`, 400)
+          assert.equal(body.errors[0].parameter, parameter, query)
+        }
+      })
+
       it('facets count genres, types and decades over the filtered set', async () => {
         const page = await json('/titles?type=movie&facets=genre,type,decade&limit=1')
         assert.equal(page.facets.truncated, false)

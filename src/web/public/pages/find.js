@@ -1,11 +1,38 @@
 import { api, url } from '../api.js'
-import { monogram, ratingBadge, section, skeleton } from '../components.js'
+import { monogram, ratingBadge, skeleton } from '../components.js'
 import { h, highlight } from '../dom.js'
-import { correctedQuery, hitHref, hitMeta, hitWords } from '../search.js'
+import { count } from '../format.js'
+import { correctedQuery, hitHref, hitMeta, hitWords, setSearchText } from '../search.js'
 
-/** All matches for a query: titles and people, as the search box's Enter shows them. */
+/** Results per page; the API ranks 500 per kind, so 25 pages at most. */
+const PAGE_SIZE = 20
+const MAX_RESULTS = 500
+
+const TABS = [
+  { id: 'titles', kind: 'title', label: 'Titles' },
+  { id: 'people', kind: 'name', label: 'People' },
+]
+
+/** The results page's address. */
+export const findHref = (q, tab, page) =>
+  url('/find', { q, tab: tab === 'titles' ? undefined : tab, page: page > 1 ? page : undefined })
+
+const searchUrl = (q, kind, page) =>
+  url('/search', { q, kind, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE })
+
+const totalText = (body) => {
+  const n = body.total ?? body.results.length
+  return body.totalIsExact === false ? `${count(n)}+` : count(n)
+}
+
+/**
+ * All matches for a query, titles and people on tabs of their own, page by page
+ * (`/find?q=love&tab=people&page=2`). Both tabs' first answers are asked for at once, so each
+ * tab shows its count and switching is instant.
+ */
 export async function findPage(view, query) {
   const q = (query.get('q') ?? '').trim()
+  setSearchText(q)
   view.setTitle(q ? `“${q}”` : 'Search')
   if (!/[\p{L}\p{N}]/u.test(q)) {
     view.render(
@@ -18,13 +45,25 @@ export async function findPage(view, query) {
     )
     return
   }
+  const asked = TABS.find((t) => t.id === query.get('tab'))
+  const page = Math.min(Math.max(1, Math.floor(Number(query.get('page')) || 1)), MAX_RESULTS / PAGE_SIZE)
   view.render(skeleton(6))
-  const body = await api(url('/search', { q, limit: 20 }), { signal: view.signal })
+  // The page asked for on its tab, and the first page of the other tab for its count.
+  const pageOf = (tab) => (tab === (asked ?? TABS[0]) ? page : 1)
+  const [titles, people] = await Promise.all(
+    TABS.map((tab) => api(searchUrl(q, tab.kind, pageOf(tab)), { signal: view.signal })),
+  )
+  const bodies = { titles, people }
+  // Opened without a tab: people when no title matched but someone did.
+  const current =
+    asked ?? (titles.results.length === 0 && people.results.length > 0 && page === 1 ? TABS[1] : TABS[0])
+  const body = bodies[current.id]
   const words = hitWords(body)
-  const list = (hits) =>
+
+  const list = (hits, first) =>
     h(
-      'ul',
-      { class: 'results' },
+      'ol',
+      { class: 'results', start: String(first) },
       hits.map((hit) => {
         const name = hit.kind === 'name' ? hit.name : hit.title
         return h(
@@ -44,20 +83,108 @@ export async function findPage(view, query) {
         )
       }),
     )
-  const titles = body.results.filter((r) => r.kind === 'title')
-  const people = body.results.filter((r) => r.kind === 'name')
+
+  const tabs = h(
+    'div',
+    { role: 'tablist', class: 'tabs', 'aria-label': 'Kind of result' },
+    TABS.map((tab) => {
+      const selected = tab === current
+      return h(
+        'a',
+        {
+          role: 'tab',
+          id: `tab-${tab.id}`,
+          class: 'tab',
+          href: findHref(q, tab.id, 1),
+          'aria-selected': String(selected),
+          'aria-controls': 'results-panel',
+          tabindex: selected ? '0' : '-1',
+        },
+        tab.label,
+        ' ',
+        h('span', { class: 'tab-count' }, `(${totalText(bodies[tab.id])})`),
+      )
+    }),
+  )
+  // ARIA tabs with manual activation: arrow keys, Home and End move between the tabs; Enter or
+  // Space opens one (each tab is a link to its own address).
+  tabs.addEventListener('keydown', (e) => {
+    const all = [...tabs.querySelectorAll('[role=tab]')]
+    const at = all.indexOf(document.activeElement)
+    if (e.key === ' ' && at >= 0) {
+      e.preventDefault()
+      all[at].click()
+      return
+    }
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft' && e.key !== 'Home' && e.key !== 'End') return
+    const next =
+      e.key === 'Home'
+        ? 0
+        : e.key === 'End'
+          ? all.length - 1
+          : (at + (e.key === 'ArrowRight' ? 1 : -1) + all.length) % all.length
+    e.preventDefault()
+    for (const [i, tab] of all.entries()) tab.tabIndex = i === next ? 0 : -1
+    all[next].focus()
+  })
+
+  const first = (page - 1) * PAGE_SIZE + 1
+  const last = first + body.results.length - 1
+  const lastPage = Math.ceil(Math.min(body.total ?? 0, MAX_RESULTS) / PAGE_SIZE)
+  const pager =
+    page > 1 || body.next
+      ? h(
+          'nav',
+          { class: 'pager', 'aria-label': 'Pages' },
+          page > 1
+            ? h(
+                'a',
+                { href: findHref(q, current.id, page - 1), rel: 'prev', class: 'pager-prev' },
+                '« Previous',
+              )
+            : null,
+          h('span', { class: 'pager-where' }, `Page ${page}${lastPage > 1 ? ` of ${lastPage}` : ''}`),
+          body.next
+            ? h('a', { href: findHref(q, current.id, page + 1), rel: 'next', class: 'pager-next' }, 'Next »')
+            : null,
+        )
+      : null
+
   const fixed = body.corrected ? correctedQuery(body) : null
+  const none = titles.results.length === 0 && people.results.length === 0 && page === 1
+  const panel = h(
+    'div',
+    { role: 'tabpanel', id: 'results-panel', 'aria-labelledby': `tab-${current.id}`, class: 'tab-panel' },
+    body.results.length
+      ? [
+          h(
+            'p',
+            { class: 'muted results-status' },
+            `${count(first)}–${count(last)} of ${totalText(body)} ${current.id === 'people' ? 'people' : 'titles'}`,
+          ),
+          list(body.results, first),
+        ]
+      : h(
+          'p',
+          null,
+          page > 1
+            ? ['No more results. ', h('a', { href: findHref(q, current.id, 1) }, 'Back to the first page')]
+            : `No ${current.id === 'people' ? 'people' : 'titles'} matched.`,
+        ),
+    pager,
+  )
+  view.setTitle(`“${q}”${page > 1 ? `, page ${page}` : ''}`)
   view.render([
     h(
       'div',
       { class: 'intro' },
       h('h1', { tabindex: '-1' }, `Results for “${q}”`),
       fixed ? h('p', { class: 'muted' }, `No exact matches; showing matches for “${fixed}”.`) : null,
-      body.results.length === 0
-        ? h('p', null, 'Nothing matched. Check the spelling, or try fewer words.')
-        : null,
+      none ? h('p', null, 'Nothing matched. Check the spelling, or try fewer words.') : null,
     ),
-    titles.length ? section('title-results', 'Titles', list(titles)) : null,
-    people.length ? section('name-results', 'People', list(people)) : null,
+    none ? null : [tabs, panel],
   ])
+  view.announce(
+    body.results.length ? `${totalText(body)} ${current.label.toLowerCase()} found` : 'Nothing found',
+  )
 }

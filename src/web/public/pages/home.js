@@ -2,6 +2,7 @@ import { api } from '../api.js'
 import { section, sectionError, skeleton, titleCard } from '../components.js'
 import { h, replace } from '../dom.js'
 import { HOME_FILMS, HOME_SERIES } from '../prefetch.js'
+import { listLinks } from './browse.js'
 
 /** The start page: an invitation to search, and the most voted films and series to wander into. */
 export async function homePage(view) {
@@ -23,6 +24,17 @@ export async function homePage(view) {
     ),
     section('popular-films', 'Most voted films', films),
     section('popular-series', 'Most voted series', series),
+    section(
+      'ready-lists',
+      'Lists',
+      listLinks('h3'),
+      h(
+        'p',
+        null,
+        h('a', { href: '/browse' }, 'Browse every title'),
+        ' by type, genre, year, rating and more.',
+      ),
+    ),
   ])
   const fill = async (host, path) => {
     try {

@@ -1,5 +1,5 @@
 import { ApiError, api } from '../api.js'
-import { chips, monogram, ratingBadge, section, sectionError, skeleton } from '../components.js'
+import { monogram, ratingBadge, section, sectionError, skeleton } from '../components.js'
 import { h } from '../dom.js'
 import {
   episodeCode,
@@ -13,6 +13,7 @@ import {
 } from '../format.js'
 import { heatmap } from '../heatmap.js'
 import { titleUrl } from '../prefetch.js'
+import { genreLinks, yearLink } from './browse.js'
 
 const CAST = new Set(['actor', 'actress', 'self', 'voice'])
 const CREW_ORDER = [
@@ -96,8 +97,15 @@ export async function titlePage(view, id) {
             h('span', { class: 'original' }, t.originalTitle),
           )
         : null,
-      h('p', { class: 'facts' }, facts.join(' · ')),
-      chips(t.genres, 'Genres'),
+      h(
+        'p',
+        { class: 'facts' },
+        facts.map((f, i) => [
+          i > 0 ? ' · ' : '',
+          f === year && t.startYear ? yearLink(t.startYear, year) : f,
+        ]),
+      ),
+      genreLinks(t.genres),
       ratingBadge(t.rating, t.votes, 'lg'),
       t.directors?.length ? h('p', { class: 'credit-line' }, 'Directed by ', people(t.directors)) : null,
       t.writers?.length ? h('p', { class: 'credit-line' }, 'Written by ', people(t.writers)) : null,
