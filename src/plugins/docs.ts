@@ -43,11 +43,45 @@ async function docsPlugin(app: FastifyInstance, opts: { version: string }) {
     routePrefix: '/docs',
     uiConfig: { deepLinking: true, validatorUrl: null },
     staticCSP: true,
+    // A bar above the docs linking back to the web interface (a script file: the CSP allows no inline ones).
+    theme: {
+      title: 'marquee API',
+      js: [{ filename: 'marquee-home.js', content: HOME_LINK_JS }],
+      css: [{ filename: 'marquee-home.css', content: HOME_LINK_CSS }],
+    },
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }
 
 export default fp(docsPlugin, { name: 'marquee-docs' })
+
+/** Puts a "back to the site" bar at the top of /docs. */
+const HOME_LINK_JS = `(function () {
+  var nav = document.createElement('nav')
+  nav.className = 'marquee-home'
+  nav.setAttribute('aria-label', 'Site')
+  var a = document.createElement('a')
+  a.href = '/'
+  a.textContent = '\u2190 marquee: back to the site'
+  nav.appendChild(a)
+  document.body.insertBefore(nav, document.body.firstChild)
+})()
+`
+
+const HOME_LINK_CSS = `.marquee-home {
+  padding: 0.6rem 1.25rem;
+  background: #14161b;
+  font: 600 0.95rem system-ui, sans-serif;
+}
+.marquee-home a {
+  color: #fff;
+  text-decoration: underline;
+}
+.marquee-home a:focus-visible {
+  outline: 3px solid #ffbf47;
+  outline-offset: 2px;
+}
+`
 
 /** `GET /titles/{tconst}/credits` -> `getTitlesByTconstCredits`: unique per method and path. */
 export function operationIdOf(method: string, url: string): string {

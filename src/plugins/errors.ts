@@ -137,15 +137,43 @@ async function errorsPlugin(app: FastifyInstance) {
     return sendProblem(reply, request, problem)
   })
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  app.setNotFoundHandler((request, reply) => {
+    const html = htmlNotFound.get(app.server)
+    if (html && wantsHtml(request)) return html(request, reply)
+    return sendProblem(
       reply,
       request,
       new Problem('ROUTE_NOT_FOUND', {
         detail: `No route ${request.method} ${request.url}`,
       }),
-    ),
-  )
+    )
+  })
+}
+
+type NotFoundPage = (request: FastifyRequest, reply: FastifyReply) => unknown
+/** The HTML 404 page the web interface registers, by the HTTP server (one per app, shared by its plugins). */
+const htmlNotFound = new WeakMap<object, NotFoundPage>()
+
+/**
+ * The web interface's 404 page, answered instead of problem+json to a browser's GET of an unknown
+ * path. `app` may be an encapsulated child: the page is kept by the app's HTTP server, which the
+ * root instance's not-found handler shares.
+ */
+export function setHtmlNotFound(app: FastifyInstance, page: NotFoundPage): void {
+  htmlNotFound.set(app.server, page)
+}
+
+/**
+ * A browser opening a page: a GET or HEAD whose Accept names text/html before any JSON type.
+ * API clients (Accept: application/json, any type, or none) keep problem+json.
+ */
+export function wantsHtml(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false
+  const accept = String(request.headers.accept ?? '').toLowerCase()
+  const html = accept.indexOf('text/html')
+  if (html === -1) return false
+  const json = accept.search(/application\/(?:problem\+)?json/)
+  return json === -1 || html < json
 }
 
 /**

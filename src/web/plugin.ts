@@ -5,6 +5,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { parseId } from '../datasets/catalogue.js'
+import { setHtmlNotFound } from '../plugins/errors.js'
 
 /**
  * The web interface: plain JavaScript modules and CSS from `public/`, no build step.
@@ -12,7 +14,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
  * Assets are served under `/ui/<content hash>/`, so they can be cached for a year as immutable:
  * any change to any file changes the prefix. The HTML shell (index.html with the prefix filled in)
  * is answered for the app's own pages (`/`, `/title/tt...`, `/name/nm...`, `/find`) and is always
- * revalidated (ETag). The API's own paths (`/titles`, `/names`, `/search`, `/docs`, ...) are left
+ * revalidated (ETag). A title or person the loaded dataset does not have, and any unknown path a
+ * browser asks for (Accept: text/html), get the same shell with status 404: the app then shows its
+ * "not found" page; API clients keep problem+json. `/title/tt.../` redirects to the address
+ * without the slash. The API's own paths (`/titles`, `/names`, `/search`, `/docs`, ...) are left
  * alone. Every route here is public: the shell holds no data, and the app sends the user's API key
  * (if the server wants one) with its own API calls.
  */
@@ -110,5 +115,68 @@ export default async function webPlugin(app: FastifyInstance, opts: WebPluginOpt
     if (request.headers['if-none-match'] === shellEtag) return reply.code(304).send()
     return reply.type('text/html; charset=utf-8').send(shell)
   }
-  for (const url of APP_PAGES) app.get(url, { schema: { hide: true } }, sendShell)
+  /** The shell as a 404 page: never cached, no ETag (the same address may exist tomorrow). */
+  const sendMissing = (_request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .code(404)
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', CSP)
+      .type('text/html; charset=utf-8')
+      .send(shell)
+
+  /** The page of a title or person the loaded dataset lacks answers 404 (a point lookup decides). */
+  const checked = (param: 'tconst' | 'nconst') => async (request: FastifyRequest, reply: FastifyReply) => {
+    const id = (request.params as Record<string, string>)[param]
+    if (!(param === 'tconst' ? TCONST : NCONST).test(id)) return sendMissing(request, reply)
+    if ((await exists(request, param, id)) === false) return sendMissing(request, reply)
+    return sendShell(request, reply)
+  }
+  const handlers: Record<(typeof APP_PAGES)[number], (r: FastifyRequest, p: FastifyReply) => unknown> = {
+    '/': sendShell,
+    '/title/:tconst': checked('tconst'),
+    '/name/:nconst': checked('nconst'),
+    '/find': sendShell,
+  }
+  for (const url of APP_PAGES) {
+    app.get(url, { schema: { hide: true } }, handlers[url])
+    // "/title/tt0068646/" redirects to the page's one address, query string kept.
+    if (url !== '/')
+      app.get(`${url}/`, { schema: { hide: true } }, (request, reply) => {
+        const [pathname, search] = splitUrl(request.url)
+        return reply.redirect(`${pathname.replace(/\/+$/, '')}${search}`, 301)
+      })
+  }
+  setHtmlNotFound(app, sendMissing)
+}
+
+const TCONST = /^tt\d{7,}$/
+const NCONST = /^nm\d{7,}$/
+
+function splitUrl(url: string): [string, string] {
+  const q = url.indexOf('?')
+  return q === -1 ? [url, ''] : [url.slice(0, q), url.slice(q)]
+}
+
+/**
+ * Whether the loaded dataset has the title or person: false only when it can tell they are missing;
+ * null when it cannot say (no dataset loaded, the file not loaded, a slow or failed lookup), and the
+ * app then finds out itself.
+ */
+async function exists(
+  request: FastifyRequest,
+  param: 'tconst' | 'nconst',
+  id: string,
+): Promise<boolean | null> {
+  if (typeof request.dataset !== 'function') return null
+  try {
+    const h = await request.dataset()
+    if (param === 'tconst') {
+      if (!h.generation.has('title.basics')) return null
+      return (await h.lookup('findTitle', parseId(id))) !== null
+    }
+    if (!h.generation.has('name.basics')) return null
+    return (await h.lookup('findName', parseId(id))) !== null
+  } catch {
+    return null
+  }
 }

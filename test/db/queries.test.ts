@@ -132,6 +132,29 @@ describe('query functions over a real dataset file', () => {
     }
   })
 
+  it('a whole filmography with episodes is primary-key lookups: no step scans anything', async () => {
+    // Bryan Cranston: a series and its episode. One page of up to 2,000 credits must stay a few
+    // b-tree lookups per credit (titles, episodes and the series by primary key), never a scan.
+    const stmts = await plans(() =>
+      queries.nameCredits(db, 186505, {
+        sort: 'year',
+        order: 'desc',
+        limit: 2000,
+        principals: true,
+        crew: true,
+      }),
+    )
+    const [, page] = stmts
+    assert.ok(page.includes('SEARCH t USING INTEGER PRIMARY KEY (rowid=?)'), page.join(' | '))
+    assert.ok(page.includes('SEARCH e USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN'), page.join(' | '))
+    assert.ok(page.includes('SEARCH s USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN'), page.join(' | '))
+    assert.ok(
+      page.some((l) => l.includes('principals_by_name')),
+      page.join(' | '),
+    )
+    for (const stmt of stmts) assert.ok(!stmt.some((l) => /^SCAN /.test(l)), stmt.join(' | '))
+  })
+
   it('totals are exact up to the cap, and a spent budget answers a lower bound instead of stalling', async () => {
     assert.deepEqual(await queries.countTitles(db, { adult: false }, { budgetUntil: Date.now() + 5000 }), {
       total: 311,

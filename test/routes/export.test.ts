@@ -194,6 +194,10 @@ for (const dialect of DIALECTS)
         'title.genres',
         'title.rating',
         'title.votes',
+        'episodeOf.seriesId',
+        'episodeOf.seriesTitle',
+        'episodeOf.season',
+        'episodeOf.episode',
         'roles',
       ])
       assert.equal(rows.length, pages.length)
@@ -203,7 +207,8 @@ for (const dialect of DIALECTS)
         assert.equal(row[2], item.title.primaryTitle)
         assert.equal(row[6], item.title.endYear === null ? '' : String(item.title.endYear))
         assert.equal(row[8], item.title.genres.join('|'))
-        assert.deepEqual(JSON.parse(row[11]), item.roles)
+        assert.equal(row[11], '', 'a film is no episode: its episodeOf columns are empty')
+        assert.deepEqual(JSON.parse(row[15]), item.roles)
       })
     })
 

@@ -37,7 +37,7 @@ describe('web interface: serving', () => {
   })
 
   it('answers the app pages with the HTML shell, revalidated by ETag, under a strict CSP', async () => {
-    for (const p of ['/', '/title/tt0068646', '/name/nm0000199', '/find?q=godfather', '/title/not-an-id']) {
+    for (const p of ['/', '/title/tt0068646', '/name/nm0000199', '/find?q=godfather']) {
       const res = await get(p)
       assert.equal(res.status, 200, p)
       assert.match(res.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/)
@@ -73,6 +73,54 @@ describe('web interface: serving', () => {
     const missing = await get('/nowhere')
     assert.equal(missing.status, 404)
     assert.match(missing.headers.get('content-type') ?? '', /^application\/problem\+json/)
+  })
+
+  it('answers 404 with the HTML shell for a missing title or person and for a browser on an unknown path', async () => {
+    const html = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' }
+    for (const p of [
+      '/title/tt9999999',
+      '/title/not-an-id',
+      '/name/nm9999999',
+      '/nowhere',
+      '/title/tt0068646/x',
+    ]) {
+      const res = await get(p, { headers: html })
+      assert.equal(res.status, 404, p)
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/, p)
+      assert.equal(res.headers.get('cache-control'), 'no-store', p)
+      assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/, p)
+      assert.match(await res.text(), /<main id="main"/, p)
+    }
+    // API clients keep problem+json, chosen by Accept.
+    for (const accept of ['application/json', '*/*', 'application/problem+json, text/html']) {
+      const res = await get('/nowhere', { headers: { accept } })
+      assert.equal(res.status, 404, accept)
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/, accept)
+    }
+    const post = await fetch(`${server.url}/nowhere`, { method: 'POST', headers: html })
+    assert.match(post.headers.get('content-type') ?? '', /^application\/problem\+json/)
+  })
+
+  it('redirects a page address with a trailing slash to the one without, query kept', async () => {
+    for (const [from, to] of [
+      ['/title/tt0068646/', '/title/tt0068646'],
+      ['/name/nm0000199/', '/name/nm0000199'],
+      ['/find/?q=godfather', '/find?q=godfather'],
+    ]) {
+      const res = await get(from, { redirect: 'manual' })
+      assert.equal(res.status, 301, from)
+      assert.equal(res.headers.get('location'), to, from)
+    }
+    assert.equal((await get('/title/tt0068646/')).status, 200)
+  })
+
+  it('links /docs back to the site', async () => {
+    const docs = await (await get('/docs/')).text()
+    const script = /src="([^"]*marquee-home\.js)"/.exec(docs)
+    assert.ok(script, 'the docs page loads the link script')
+    const js = await get(new URL(script[1], `${server.url}/docs/`).pathname)
+    assert.equal(js.status, 200)
+    assert.match(await js.text(), /a\.href = '\/'/)
   })
 
   it('serves every asset the shell names, cached for a year as immutable, and every module import resolves', async () => {

@@ -2,9 +2,9 @@ import { type SqlBool, sql } from 'kysely'
 import { parseId } from '../../datasets/catalogue.js'
 import { dialectOf } from '../dialect.js'
 import type { NamesTable } from '../types.js'
-import { type DB, nm, parseCharacters, splitList } from './sql.js'
+import { type DB, nm, parseCharacters, splitList, tt } from './sql.js'
 import type { Keyset, Order } from './title-list.js'
-import { TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
+import { type EpisodeOf, TITLE_COLUMNS, type TitleRow, type TitleSummary, titleSummary } from './titles.js'
 
 export interface NameSummary {
   id: string
@@ -143,6 +143,8 @@ export interface Role {
 
 export interface Filmography {
   title: TitleSummary
+  /** For an episode: its series (id and title), season and number; null otherwise. */
+  episodeOf: EpisodeOf | null
   roles: Role[]
 }
 
@@ -156,8 +158,14 @@ export type CreditSort = 'year' | 'votes'
 /**
  * GET /names/{nconst}/credits: the titles a person worked on (title.principals and the directors and
  * writers of title.crew, through principals_by_name and crew_by_name), one item per title with the
- * person's roles there, sorted by year (unknown years last) or votes, keyset-paginated.
+ * person's roles there, sorted by year (unknown years last) or votes, keyset-paginated; an episode
+ * says which series it belongs to (episodes by primary key, the series' title by primary key).
  * Null when the person is unknown.
+ *
+ * The plan, for a person with n credits: the ids come from principals_by_name and crew_by_name
+ * (index-only), each title, episode and series row by primary key, one sort of n keys; then the
+ * roles through principals_by_name again. No step reads anything but this person's rows, so a page
+ * of 2,000 costs a few thousand b-tree lookups.
  */
 export async function nameCredits(
   db: DB,
@@ -192,14 +200,29 @@ export async function nameCredits(
   const op = sql.raw(opts.order === 'asc' ? '>' : '<')
   let q = db
     .selectFrom('titles as t')
-    .select([...TITLE_COLUMNS, key.as('k')])
+    .leftJoin('episodes as e', 'e.id', 't.id')
+    .leftJoin('titles as s', 's.id', 'e.parent_id')
+    .select([
+      ...TITLE_COLUMNS,
+      key.as('k'),
+      'e.parent_id',
+      'e.season_number',
+      'e.episode_number',
+      's.primary_title as series_title',
+    ])
     .where('t.id', 'in', ids)
   if (opts.after) q = q.where(sql<SqlBool>`(${key}, t.id) ${op} (${opts.after.key}, ${opts.after.id})`)
   const rows = (await q
     .orderBy(key, opts.order)
     .orderBy('t.id', opts.order)
     .limit(opts.limit + 1)
-    .execute()) as (TitleRow & { k: number })[]
+    .execute()) as (TitleRow & {
+    k: number
+    parent_id: number | null
+    season_number: number | null
+    episode_number: number | null
+    series_title: string | null
+  })[]
   const more = rows.length > opts.limit
   if (more) rows.length = opts.limit
   const titleIds = rows.map((r) => r.id)
@@ -234,7 +257,19 @@ export async function nameCredits(
   }
   const last = rows[rows.length - 1]
   return {
-    items: rows.map((r) => ({ title: titleSummary(r), roles: roles.get(r.id) ?? [] })),
+    items: rows.map((r) => ({
+      title: titleSummary(r),
+      episodeOf:
+        r.parent_id === null
+          ? null
+          : {
+              seriesId: tt(r.parent_id),
+              seriesTitle: r.series_title,
+              season: r.season_number,
+              episode: r.episode_number,
+            },
+      roles: roles.get(r.id) ?? [],
+    })),
     next: more && last ? { key: last.k, id: last.id } : null,
   }
 }

@@ -7,7 +7,13 @@ import { badRequest, notFound } from '../../errors.js'
 import { problemResponses } from '../../plugins/docs.js'
 import { notModified } from '../conditional-get.js'
 import { decodeCursor, encodeCursor, nextLink, queryFingerprint } from '../titles/cursor.js'
-import { NameSummarySchema, Nconst, NextSchema, TitleSummarySchema } from '../titles/schemas.js'
+import {
+  EpisodeOfSchema,
+  NameSummarySchema,
+  Nconst,
+  NextSchema,
+  TitleSummarySchema,
+} from '../titles/schemas.js'
 
 const NotModified = Type.Null({ description: 'Not Modified: the ETag given in If-None-Match is current' })
 const NconstParams = Type.Object({ nconst: Nconst }, { additionalProperties: false })
@@ -30,6 +36,12 @@ const RoleSchema = Type.Object(
   },
   { additionalProperties: false },
 )
+
+/**
+ * The most credits one page of /names/{nconst}/credits holds: a whole filmography of the busiest
+ * people (1,500 credits and more) in one request, each row a few primary-key lookups.
+ */
+const MAX_CREDITS_PAGE = 2000
 
 /** The people routes. */
 const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -123,7 +135,9 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['names'],
         summary: "A person's filmography: one item per title with their roles there, keyset-paginated",
         description:
-          'Sorted by year (unknown years count as 0) or by votes. From title.principals and title.crew.',
+          'Sorted by year (unknown years count as 0) or by votes. From title.principals and title.crew. ' +
+          'An episode names its series, season and number (episodeOf). Pages hold up to 2,000 credits, ' +
+          'so a whole filmography usually comes in one request.',
         params: NconstParams,
         querystring: Type.Object(
           {
@@ -135,7 +149,7 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ),
             sort: Type.Enum(['year', 'votes'], { default: 'year' }),
             order: Type.Enum(['asc', 'desc'], { default: 'desc' }),
-            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+            limit: Type.Integer({ minimum: 1, maximum: MAX_CREDITS_PAGE, default: 20 }),
             cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
           },
           { additionalProperties: false },
@@ -146,7 +160,11 @@ const nameRoutes: FastifyPluginAsyncTypebox = async (app) => {
               nameId: Nconst,
               items: Type.Array(
                 Type.Object(
-                  { title: TitleSummarySchema, roles: Type.Array(RoleSchema) },
+                  {
+                    title: TitleSummarySchema,
+                    episodeOf: Type.Union([EpisodeOfSchema, Type.Null()]),
+                    roles: Type.Array(RoleSchema),
+                  },
                   { additionalProperties: false },
                 ),
               ),

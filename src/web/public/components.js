@@ -8,12 +8,19 @@ function hueOf(id) {
   return (x >>> 0) % 360
 }
 
-/** Up to two initials of the significant words: "The Godfather" -> "G", "Al Pacino" -> "AP". */
-function initials(text) {
-  const words = text
-    .split(/[\s\-–:.,'’"]+/u)
-    .filter((w) => /[\p{L}\p{N}]/u.test(w) && !/^(the|a|an|le|la|les|el|der|die|das|il)$/i.test(w))
-  const letters = (words.length ? words : [text]).slice(0, 2).map((w) => [...w][0] ?? '')
+/**
+ * Up to two initials of the significant words, from letters only: "The Godfather" -> "G",
+ * "Al Pacino" -> "AP", "Episode #3.4" -> "E". A title without letters ("1917") gets its first digit.
+ */
+export function initials(text) {
+  const words = String(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => /\p{L}/u.test(w))
+  const significant = words.filter((w) => !/^(the|a|an|le|la|les|el|der|die|das|il)$/i.test(w))
+  const letters = (significant.length ? significant : words)
+    .slice(0, 2)
+    .map((w) => w.match(/\p{L}/u)?.[0] ?? '')
+  if (letters.length === 0) return String(text).match(/\p{N}/u)?.[0] ?? '?'
   return letters.join('').toUpperCase()
 }
 
@@ -35,12 +42,12 @@ export function monogram(id, text, size = 'md') {
 export function ratingBadge(value, votes, size = 'md') {
   if (value === null || value === undefined)
     return h('span', { class: `rating rating-${size} unrated` }, 'Not rated yet')
+  // Screen readers read the hidden sentence; the visible parts are for the eye (a span's
+  // aria-label is not read: axe aria-prohibited-attr).
   return h(
     'span',
-    {
-      class: `rating rating-${size}`,
-      'aria-label': `Rated ${rating(value)} out of 10 from ${count(votes)} votes`,
-    },
+    { class: `rating rating-${size}` },
+    h('span', { class: 'visually-hidden' }, `Rated ${rating(value)} out of 10 from ${count(votes)} votes`),
     h('span', { class: 'star', 'aria-hidden': 'true' }, '★'),
     h('span', { class: 'rating-value', 'aria-hidden': 'true' }, rating(value)),
     h('span', { class: 'rating-scale', 'aria-hidden': 'true' }, '/10'),

@@ -64,6 +64,20 @@ function label(e, season) {
   return `${where}: ${name}. ${score}.`
 }
 
+/**
+ * The fewest votes an episode needs to be named "Best" or "Lowest": a quarter of the series' median
+ * episode vote count, and at least 10. Relative, because vote counts differ a thousandfold between
+ * series (a long-running hit's episodes have thousands each, an obscure one's a dozen): a fixed bar
+ * high enough to stop "10.0 from 11 votes" on a popular series would leave an obscure one with no
+ * best episode at all. At least half of the rated episodes always qualify (those at the median).
+ */
+export function minVotesFor(rated) {
+  if (rated.length === 0) return 0
+  const votes = rated.map((e) => e.votes).sort((a, b) => a - b)
+  const median = votes[Math.floor((votes.length - 1) / 2)]
+  return Math.max(10, Math.round(median / 4))
+}
+
 const average = (eps) => {
   const rated = eps.filter((e) => e.rating !== null)
   return rated.length ? rated.reduce((s, e) => s + e.rating, 0) / rated.length : null
@@ -84,6 +98,9 @@ export function heatmap(data, { navigate }) {
   const rated = all.filter((e) => e.rating !== null)
 
   const tip = h('div', { class: 'heat-tip', 'aria-hidden': 'true', hidden: true })
+  // The kind of pointer that last pressed a cell, and the cell a touch has previewed.
+  let lastPointer = 'mouse'
+  let armed = null
   const wrap = h('div', { class: 'heat-scroll' })
   const grid = []
 
@@ -147,7 +164,15 @@ export function heatmap(data, { navigate }) {
                 'aria-label': label(e, row.season),
                 dataset: { id: e.id, row: r, col: c },
                 style: bg ? { backgroundColor: bg, color: inkOn(bg) } : undefined,
-                onclick: () => navigate(`/title/${e.id}`),
+                onclick: () => {
+                  // On a touch screen the first tap previews the episode, a second tap opens it.
+                  if (lastPointer === 'touch' && armed !== button) {
+                    armed = button
+                    show(button)
+                    return
+                  }
+                  navigate(`/title/${e.id}`)
+                },
               },
               e.rating === null ? '–' : rating(e.rating),
             )
@@ -160,9 +185,13 @@ export function heatmap(data, { navigate }) {
   )
   wrap.append(table)
 
+  // Best and lowest among episodes with enough votes to mean something (see minVotesFor).
+  const minVotes = minVotesFor(rated)
+  const qualified = rated.filter((e) => e.votes >= minVotes)
+  const ranked = qualified.length ? qualified : rated
   // One tab stop: the best-rated episode, else the first.
   const first = grid.flat().find(Boolean)
-  const best = rated.length ? rated.reduce((a, b) => (b.rating > a.rating ? b : a)) : null
+  const best = ranked.length ? ranked.reduce((a, b) => (b.rating > a.rating ? b : a)) : null
   const entry = (best && grid.flat().find((b) => b?.dataset.id === best.id)) || first
   if (entry) entry.tabIndex = 0
 
@@ -179,17 +208,21 @@ export function heatmap(data, { navigate }) {
         e.rating === null ? 'Not rated' : `★ ${rating(e.rating)} · ${count(e.votes)} votes`,
       ),
     )
+    if (armed === button) tip.append(h('span', { class: 'heat-tip-hint' }, 'Tap again to open'))
     tip.hidden = false
     const box = button.getBoundingClientRect()
     const host = container.getBoundingClientRect()
     const x = box.left - host.left + box.width / 2
     const below = box.top - host.top < 80
     tip.classList.toggle('below', below)
-    tip.style.left = `${Math.max(90, Math.min(host.width - 90, x))}px`
+    // Kept inside the heatmap's box, so it never widens the page.
+    const half = Math.min(tip.offsetWidth, host.width) / 2
+    tip.style.left = `${Math.max(half, Math.min(host.width - half, x))}px`
     tip.style.top = below ? `${box.bottom - host.top + 8}px` : `${box.top - host.top - 8}px`
   }
   const hide = () => {
     tip.hidden = true
+    armed = null
   }
 
   function move(button, dr, dc, jump) {
@@ -215,6 +248,7 @@ export function heatmap(data, { navigate }) {
   table.addEventListener('keydown', (ev) => {
     const button = ev.target.closest?.('.heat-cell')
     if (!button) return
+    lastPointer = 'keyboard'
     const keys = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }
     if (keys[ev.key]) move(button, ...keys[ev.key])
     else if (ev.key === 'Home') move(button, 0, 0, 'home')
@@ -230,6 +264,9 @@ export function heatmap(data, { navigate }) {
     show(button)
   })
   table.addEventListener('focusout', hide)
+  table.addEventListener('pointerdown', (ev) => {
+    lastPointer = ev.pointerType
+  })
   table.addEventListener('pointerover', (ev) => {
     const button = ev.target.closest?.('.heat-cell')
     if (button) show(button)
@@ -255,8 +292,9 @@ export function heatmap(data, { navigate }) {
     h('li', null, h('span', { class: 'swatch unrated', 'aria-hidden': 'true' }), 'not rated'),
   )
 
-  const worst = rated.length ? rated.reduce((a, b) => (b.rating < a.rating ? b : a)) : null
-  const where = (e) => `S${e.season ?? '?'} · E${e.episode ?? '?'}`
+  const worst = ranked.length ? ranked.reduce((a, b) => (b.rating < a.rating ? b : a)) : null
+  const seasonOf = new Map(seasons.flatMap((s) => s.episodes.map((e) => [e.id, s.season])))
+  const where = (e) => `S${seasonOf.get(e.id) ?? '?'} · E${e.episode ?? '?'}`
   const summary = h(
     'ul',
     { class: 'heat-facts' },
@@ -268,6 +306,13 @@ export function heatmap(data, { navigate }) {
     ),
     best ? h('li', null, 'Best: ', link(best, where)) : null,
     worst && worst !== best ? h('li', null, 'Lowest: ', link(worst, where)) : null,
+    best && minVotes > 10 && qualified.length < rated.length
+      ? h(
+          'li',
+          { class: 'muted small' },
+          `Best and lowest among episodes with at least ${count(minVotes)} votes.`,
+        )
+      : null,
   )
 
   const container = h(
@@ -286,7 +331,7 @@ export function heatmap(data, { navigate }) {
       h(
         'p',
         { id: 'heat-help', class: 'muted small' },
-        'Each cell is an episode and its rating. Hover or focus a cell to see the episode; arrow keys move, Enter opens it.',
+        'Each cell is an episode and its rating. Hover, focus or tap a cell to see the episode; arrow keys move, Enter (or a second tap) opens it.',
       ),
       legend,
       seasonChart(rows),

@@ -10,7 +10,7 @@ export const titleUrl = (id) => `/titles/${id}?include=credits,akas,episodes`
 export const nameUrl = (id) => `/names/${id}`
 export const nameCreditsUrl = (id, limit) =>
   url(`/names/${id}/credits`, { limit, sort: 'year', order: 'desc' })
-export const CREDITS_PAGE = 100
+export const CREDITS_PAGE = 2000
 export const HOME_FILMS = url('/titles', { type: 'movie', sort: 'votes', limit: 8 })
 export const HOME_SERIES = url('/titles', { type: ['tvSeries', 'tvMiniSeries'], sort: 'votes', limit: 8 })
 

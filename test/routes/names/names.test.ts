@@ -102,9 +102,26 @@ for (const dialect of DIALECTS)
         [FIXTURE.breakingBad, FIXTURE.pilot],
       )
       assert.deepEqual(acting.items[0].roles[0].characters, ['Walter White', 'Heisenberg'])
+      // An episode says which series it belongs to; other titles say null.
+      assert.equal(acting.items[0].episodeOf, null)
+      assert.deepEqual(acting.items[1].episodeOf, {
+        seriesId: FIXTURE.breakingBad,
+        seriesTitle: 'Breaking Bad',
+        season: 1,
+        episode: 1,
+      })
+      assert.equal(all.items[0].episodeOf, null)
       await problem(`/names/${FIXTURE.unknownName}/credits`, 404)
       const bad = await problem(`/names/${FIXTURE.coppola}/credits?sort=fame`, 400)
       assert.equal(bad.errors[0].parameter, 'sort')
+    })
+
+    it('GET /names/{nconst}/credits: a whole filmography in one page of up to 2,000', async () => {
+      const big = await json(`/names/${FIXTURE.cranston}/credits?limit=2000`)
+      assert.equal(big.next, null)
+      assert.ok(big.items.length >= 2)
+      const over = await problem(`/names/${FIXTURE.cranston}/credits?limit=2001`, 400)
+      assert.equal(over.errors[0].parameter, 'limit')
     })
 
     it('ETag and 304 on name routes', async () => {

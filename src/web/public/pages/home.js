@@ -17,9 +17,10 @@ export async function homePage(view) {
       h(
         'p',
         { class: 'lead' },
-        'Search above (press ',
-        h('kbd', null, '/'),
-        ' to jump there). Every series has a season by episode heatmap of its ratings.',
+        'Search above',
+        // Only where a keyboard is likely: style.css hides it on touch screens.
+        h('span', { class: 'kbd-hint' }, ' (press ', h('kbd', null, '/'), ' to jump there)'),
+        '. Every series has a season by episode heatmap of its ratings.',
       ),
     ),
     section('popular-films', 'Most voted films', films),

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { before, describe, it } from 'node:test'
+import type { BrowserContext, Page } from 'playwright-core'
+import { useWebFixture } from '../helpers/browser.js'
+
+/**
+ * Every page type of the web interface, checked in a real browser (test/helpers/browser.ts):
+ * axe-core finds no serious or critical violation in light or dark mode, no page scrolls sideways
+ * on a 390 px phone, and a screenshot of each is saved. Add a page type to PAGES and it gets every
+ * check.
+ */
+
+// The functions given to page.evaluate() run in the browser; these name what they use there.
+declare const document: {
+  documentElement: { scrollWidth: number }
+  querySelector(selector: string): { textContent: string | null } | null
+}
+declare const window: { innerWidth: number }
+declare const axe: {
+  run(
+    context: unknown,
+    options: unknown,
+  ): Promise<{
+    violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[]
+  }>
+}
+
+const GODFATHER = 'tt0068646'
+const SIMPSONS = 'tt0096697'
+const PACINO = 'nm0000199'
+
+interface PageType {
+  /** Names the screenshots (a11y-<name>-light.png) and the assertion messages. */
+  name: string
+  path: string
+  /** What shows once the page's content is there (beyond the app's own "rendered" mark). */
+  ready?: string
+  /** The HTTP status of the document (404 pages are served as such). */
+  status?: number
+}
+
+/** Every page type of the app. Browse and "My lists" pages add a line here. */
+export const PAGES: PageType[] = [
+  { name: 'home', path: '/', ready: '#popular-films .cards' },
+  { name: 'film', path: `/title/${GODFATHER}`, ready: '#cast' },
+  { name: 'series', path: `/title/${SIMPSONS}`, ready: 'table.heatmap' },
+  { name: 'person', path: `/name/${PACINO}`, ready: '.film-status:not(:empty)' },
+  { name: 'find', path: '/find?q=love', ready: '.results, .notice, .intro' },
+  { name: 'not-found', path: '/no/such/page', status: 404, ready: '[role=alert]' },
+  { name: 'missing-title', path: '/title/tt9999999', status: 404, ready: '[role=alert]' },
+]
+
+const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+describe('web interface: accessibility and phone layout of every page type', () => {
+  const web = useWebFixture()
+  const { ready, rendered, shot, api } = web
+
+  /** A context for axe only: the app's CSP forbids the inline script axe is injected as. */
+  let axeContext: BrowserContext | undefined
+
+  async function open(p: Page, page: PageType) {
+    const res = await p.goto(`${web.server.url}${page.path}`)
+    assert.equal(res?.status(), page.status ?? 200, `${page.name}: status of ${page.path}`)
+    await rendered(p)
+    if (page.ready) await p.locator(page.ready).first().waitFor()
+    // The filmography loads after the page's first render.
+    if (page.name === 'person')
+      await p.waitForFunction(
+        () => !/loading/.test(document.querySelector('.film-status')?.textContent ?? 'loading'),
+      )
+  }
+
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`axe finds no serious or critical violations on any page type (${scheme})`, async (t) => {
+      if (!ready(t)) return
+      axeContext ??= await web.browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } })
+      const p = await axeContext.newPage()
+      p.setDefaultTimeout(15_000)
+      try {
+        await p.emulateMedia({ colorScheme: scheme })
+        const source = await axeSource
+        const found: string[] = []
+        for (const page of PAGES) {
+          await open(p, page)
+          await p.addScriptTag({ content: source })
+          const { violations } = await p.evaluate(() =>
+            axe.run(document, {
+              resultTypes: ['violations'],
+              runOnly: ['wcag2a', 'wcag2aa', 'best-practice'],
+            }),
+          )
+          for (const v of violations)
+            if (v.impact === 'serious' || v.impact === 'critical')
+              found.push(
+                `${page.name} (${scheme}): ${v.id} [${v.impact}] ${v.help} at ${v.nodes
+                  .slice(0, 3)
+                  .map((n) => n.target.join(' '))
+                  .join(', ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`,
+              )
+          await shot(p, `a11y-${page.name}-${scheme}`, true)
+        }
+        assert.deepEqual(found, [])
+      } finally {
+        await p.close()
+      }
+    })
+  }
+
+  describe('at a 390 px phone viewport', () => {
+    const extra: PageType[] = []
+
+    before(async () => {
+      if (!web.server) return
+      // The series with the most episodes in one season, and the longest titles of the sample.
+      type TitlePage = { items: { id: string; primaryTitle: string; type: string }[]; next: string | null }
+      const titles: TitlePage['items'] = []
+      for (let next: string | null = '/titles?sort=title&limit=100'; next; ) {
+        const body = (await api(next)) as TitlePage
+        titles.push(...body.items)
+        next = body.next
+      }
+      let widest = { id: SIMPSONS, n: 0 }
+      for (const s of titles.filter((x) => x.type === 'tvSeries' || x.type === 'tvMiniSeries')) {
+        const eps = (await api(`/titles/${s.id}/episodes`)) as { seasons?: { episodes: unknown[] }[] }
+        const n = Math.max(0, ...(eps.seasons ?? []).map((x) => x.episodes.length))
+        if (n > widest.n) widest = { id: s.id, n }
+      }
+      extra.push({
+        name: `series-widest-season-${widest.n}`,
+        path: `/title/${widest.id}`,
+        ready: 'table.heatmap',
+      })
+      const longest = [...titles].sort((a, b) => b.primaryTitle.length - a.primaryTitle.length).slice(0, 2)
+      for (const [i, x] of longest.entries())
+        extra.push({ name: `longest-title-${i + 1}`, path: `/title/${x.id}`, ready: 'h1' })
+    })
+
+    it('no page scrolls sideways', async (t) => {
+      const p = ready(t)
+      if (!p) return
+      await p.setViewportSize({ width: 390, height: 844 })
+      try {
+        const wide: string[] = []
+        for (const scheme of ['light', 'dark'] as const) {
+          await p.emulateMedia({ colorScheme: scheme })
+          for (const page of [...PAGES, ...extra]) {
+            await open(p, page)
+            const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+            if (overflow > 0) wide.push(`${page.name} (${page.path}) scrolls sideways by ${overflow} px`)
+            await shot(p, `phone-${page.name}-${scheme}`)
+          }
+        }
+        assert.deepEqual(wide, [])
+      } finally {
+        await p.setViewportSize({ width: 1280, height: 900 })
+        await p.emulateMedia({ colorScheme: 'light' })
+      }
+    })
+  })
+
+  it('closes the axe context', async () => {
+    await axeContext?.close()
+  })
+})
