@@ -136,6 +136,7 @@ export default async function webPlugin(app: FastifyInstance, opts: WebPluginOpt
     '/title/:tconst': checked('tconst'),
     '/name/:nconst': checked('nconst'),
     '/find': sendShell,
+    '/browse': sendShell,
   }
   for (const url of APP_PAGES) {
     app.get(url, { schema: { hide: true } }, handlers[url])

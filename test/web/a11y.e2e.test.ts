@@ -48,6 +48,16 @@ export const PAGES: PageType[] = [
   { name: 'series', path: `/title/${SIMPSONS}`, ready: 'table.heatmap' },
   { name: 'person', path: `/name/${PACINO}`, ready: '.film-status:not(:empty)' },
   { name: 'find', path: '/find?q=love', ready: '.results, .notice, .intro' },
+  {
+    name: 'browse',
+    path: '/browse?type=movie&genre=Drama',
+    ready: '.browse-results:not([aria-busy]) .browse-status',
+  },
+  {
+    name: 'top-list',
+    path: '/browse?type=movie&sort=weighted',
+    ready: '.browse-results:not([aria-busy]) .browse-status',
+  },
   { name: 'not-found', path: '/no/such/page', status: 404, ready: '[role=alert]' },
   { name: 'missing-title', path: '/title/tt9999999', status: 404, ready: '[role=alert]' },
 ]
