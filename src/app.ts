@@ -24,6 +24,7 @@ import adminRoutes from './routes/admin/index.js'
 import datasetRoutes, { type DatasetRoutesOptions } from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
 import nameRoutes from './routes/names/index.js'
+import ratingRoutes from './routes/ratings/index.js'
 import searchRoutes from './routes/search/index.js'
 import sqlRoutes from './routes/sql/index.js'
 import systemRoutes from './routes/system/index.js'
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(titleRoutes)
   await app.register(nameRoutes)
   await app.register(searchRoutes)
+  await app.register(ratingRoutes)
   await app.register(datasetRoutes, { dataDir: config.dataDir, readers: opts.rowReaders })
   await app.register(sqlRoutes, {
     // The console runs SQLite SQL in a child process over the database file: not on PostgreSQL.
