@@ -20,6 +20,7 @@ import metricsPlugin from './plugins/metrics/index.js'
 import requestContextPlugin from './plugins/request-context.js'
 import requestLogPlugin from './plugins/request-log.js'
 import usersPlugin from './plugins/users.js'
+import webhookPlugin, { type WebhookPluginOptions } from './plugins/webhook.js'
 import adminRoutes from './routes/admin/index.js'
 import datasetRoutes, { type DatasetRoutesOptions } from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
@@ -43,6 +44,8 @@ export interface BuildAppOptions {
   dataset?: Pick<DatasetPluginOptions, 'extraQueryModules' | 'resultCacheAfterMs' | 'cancelGraceMs'>
   /** Readers of the raw files for /datasets/{name}/rows (tests make them scarce). */
   rowReaders?: DatasetRoutesOptions['readers']
+  /** The webhook's retry and timeout settings (tests shorten them). */
+  webhook?: WebhookPluginOptions['tuning']
 }
 
 /** Bytes of a request body at most, unless the route sets its own limit (POST /me/import). */
@@ -119,6 +122,13 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     ...opts.dataset,
   })
   await app.register(usersPlugin, { service: usersService })
+  // After the dataset plugin: announces the generations loaded after the one loaded at start.
+  await app.register(webhookPlugin, {
+    url: config.webhookUrl,
+    secret: config.webhookSecret,
+    tuning: opts.webhook,
+    userAgent: `marquee/${pkg.version}`,
+  })
   // Before the routes: list routes with `config.export` get CSV and NDJSON exports.
   await app.register(exportPlugin, { queryTimeoutMs: config.queryTimeoutMs })
   await app.register(systemRoutes)
