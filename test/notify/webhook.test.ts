@@ -288,4 +288,24 @@ describe('webhook on a real swap (the server)', { timeout: 240_000 }, () => {
     // This generation's manifest records no changes.
     assert.equal(body.changes, null)
   })
+
+  it('closing the server cancels a delivery still waiting on the receiver, and the close completes', async () => {
+    const notifier = app.webhook
+    assert.ok(notifier)
+    const before = rx.received.length
+    // Never answered until the cleanup releases it.
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    answers = async () => {
+      await held
+      return 200
+    }
+    const done = nextOutcome(notifier)
+    await swapDatabase(app, dbPath, 'webhook-g4')
+    await until(() => rx.received.length === before + 1, 'the attempt to arrive')
+    await within(app.close(), 'the server to close')
+    assert.deepEqual(await done, { result: 'cancelled', attempts: 1 })
+    assert.equal(notifier.pending, 0)
+  })
 })
