@@ -20,10 +20,12 @@ import metricsPlugin from './plugins/metrics/index.js'
 import requestContextPlugin from './plugins/request-context.js'
 import requestLogPlugin from './plugins/request-log.js'
 import usersPlugin from './plugins/users.js'
+import webhookPlugin, { type WebhookPluginOptions } from './plugins/webhook.js'
 import adminRoutes from './routes/admin/index.js'
 import datasetRoutes, { type DatasetRoutesOptions } from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
 import nameRoutes from './routes/names/index.js'
+import ratingRoutes from './routes/ratings/index.js'
 import searchRoutes from './routes/search/index.js'
 import sqlRoutes from './routes/sql/index.js'
 import systemRoutes from './routes/system/index.js'
@@ -42,6 +44,8 @@ export interface BuildAppOptions {
   dataset?: Pick<DatasetPluginOptions, 'extraQueryModules' | 'resultCacheAfterMs' | 'cancelGraceMs'>
   /** Readers of the raw files for /datasets/{name}/rows (tests make them scarce). */
   rowReaders?: DatasetRoutesOptions['readers']
+  /** The webhook's retry and timeout settings (tests shorten them). */
+  webhook?: WebhookPluginOptions['tuning']
 }
 
 /** Bytes of a request body at most, unless the route sets its own limit (POST /me/import). */
@@ -118,6 +122,13 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
     ...opts.dataset,
   })
   await app.register(usersPlugin, { service: usersService })
+  // After the dataset plugin: announces the generations loaded after the one loaded at start.
+  await app.register(webhookPlugin, {
+    url: config.webhookUrl,
+    secret: config.webhookSecret,
+    tuning: opts.webhook,
+    userAgent: `marquee/${pkg.version}`,
+  })
   // Before the routes: list routes with `config.export` get CSV and NDJSON exports.
   await app.register(exportPlugin, { queryTimeoutMs: config.queryTimeoutMs })
   await app.register(systemRoutes)
@@ -126,6 +137,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(titleRoutes)
   await app.register(nameRoutes)
   await app.register(searchRoutes)
+  await app.register(ratingRoutes)
   await app.register(datasetRoutes, { dataDir: config.dataDir, readers: opts.rowReaders })
   await app.register(sqlRoutes, {
     // The console runs SQLite SQL in a child process over the database file: not on PostgreSQL.

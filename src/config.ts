@@ -56,6 +56,10 @@ export interface Config {
   readonly databaseUrl: string | null
   /** PostgreSQL: the name of marquee's schemas (`<name>.current`, `<name>_g_<generation>`, `<name>_users`). */
   readonly databaseSchema: string
+  /** POST a signed notice here when a new dataset generation goes live (src/notify/webhook.ts); null: none. */
+  readonly webhookUrl: string | null
+  /** The shared secret of the webhook's HMAC-SHA256 signature; required with webhookUrl. */
+  readonly webhookSecret: string | null
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -285,6 +289,22 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: 1_000_000,
     description: 'rows GET /sql returns at most (the answer says truncated)',
   },
+  {
+    key: 'webhookUrl',
+    flag: '--webhook-url',
+    env: 'MARQUEE_WEBHOOK_URL',
+    kind: 'string',
+    description:
+      'POST a signed JSON notice to this http(s) URL when a new dataset generation goes live (needs --webhook-secret)',
+  },
+  {
+    key: 'webhookSecret',
+    flag: '--webhook-secret',
+    env: 'MARQUEE_WEBHOOK_SECRET',
+    kind: 'string',
+    description:
+      'the shared secret the webhook body is signed with (HMAC-SHA256), at least 16 characters; prefer the variable',
+  },
 ]
 
 /**
@@ -341,6 +361,8 @@ export const DEFAULTS: Config = {
   sqlRowLimit: 10_000,
   databaseUrl: null,
   databaseSchema: 'marquee',
+  webhookUrl: null,
+  webhookSecret: null,
 }
 
 export type ConfigInput = { [K in keyof Config]?: Config[K] | string }
@@ -416,6 +438,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       `expected 1-30 lower-case letters, digits or _ (not starting with a digit), got "${out.databaseSchema}"`,
     )
   }
+  checkWebhook(out, named)
   out.dataDirExplicit = input.dataDir !== undefined || env.MARQUEE_DATA !== undefined
   // The user store lives next to the dataset database unless placed explicitly.
   if (input.usersDbPath === undefined && env.MARQUEE_USERS_DB === undefined) {
@@ -426,4 +449,43 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     if (typeof v === 'string') out[key] = path.resolve(v)
   }
   return Object.freeze(out) as unknown as Config
+}
+
+/** Characters of a webhook secret at least: shorter ones are guessable from signed bodies. */
+export const MIN_WEBHOOK_SECRET = 16
+
+/**
+ * The webhook's settings: an http(s) URL, and a secret with it. A URL without a secret is refused
+ * rather than sent unsigned: the receiver could not tell marquee's notices from anyone's.
+ */
+function checkWebhook(out: Record<string, unknown>, named: Map<string, string>): void {
+  const url = out.webhookUrl as string | null
+  const secret = out.webhookSecret as string | null
+  const urlName = named.get('webhookUrl') ?? '--webhook-url'
+  const secretName = named.get('webhookSecret') ?? '--webhook-secret'
+  if (url !== null) {
+    let parsed: URL | null = null
+    try {
+      parsed = new URL(url)
+    } catch {
+      // Reported below.
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new ConfigError(urlName, `expected an http:// or https:// URL, got "${url}"`)
+    }
+    if (secret === null) {
+      throw new ConfigError(
+        urlName,
+        'needs a secret to sign the notices with: set --webhook-secret (or MARQUEE_WEBHOOK_SECRET)',
+      )
+    }
+  }
+  if (secret !== null) {
+    if (url === null) {
+      throw new ConfigError(secretName, 'is set but --webhook-url (MARQUEE_WEBHOOK_URL) is not')
+    }
+    if (secret.length < MIN_WEBHOOK_SECRET) {
+      throw new ConfigError(secretName, `must be at least ${MIN_WEBHOOK_SECRET} characters`)
+    }
+  }
 }

@@ -48,6 +48,8 @@ function buildCli(): Command {
       'sqlRowLimit',
       'databaseUrl',
       'databaseSchema',
+      'webhookUrl',
+      'webhookSecret',
     ],
   )
     .addOption(

@@ -1,6 +1,7 @@
 import { importPlan } from './import-plan.js'
 import { datasetMeta } from './meta.js'
 import { findName, listNames, nameCredits } from './names.js'
+import { ratingsOf, seriesRatings } from './ratings.js'
 import { search } from './search.js'
 import type { DB } from './sql.js'
 import { sqlConsole } from './sql-console.js'
@@ -36,6 +37,8 @@ export const queries = {
   search,
   sqlConsole,
   importPlan,
+  ratingsOf,
+  seriesRatings,
 }
 
 export type Queries = typeof queries
