@@ -31,8 +31,6 @@ export interface DatasetHandle {
    * (the main thread copies bytes instead of cloning and serializing objects).
    */
   queryJson<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<Buffer>
-  /** A query by name that is not in the typed registry (test modules). */
-  queryByName(name: string, args: unknown[]): Promise<unknown>
   /** An epoch-ms budget for work that may stop early: `fraction` of the time left. */
   budget(fraction: number): number
   /** Throws 409 DATASET_NOT_LOADED unless every dataset was ingested. */
@@ -120,19 +118,19 @@ export class GenerationHandle implements ReleasableHandle {
   }
 
   query<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>> {
-    return this.queryByName(name, args) as Promise<QueryResult<N>>
+    return this.#run(name, args) as Promise<QueryResult<N>>
   }
 
   lookup<N extends 'findTitle' | 'findName'>(name: N, ...args: QueryArgs<N>): Promise<QueryResult<N>> {
-    return this.queryByName(name, args, this.host.pointLookups) as Promise<QueryResult<N>>
+    return this.#run(name, args, this.host.pointLookups) as Promise<QueryResult<N>>
   }
 
   async queryJson<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<Buffer> {
-    const bytes = (await this.queryByName(name, args, this.host.executor, 'json')) as Uint8Array
+    const bytes = (await this.#run(name, args, this.host.executor, 'json')) as Uint8Array
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
-  async queryByName(
+  async #run(
     name: string,
     args: unknown[],
     executor = this.host.executor,

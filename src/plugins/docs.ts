@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { problemResponses } from '../routes/problem-responses.js'
 import { ProblemSchema } from './problem-schema.js'
 
 /** OpenAPI 3.1 generated from the route schemas at /openapi.json; interactive docs at /docs, served locally. */
@@ -94,9 +95,4 @@ export function operationIdOf(method: string, url: string): string {
       return word.replace(/(^|[-_.])(\w)/g, (_m, _sep, c: string) => c.toUpperCase())
     })
   return method.toLowerCase() + words.join('')
-}
-
-/** Response entries for the problem statuses a route can answer, referencing the shared schema. */
-export function problemResponses(...statuses: number[]): Record<number, { $ref: string }> {
-  return Object.fromEntries(statuses.map((s) => [s, { $ref: 'Problem#' }]))
 }

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { serviceUnavailable } from '../errors.js'
 import type { UsersService } from '../users/service.js'
 import { type BeginOptions, WriterBusyError } from '../users/store.js'
-import { bindUnitOfWork, UnitOfWork } from '../users/unit-of-work.js'
+import { UnitOfWork } from '../users/unit-of-work.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,7 +15,7 @@ declare module 'fastify' {
      * The request's unit of work over the user store, in scopes that register `unitOfWork` (the
      * /me routes): the first write opens one transaction that every write of the request shares; it
      * commits when the handler succeeds (status < 400) and rolls back when it fails or the client
-     * goes away. Also `currentUnitOfWork()`.
+     * goes away.
      */
     uow: UnitOfWork
   }
@@ -50,7 +50,7 @@ export interface UnitOfWorkOptions {
  * The request-scoped unit of work, for the routes of the scope that registers it (the /me routes:
  * the only ones that write), so that the dataset's read routes, most of the traffic, never pay for
  * a unit of work they cannot use. (fastify-plugin makes its hooks the registering scope's, not a
- * child's.) The unit of work is bound to the request's context.
+ * child's.)
  */
 async function unitOfWorkPlugin(app: FastifyInstance, opts: UnitOfWorkOptions) {
   const service = app.users
@@ -68,7 +68,6 @@ async function unitOfWorkPlugin(app: FastifyInstance, opts: UnitOfWorkOptions) {
   // most requests never write, and they must not pay for (or be reordered by) an extra await.
   app.addHook('onRequest', (request, reply, done) => {
     request.uow = new UnitOfWork({ begin, response: reply.raw, writeWaitMs })
-    if (request.ctx) bindUnitOfWork(request.ctx, request.uow)
     done()
   })
   // The handler (or a hook) threw: undo before the error response goes out.

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http'
-import { maybeRequestContext, type RequestStore } from '../context/request-context.js'
 import { Problem } from '../errors.js'
 import type { BeginOptions, UserTransaction } from './store.js'
 
@@ -157,19 +156,4 @@ export class UnitOfWork {
     await tx.rollback()
     this.#state = 'rolled back'
   }
-}
-
-const byContext = new WeakMap<RequestStore, UnitOfWork>()
-
-/** Binds a unit of work to a request context (the users plugin does, for every request). */
-export function bindUnitOfWork(store: RequestStore, uow: UnitOfWork): void {
-  byContext.set(store, uow)
-}
-
-/** The current request's unit of work, from anywhere inside the request (AsyncLocalStorage). */
-export function currentUnitOfWork(): UnitOfWork {
-  const ctx = maybeRequestContext()
-  const uow = ctx && byContext.get(ctx)
-  if (!uow) throw new Error('currentUnitOfWork() was called outside of a request')
-  return uow
 }

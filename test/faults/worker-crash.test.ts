@@ -6,6 +6,7 @@ import { QueryPool } from '../../src/pool/pool.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+import { testQuery } from '../helpers/test-query.js'
 
 const FAULTS = workerUrl('./fault-queries.js', import.meta.url).href
 
@@ -30,7 +31,7 @@ describe('a query worker crashing mid-query', () => {
         setup: (app) => {
           app.get('/probe/:query', async (request: FastifyRequest<{ Params: { query: string } }>) => {
             const h = await request.dataset()
-            return { value: await h.queryByName(request.params.query, []) }
+            return { value: await testQuery(h, request.params.query) }
           })
         },
       },

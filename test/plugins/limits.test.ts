@@ -6,6 +6,7 @@ import type { QueryPool } from '../../src/pool/pool.js'
 import { buildTestDataset, FIXTURE } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, tempDir, writeKeysFile } from '../helpers/server.js'
+import { testQuery } from '../helpers/test-query.js'
 
 const FAULTS = workerUrl('../faults/fault-queries.js', import.meta.url).href
 
@@ -147,7 +148,7 @@ describe('back-pressure on the query queue', () => {
         setup: (app) => {
           app.get('/probe/hold', async (request) => {
             const h = await request.dataset()
-            return { held: await h.queryByName('hold', [3000]) }
+            return { held: await testQuery(h, 'hold', 3000) }
           })
         },
       },

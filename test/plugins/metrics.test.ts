@@ -12,6 +12,7 @@ import type { QueryPool } from '../../src/pool/pool.js'
 import { buildTestDataset, swapDatabase, type TestDataset } from '../helpers/dataset.js'
 import { json } from '../helpers/http.js'
 import { startTestServer, type TestServer, tempDir, writeKeysFile } from '../helpers/server.js'
+import { testQuery } from '../helpers/test-query.js'
 import { until } from '../helpers/wait.js'
 
 const FAULTS = workerUrl('../faults/fault-queries.js', import.meta.url).href
@@ -116,11 +117,11 @@ describe('GET /metrics over a loaded dataset', () => {
         setup: (app) => {
           app.get('/probe/hold/:ms', async (request: FastifyRequest<{ Params: { ms: string } }>) => {
             const h = await request.dataset()
-            return { held: await h.queryByName('hold', [Number(request.params.ms)]) }
+            return { held: await testQuery(h, 'hold', Number(request.params.ms)) }
           })
           app.get('/probe/hold-until', async (request: FastifyRequest<{ Querystring: { path: string } }>) => {
             const h = await request.dataset()
-            return { held: await h.queryByName('holdUntil', [request.query.path]) }
+            return { held: await testQuery(h, 'holdUntil', request.query.path) }
           })
         },
       },

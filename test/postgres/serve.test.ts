@@ -8,6 +8,7 @@ import { FIXTURE } from '../helpers/dataset.js'
 import { type DialectDataset, dialectDataset } from '../helpers/dialects.js'
 import { postgresAvailable, TEST_DATABASE_URL, testClient } from '../helpers/postgres.js'
 import { startTestServer, type TestServer, tempDir } from '../helpers/server.js'
+import { testQuery } from '../helpers/test-query.js'
 import { until } from '../helpers/wait.js'
 
 const available = await postgresAvailable()
@@ -25,11 +26,11 @@ describe('serving from PostgreSQL', { skip: !available }, () => {
   const probe = (app: TestServer['app']) => {
     app.get('/probe/spin', async (request) => {
       const h = await request.dataset()
-      return { n: await h.queryByName('spin', []) }
+      return { n: await testQuery(h, 'spin') }
     })
     app.get('/probe/setting/:name', async (request) => {
       const h = await request.dataset()
-      return { value: await h.queryByName('setting', [(request.params as { name: string }).name]) }
+      return { value: await testQuery(h, 'setting', (request.params as { name: string }).name) }
     })
   }
 

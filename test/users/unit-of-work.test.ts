@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { unitOfWork } from '../../src/plugins/users.js'
 import type { StoreUser, TransactionStats, UserStore, UserTransaction } from '../../src/users/store.js'
-import { currentUnitOfWork, type UnitOfWork } from '../../src/users/unit-of-work.js'
+import type { UnitOfWork } from '../../src/users/unit-of-work.js'
 import { json } from '../helpers/http.js'
 import { tt, type UsersFixture, usersFixture } from './helpers.js'
 
@@ -68,12 +68,12 @@ async function probes(app: FastifyInstance) {
     const store = (await request.server.users.store())!
     return store.reads.watchlist(userOf(request), { limit: 5 })
   })
-  // Reaches the unit of work through the request context, from code that was handed nothing.
-  app.post('/probe/through-context', async (request) => {
+  // Hands the unit of work to code deeper in the request, as the import route does.
+  app.post('/probe/handed-on', async (request) => {
     const userId = userOf(request)
-    const deep = async () => currentUnitOfWork().write((tx) => tx.addToWatchlist(userId, 300, now()))
-    await deep()
-    return { same: currentUnitOfWork() === request.uow }
+    const deep = (uow: UnitOfWork) => uow.write((tx) => tx.addToWatchlist(userId, 300, now()))
+    await Promise.all([deep(request.uow), request.uow.write((tx) => tx.addToWatchlist(userId, 301, now()))])
+    return { ok: true }
   })
   // Writes, then waits for the test to let it finish (a transaction held open).
   app.post('/probe/hold', async (request) => {
@@ -174,10 +174,14 @@ describe('the request-scoped unit of work', () => {
     assert.equal(seen.at(-1)?.state, 'idle')
   })
 
-  it('is reachable through the request context', async () => {
-    const res = await post('/probe/through-context')
-    assert.deepEqual(await json(res), { same: true })
-    assert.ok((await listed()).includes(300))
+  it('is one transaction for code the handler hands it to', async () => {
+    const before = f.store.stats()
+    assert.equal((await post('/probe/handed-on')).status, 200)
+    const s = f.store.stats()
+    assert.equal(s.begun - before.begun, 1)
+    assert.equal(s.committed - before.committed, 1)
+    const titles = await listed()
+    assert.ok(titles.includes(300) && titles.includes(301))
   })
 
   it('ends exactly once: never both commit and rollback, and nothing after the end', async () => {

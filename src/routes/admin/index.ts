@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { serviceUnavailable } from '../../errors.js'
-import { problemResponses } from '../../plugins/docs.js'
 import { requireRole } from '../../plugins/request-context.js'
+import { problemResponses } from '../problem-responses.js'
 
 const ReloadSchema = Type.Object(
   {

@@ -6,8 +6,8 @@ import { DATASET_NAMES, type DatasetName, datasetSpec } from '../../datasets/cat
 import { datasetPath } from '../../datasets/reader.js'
 import { badRequest } from '../../errors.js'
 import type { IngestSummary } from '../../ingest/manifest.js'
-import { problemResponses } from '../../plugins/docs.js'
-import { addVary, NDJSON_TYPE, negotiateFormat } from '../../plugins/export.js'
+import { addVary, NDJSON_TYPE, negotiateFormat } from '../export-format.js'
+import { problemResponses } from '../problem-responses.js'
 import { type RowRead, RowReaders } from './rows.js'
 import { DatasetNameSchema, DatasetsSchema, RowsPageSchema } from './schemas.js'
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parseId } from '../../datasets/catalogue.js'
 import { notFound } from '../../errors.js'
-import { problemResponses } from '../../plugins/docs.js'
 import { nowIso } from '../../users/store.js'
+import { problemResponses } from '../problem-responses.js'
 import {
   pageOptions,
   pageWithTitles,

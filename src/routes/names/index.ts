@@ -4,8 +4,8 @@ import { parseId } from '../../datasets/catalogue.js'
 import type { NameSort } from '../../db/queries/names.js'
 import { ftsMatch } from '../../db/queries/text.js'
 import { badRequest, notFound } from '../../errors.js'
-import { problemResponses } from '../../plugins/docs.js'
 import { notModified } from '../conditional-get.js'
+import { problemResponses } from '../problem-responses.js'
 import { decodeCursor, encodeCursor, nextLink, queryFingerprint } from '../titles/cursor.js'
 import {
   EpisodeOfSchema,

@@ -3,8 +3,8 @@ import { Type } from 'typebox'
 import { SEARCH_DEPTH } from '../../db/queries/search.js'
 import { queryTokens } from '../../db/queries/text.js'
 import { badRequest, conflict } from '../../errors.js'
-import { problemResponses } from '../../plugins/docs.js'
 import { notModified } from '../conditional-get.js'
+import { problemResponses } from '../problem-responses.js'
 import { EpisodeOfSchema, Nconst, Tconst } from '../titles/schemas.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])

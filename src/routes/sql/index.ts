@@ -7,11 +7,11 @@ import type { Generation } from '../../dataset/generation.js'
 import type { SqlConsoleLimits, SqlConsoleResult } from '../../db/queries/sql-console.js'
 import { Problem, poolBusy, queryTimeout, requestAborted } from '../../errors.js'
 import type { CsvText } from '../../lib/csv.js'
-import { problemResponses } from '../../plugins/docs.js'
-import { addVary, CSV_TYPE, CsvTextParam, negotiateFormat } from '../../plugins/export.js'
 import { requireRole } from '../../plugins/request-context.js'
 import { ProcessExecutor } from '../../pool/process-executor.js'
 import { PoolBusyError, QueryAbortedError, QueryDeadlineError, QueryFailedError } from '../../pool/task.js'
+import { addVary, CSV_TYPE, CsvTextParam, negotiateFormat } from '../export-format.js'
+import { problemResponses } from '../problem-responses.js'
 
 export interface SqlRoutesOptions {
   /** config.sqlEnabled: when off, GET /sql answers 404 SQL_DISABLED (and is not documented). */

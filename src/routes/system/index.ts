@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { noDataset } from '../../errors.js'
-import { problemResponses } from '../../plugins/docs.js'
+import { problemResponses } from '../problem-responses.js'
 
 const ReadySchema = Type.Object(
   {

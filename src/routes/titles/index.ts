@@ -14,8 +14,8 @@ import {
 } from '../../db/queries/title-list.js'
 import { badRequest, notFound } from '../../errors.js'
 import { chunks, mapLimit } from '../../lib/limit.js'
-import { problemResponses } from '../../plugins/docs.js'
 import { notModified } from '../conditional-get.js'
+import { problemResponses } from '../problem-responses.js'
 import { decodeCursor, encodeCursor, nextLink, queryFingerprint } from './cursor.js'
 import {
   AkaSchema,

@@ -7,6 +7,7 @@ import { QueryPool } from '../../../src/pool/pool.js'
 import { FIXTURE } from '../../helpers/dataset.js'
 import { DIALECTS, dialectDataset, dialectOptions } from '../../helpers/dialects.js'
 import { startTestServer, type TestServer, tempDir } from '../../helpers/server.js'
+import { testQuery } from '../../helpers/test-query.js'
 import { until } from '../../helpers/wait.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
@@ -52,7 +53,7 @@ for (const dialect of DIALECTS)
               // Probe routes: a slow query, a fan-out of sub-queries, a failure after resolving.
               app.get('/probe/spin', async (request) => {
                 const h = await request.dataset()
-                return { n: await h.queryByName('spin', []) }
+                return { n: await testQuery(h, 'spin') }
               })
               app.get('/probe/fanout', async (request) => {
                 const ids = [68646, 71562, 76759, 211915, 903747, 959621, 1054724, 1232244, 1, 9999992]
