@@ -18,11 +18,6 @@ export function requestContext(): RequestStore {
   return store
 }
 
-/** The current request's store, or undefined outside a request (background work, the CLI). */
-export function maybeRequestContext(): RequestStore | undefined {
-  return storage.getStore()
-}
-
 /** Runs `fn` (and everything it awaits or schedules) inside `store`. */
 export function runInContext<T>(store: RequestStore, fn: () => T): T {
   return storage.run(store, fn)

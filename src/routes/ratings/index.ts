@@ -4,7 +4,7 @@ import { type TSchema, Type } from 'typebox'
 import { parseId, TCONST_PATTERN } from '../../datasets/catalogue.js'
 import { MAX_RATING_IDS } from '../../db/queries/ratings.js'
 import { badRequest, notFound } from '../../errors.js'
-import { problemResponses } from '../../plugins/docs.js'
+import { problemResponses } from '../problem-responses.js'
 import { notModified } from '../conditional-get.js'
 import { Tconst } from '../titles/schemas.js'
 
