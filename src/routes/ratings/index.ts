@@ -4,8 +4,8 @@ import { type TSchema, Type } from 'typebox'
 import { parseId, TCONST_PATTERN } from '../../datasets/catalogue.js'
 import { MAX_RATING_IDS } from '../../db/queries/ratings.js'
 import { badRequest, notFound } from '../../errors.js'
-import { problemResponses } from '../problem-responses.js'
 import { notModified } from '../conditional-get.js'
+import { problemResponses } from '../problem-responses.js'
 import { Tconst } from '../titles/schemas.js'
 
 /**
