@@ -23,7 +23,15 @@ import { setHtmlNotFound } from '../plugins/errors.js'
  */
 
 /** The client-side routes the server answers with the HTML shell. */
-export const APP_PAGES = ['/', '/title/:tconst', '/name/:nconst', '/find', '/browse'] as const
+export const APP_PAGES = [
+  '/',
+  '/title/:tconst',
+  '/name/:nconst',
+  '/find',
+  '/browse',
+  // The user's watchlist and ratings (the data comes from /me with the key the browser keeps).
+  '/lists',
+] as const
 
 export interface WebPluginOptions {
   /** Directory of the static files (default: `public/` beside this module, or in `src/` under `dist/`). */
@@ -137,6 +145,7 @@ export default async function webPlugin(app: FastifyInstance, opts: WebPluginOpt
     '/name/:nconst': checked('nconst'),
     '/find': sendShell,
     '/browse': sendShell,
+    '/lists': sendShell,
   }
   for (const url of APP_PAGES) {
     app.get(url, { schema: { hide: true } }, handlers[url])

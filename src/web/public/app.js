@@ -4,6 +4,7 @@ import { errorPanel } from './errors.js'
 import { browsePage } from './pages/browse.js'
 import { findPage } from './pages/find.js'
 import { homePage } from './pages/home.js'
+import { listsPage } from './pages/lists.js'
 import { namePage } from './pages/name.js'
 import { titlePage } from './pages/title.js'
 import { initSearch } from './search.js'
@@ -20,6 +21,7 @@ const ROUTES = [
   [/^\/name\/([^/]+)\/?$/, (view, m) => namePage(view, decodeURIComponent(m[1]))],
   [/^\/find\/?$/, (view) => findPage(view, new URLSearchParams(location.search))],
   [/^\/browse\/?$/, (view) => browsePage(view, location.search)],
+  [/^\/lists\/?$/, (view) => listsPage(view, location.search)],
 ]
 
 const main = document.getElementById('main')
