@@ -33,6 +33,12 @@ export const APP_PAGES = [
   '/lists',
 ] as const
 
+/**
+ * Modules app.js imports only when their page opens (with `import()`), so the shell does not
+ * preload them: the other pages do not pay for them.
+ */
+export const LAZY_MODULES: ReadonlySet<string> = new Set(['pages/lists.js', 'csv.js'])
+
 export interface WebPluginOptions {
   /** Directory of the static files (default: `public/` beside this module, or in `src/` under `dist/`). */
   root?: string
@@ -87,7 +93,7 @@ export default async function webPlugin(app: FastifyInstance, opts: WebPluginOpt
   // Modules are preloaded from the shell so the browser fetches them in parallel, not as a waterfall.
   const entries = new Set(['app.js', 'boot.js'])
   const preloads = files
-    .filter((f) => f.endsWith('.js') && !entries.has(f))
+    .filter((f) => f.endsWith('.js') && !entries.has(f) && !LAZY_MODULES.has(f))
     .map((f) => `<link rel="modulepreload" href="${base}/${f}">`)
     .join('\n    ')
   const shell = (await readFile(path.join(root, 'index.html'), 'utf8'))
