@@ -65,6 +65,16 @@ describe('csv.js', () => {
     )
     assert.equal(imdb.format, 'IMDb watchlist (CSV)')
     assert.deepEqual(imdb.items, [{ tconst: 'tt0068646', watchlist: true }])
+    // Newer IMDb watchlist exports carry your rating too: imported with it; no rating is no problem.
+    const newer = csv.importItems(
+      'Position,Const,Created,Modified,Description,Title,Your Rating,Date Rated\n1,tt0068646,2024-01-01,,,G,9,2024-01-02\n2,tt0096697,2024-01-01,,,S,,\n',
+    )
+    assert.equal(newer.format, 'IMDb watchlist (CSV)')
+    assert.deepEqual(newer.items, [
+      { tconst: 'tt0068646', rating: 9, watchlist: true },
+      { tconst: 'tt0096697', watchlist: true },
+    ])
+    assert.deepEqual(newer.problems, [])
 
     const ratings = csv.importItems(
       'tconst,rating,ratedAt,onWatchlist,title.primaryTitle\r\ntt0068646,9,2024-01-01T00:00:00.000Z,true,"G, F"\r\ntt0096697,7,2024-01-01T00:00:00.000Z,false,S\r\n',

@@ -1,7 +1,7 @@
 /**
  * Reading list files in the browser for POST /me/import: an RFC 4180 CSV parser, and the mapping
  * of the files people have to import items: IMDb's own exports (ratings: `Const`, `Your Rating`,
- * `Date Rated`; watchlist: `Const`, `Created`) and marquee's own exports (CSV or NDJSON of
+ * `Date Rated`; watchlist: `Position`, `Const`, `Created`, perhaps `Your Rating`) and marquee's own exports (CSV or NDJSON of
  * /me/ratings: `tconst`, `rating`; of /me/watchlist: `tconst`, `addedAt`, `yourRating`).
  */
 
@@ -105,8 +105,9 @@ export function importItems(text) {
   const imdb = header[idCol].toLowerCase() === 'const'
   const ratingCol = col('Your Rating', 'rating', 'yourRating')
   const onWatchlistCol = col('onWatchlist')
-  // IMDb's watchlist has `Created` and no `Your Rating`; marquee's has `addedAt`.
-  const watchlist = imdb ? ratingCol < 0 : col('addedAt') >= 0
+  // IMDb's watchlist has `Position` and `Created` (and, in newer exports, `Your Rating` too: a
+  // rating given there is imported with it); its ratings export has neither. marquee's has `addedAt`.
+  const watchlist = imdb ? col('Position', 'Created') >= 0 : col('addedAt') >= 0
   if (!watchlist && ratingCol < 0) {
     throw new Error(
       'This file has neither a rating column (“Your Rating”, “rating”) nor a watchlist’s dates.',

@@ -242,7 +242,7 @@ function listView(view, lists, list, sort, page) {
     }
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return
     e.preventDefault()
-    const next = (at + 1) % all.length
+    const next = (at + (e.key === 'ArrowRight' ? 1 : -1) + all.length) % all.length
     for (const [i, tab] of all.entries()) tab.tabIndex = i === next ? 0 : -1
     all[next].focus()
   })
@@ -434,6 +434,10 @@ async function attempt(report, name, parsed, reload) {
         'Nothing was imported. Split the file and import each part.',
       ),
     )
+    return
+  }
+  if (items.length === 0 && problems.length === 0) {
+    replace(report, notice('bad', `${name} has no rows to import.`, 'Nothing was imported.'))
     return
   }
   if (problems.length > 0 || items.length === 0) {
