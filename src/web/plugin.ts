@@ -23,7 +23,21 @@ import { setHtmlNotFound } from '../plugins/errors.js'
  */
 
 /** The client-side routes the server answers with the HTML shell. */
-export const APP_PAGES = ['/', '/title/:tconst', '/name/:nconst', '/find', '/browse'] as const
+export const APP_PAGES = [
+  '/',
+  '/title/:tconst',
+  '/name/:nconst',
+  '/find',
+  '/browse',
+  // The user's watchlist and ratings (the data comes from /me with the key the browser keeps).
+  '/lists',
+] as const
+
+/**
+ * Modules app.js imports only when their page opens (with `import()`), so the shell does not
+ * preload them: the other pages do not pay for them.
+ */
+export const LAZY_MODULES: ReadonlySet<string> = new Set(['pages/lists.js', 'csv.js'])
 
 export interface WebPluginOptions {
   /** Directory of the static files (default: `public/` beside this module, or in `src/` under `dist/`). */
@@ -79,7 +93,7 @@ export default async function webPlugin(app: FastifyInstance, opts: WebPluginOpt
   // Modules are preloaded from the shell so the browser fetches them in parallel, not as a waterfall.
   const entries = new Set(['app.js', 'boot.js'])
   const preloads = files
-    .filter((f) => f.endsWith('.js') && !entries.has(f))
+    .filter((f) => f.endsWith('.js') && !entries.has(f) && !LAZY_MODULES.has(f))
     .map((f) => `<link rel="modulepreload" href="${base}/${f}">`)
     .join('\n    ')
   const shell = (await readFile(path.join(root, 'index.html'), 'utf8'))
@@ -137,6 +151,7 @@ export default async function webPlugin(app: FastifyInstance, opts: WebPluginOpt
     '/name/:nconst': checked('nconst'),
     '/find': sendShell,
     '/browse': sendShell,
+    '/lists': sendShell,
   }
   for (const url of APP_PAGES) {
     app.get(url, { schema: { hide: true } }, handlers[url])

@@ -7,7 +7,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { generateSample } from '../../src/datasets/sample/generator.js'
 import { ingest } from '../../src/ingest/index.js'
 import { ROOT } from './cli.js'
-import { startTestServer, type TestServer, tempDir } from './server.js'
+import { startTestServer, type TestServer, tempDir, writeKeysFile } from './server.js'
 
 /**
  * A real headless Chromium (Debian's package, driven by playwright-core) against a real server over
@@ -67,11 +67,20 @@ export interface WebFixture {
   api(path: string): Promise<unknown>
 }
 
+export interface WebFixtureOptions {
+  /**
+   * Keys of an --api-keys file for the server (none by default). Such keys cannot keep lists (the
+   * /me routes answer 403): a test that needs a user's lists makes a store key through
+   * `server.app.users.store({ create: true })`.
+   */
+  apiKeys?: Parameters<typeof writeKeysFile>[1]
+}
+
 /**
  * Registers before/after hooks in the calling describe() that start the server and the browser,
  * and returns the fixture they fill in (read its fields inside tests, not at describe time).
  */
-export function useWebFixture(): WebFixture {
+export function useWebFixture(options: WebFixtureOptions = {}): WebFixture {
   let skip: string | null = null
   const errors: string[] = []
   let dataDir: { dir: string; cleanup: () => Promise<void> } | undefined
@@ -106,7 +115,8 @@ export function useWebFixture(): WebFixture {
       const dbPath = path.join(dataDir.dir, 'dataset.db')
       await generateSample({ titles: 2000, out: imdb })
       await ingest({ dataDir: imdb, dbPath })
-      fixture.server = await startTestServer({ dbPath, maxEventLoopDelayMs: 0 })
+      const apiKeysFile = options.apiKeys ? await writeKeysFile(dataDir.dir, options.apiKeys) : undefined
+      fixture.server = await startTestServer({ dbPath, maxEventLoopDelayMs: 0, apiKeysFile })
       await mkdir(ARTIFACTS, { recursive: true })
       // launch() starts the browser on a fresh temporary user-data-dir of its own, removed on close.
       fixture.browser = await chromium.launch({

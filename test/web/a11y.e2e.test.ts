@@ -58,6 +58,8 @@ export const PAGES: PageType[] = [
     path: '/browse?type=movie&sort=weighted',
     ready: '.browse-results:not([aria-busy]) .browse-status',
   },
+  // My lists without a key: its key form (the lists themselves: test/web/lists.e2e.test.ts).
+  { name: 'lists', path: '/lists', ready: '#lists-key' },
   { name: 'not-found', path: '/no/such/page', status: 404, ready: '[role=alert]' },
   { name: 'missing-title', path: '/title/tt9999999', status: 404, ready: '[role=alert]' },
 ]

@@ -9,7 +9,7 @@ const KEY_STORAGE = 'marquee.apiKey'
 let memoryKey = null
 
 export class ApiError extends Error {
-  constructor({ status, title, detail, code, requestId, retryAfter, url }) {
+  constructor({ status, title, detail, code, requestId, retryAfter, url, body }) {
     super(detail || title)
     this.name = 'ApiError'
     this.status = status
@@ -19,10 +19,14 @@ export class ApiError extends Error {
     this.requestId = requestId
     this.retryAfter = retryAfter
     this.url = url
+    /** The whole problem+json, for extensions such as an import's `errors`. */
+    this.body = body ?? {}
   }
 }
 
+/** The API key the user gave, or null. */
 export function apiKey() {
+  if (memoryKey) return memoryKey
   try {
     return localStorage.getItem(KEY_STORAGE)
   } catch {
@@ -40,6 +44,82 @@ export function setApiKey(key) {
   memoryKey = key || null
   cache.clear()
   inflight.clear()
+  listsChanged()
+}
+
+/** Bumped by every write and key change: pages holding the user's lists reload when it moves. */
+let listsVersion = 0
+export const listsGeneration = () => listsVersion
+function listsChanged() {
+  listsVersion++
+  for (const path of cache.keys()) if (path.startsWith('/me/')) cache.delete(path)
+}
+
+/**
+ * The request headers of an API call: the user's key goes only to this site's own origin, as
+ * `Authorization: Bearer` (never to another host a path might name).
+ */
+function headersFor(path, accept = 'application/json') {
+  const headers = { accept }
+  const key = apiKey()
+  if (key && new URL(path, location.href).origin === location.origin) headers.authorization = `Bearer ${key}`
+  return headers
+}
+
+/** Fetch, with an unreachable server as an ApiError of status 0. */
+async function call(path, init) {
+  try {
+    return await fetch(path, init)
+  } catch (err) {
+    if (err?.name === 'AbortError') throw err
+    throw new ApiError({
+      status: 0,
+      title: 'The server could not be reached',
+      detail: 'Check that marquee is running and your connection is up, then try again.',
+      url: path,
+    })
+  }
+}
+
+/**
+ * A write (PUT, POST, DELETE) with an optional JSON body: the parsed answer, null for 204.
+ * Cached answers about the user's lists are dropped.
+ */
+export async function send(method, path, body, { signal } = {}) {
+  const headers = headersFor(path)
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  const res = await call(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+  })
+  listsChanged()
+  if (!res.ok) throw await problemOf(res, path)
+  return res.status === 204 ? null : res.json()
+}
+
+/**
+ * GET `path` uncached as a Blob of media type `accept` (an export: CSV or NDJSON). A plain link
+ * cannot carry the Authorization header, hence a fetch and then saveBlob().
+ */
+export async function fetchBlob(path, accept, { signal } = {}) {
+  const res = await call(path, { headers: headersFor(path, accept), signal })
+  if (!res.ok) throw await problemOf(res, path)
+  return res.blob()
+}
+
+/** Offers `blob` as a download named `filename`. */
+export function saveBlob(blob, filename) {
+  const href = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = href
+  a.download = filename
+  a.hidden = true
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(href), 60_000)
 }
 
 /** Recent answers by URL, so going back and forth between pages does not wait on the network. */
@@ -94,21 +174,7 @@ function abortable(promise, signal) {
 }
 
 async function request(path, signal) {
-  const headers = { accept: 'application/json' }
-  const key = memoryKey ?? apiKey()
-  if (key) headers['x-api-key'] = key
-  let res
-  try {
-    res = await fetch(path, { headers, signal })
-  } catch (err) {
-    if (err?.name === 'AbortError') throw err
-    throw new ApiError({
-      status: 0,
-      title: 'The server could not be reached',
-      detail: 'Check that marquee is running and your connection is up, then try again.',
-      url: path,
-    })
-  }
+  const res = await call(path, { headers: headersFor(path), signal })
   if (!res.ok) throw await problemOf(res, path)
   const body = await res.json()
   cache.set(path, { at: Date.now(), body })
@@ -135,6 +201,7 @@ async function problemOf(res, url) {
     requestId: body.instance ?? requestId,
     retryAfter,
     url,
+    body,
   })
 }
 

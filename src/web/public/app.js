@@ -20,7 +20,15 @@ const ROUTES = [
   [/^\/name\/([^/]+)\/?$/, (view, m) => namePage(view, decodeURIComponent(m[1]))],
   [/^\/find\/?$/, (view) => findPage(view, new URLSearchParams(location.search))],
   [/^\/browse\/?$/, (view) => browsePage(view, location.search)],
+  [/^\/lists\/?$/, async (view) => (await listsModule()).listsPage(view, location.search)],
 ]
+
+/**
+ * My lists and its file reader load only when that page opens (the shell does not preload them:
+ * see LAZY_MODULES in plugin.ts); both are asked for at once, not one after the other.
+ */
+const listsModule = () =>
+  Promise.all([import('./pages/lists.js'), import('./csv.js')]).then(([lists]) => lists)
 
 const main = document.getElementById('main')
 const statusRegion = document.getElementById('status')

@@ -106,6 +106,10 @@ function keyForm(retry) {
     h('label', { for: 'api-key' }, 'API key'),
     input,
     h('button', { type: 'submit', class: 'button' }, 'Use this key'),
-    h('p', { class: 'muted small' }, 'Kept in this browser only and sent as X-API-Key.'),
+    h(
+      'p',
+      { class: 'muted small' },
+      'Kept in this browser only and sent to this site only, as Authorization: Bearer.',
+    ),
   )
 }

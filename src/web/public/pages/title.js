@@ -12,6 +12,7 @@ import {
   years,
 } from '../format.js'
 import { heatmap } from '../heatmap.js'
+import { myControls } from '../my-controls.js'
 import { titleUrl } from '../prefetch.js'
 import { genreLinks, yearLink } from './browse.js'
 
@@ -70,6 +71,8 @@ export async function titlePage(view, id) {
     })
   }
   view.render(skeleton(6))
+  // Started now, so the user's watchlist and rating load beside the title, not after it.
+  const mine = myControls(id, { signal: view.signal, announce: view.announce })
   const { title: t, credits, akas, episodes } = await loadTitle(id, view.signal)
   const year = years(t.startYear, t.endYear, t.type === 'tvSeries')
   view.setTitle(`${t.primaryTitle}${year ? ` (${year})` : ''}`)
@@ -107,6 +110,7 @@ export async function titlePage(view, id) {
       ),
       genreLinks(t.genres),
       ratingBadge(t.rating, t.votes, 'lg'),
+      mine,
       t.directors?.length ? h('p', { class: 'credit-line' }, 'Directed by ', people(t.directors)) : null,
       t.writers?.length ? h('p', { class: 'credit-line' }, 'Written by ', people(t.writers)) : null,
       h('p', { class: 'muted small' }, h('span', { class: 'visually-hidden' }, 'IMDb id '), t.id),
