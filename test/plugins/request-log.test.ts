@@ -61,6 +61,9 @@ describe('the request log', { timeout: 120_000 }, () => {
     assert.equal(line.status, 200)
     assert.equal(typeof line.ms, 'number')
     assert.equal(line.user, undefined)
+    // The fields pino writes first, in its order, as on every other line.
+    assert.deepEqual(Object.keys(line).slice(0, 4), ['level', 'time', 'pid', 'hostname'])
+    assert.equal((line as unknown as { level: number }).level, 30)
   })
 
   it("names the key's user on a signed-in request", async () => {
