@@ -77,6 +77,7 @@ const PHASES: Record<IngestPhase, string> = {
   merge: 'copying in the tables built in parallel…',
   analyze: 'gathering query statistics…',
   sizes: 'measuring table sizes…',
+  history: 'recording what changed since the previous generation…',
   swap: 'moving the new database into place…',
 }
 

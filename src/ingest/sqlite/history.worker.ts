@@ -1,0 +1,69 @@
+/**
+ * Records the change history of a freshly built database file against the one it replaces (see
+ * src/db/history.ts), on a thread of its own: the comparison reads every row of both files (a
+ * merge of the two by primary key, in SQLite's joins: memory bounded by its page cache), which
+ * must not hold up the event loop of a server that ingests. Runs after the writers closed the new
+ * file and before it is renamed over the old one.
+ */
+
+import { parentPort, workerData } from 'node:worker_threads'
+import type { HistoryRetention, ManifestChanges } from '../../db/history.js'
+import Database from '../../db/sqlite/driver.js'
+import { attachedGeneration, recordSqliteHistory, writeManifestChanges } from '../../db/sqlite/history.js'
+
+export interface HistoryWorkerData {
+  buildPath: string
+  /** The database being replaced (may not exist). */
+  dbPath: string
+  generation: string
+  retention: HistoryRetention
+}
+
+export type HistoryWorkerReport =
+  | { type: 'done'; changes: ManifestChanges | null; reset: string | null }
+  | { type: 'error'; error: { message: string; code?: string } }
+
+function run(d: HistoryWorkerData): HistoryWorkerReport {
+  const db = new Database(d.buildPath, { fileMustExist: true })
+  try {
+    db.pragma('cache_size = -131072')
+    let previous: { generation: string; madeAt: string } | null = null
+    try {
+      db.prepare('ATTACH ? AS prev').run(d.dbPath)
+      previous = attachedGeneration(db)
+    } catch {
+      previous = null
+    }
+    const record = (prev: typeof previous) =>
+      db.transaction(() => {
+        const changes = recordSqliteHistory(db, {
+          generation: d.generation,
+          previous: prev,
+          carryForward: true,
+          retention: d.retention,
+        })
+        writeManifestChanges(db, changes)
+        return changes
+      })()
+    let reset: string | null = null
+    let changes: ManifestChanges | null
+    try {
+      changes = record(previous)
+    } catch (err) {
+      // The old file cannot be compared (another schema, damaged): the history starts again here.
+      if (previous === null) throw err
+      reset = (err as Error).message
+      changes = record(null)
+    }
+    return { type: 'done', changes, reset }
+  } finally {
+    db.close()
+  }
+}
+
+try {
+  parentPort!.postMessage(run(workerData as HistoryWorkerData))
+} catch (err) {
+  const e = err as { message: string; code?: string }
+  parentPort!.postMessage({ type: 'error', error: { message: e.message, code: e.code } })
+}
