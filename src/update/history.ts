@@ -54,15 +54,15 @@ export class HistoryKeys {
   add(d: FileDiff): void {
     for (const entity of ENTITIES_OF[d.dataset] ?? []) {
       if (COMPOSITE.has(entity)) {
-        let list = this.pairs.get(entity)
-        if (!list) this.pairs.set(entity, (list = []))
+        const list = this.pairs.get(entity) ?? []
+        this.pairs.set(entity, list)
         for (let i = 0; i + 1 < d.deletes.length; i += 2) list.push([d.deletes[i], d.deletes[i + 1]])
         const push = (id: number, sub: number) => list.push([id, sub])
         keysOfLines(d.updates, true, push)
         keysOfLines(d.inserts, true, push)
       } else {
-        let set = this.simple.get(entity)
-        if (!set) this.simple.set(entity, (set = new Set()))
+        const set = this.simple.get(entity) ?? new Set<number>()
+        this.simple.set(entity, set)
         for (const id of d.deletes) set.add(id)
         const add = (id: number) => set.add(id)
         keysOfLines(d.updates, false, add)
