@@ -199,7 +199,7 @@ export function recordStatements(
   const [k1, k2] = s.key
   const on = (a: string, b: string) => `${a}.${k1} = ${b}.${k1}${k2 ? ` AND ${a}.${k2} = ${b}.${k2}` : ''}`
   const cond = (alias: string) => (s.where ? ` AND ${s.where(alias)}` : '')
-  const sub = (a: string) => (k2 ? `${a}.${k2}` : 'NULL')
+  const sub = (a: string) => (k2 ? `${a}.${k2}` : 'CAST(NULL AS integer)')
   /** `FROM` the table as `a`, or only its rows whose key is in `keys`. */
   const from = (table: string, a: string) =>
     keys
@@ -207,7 +207,7 @@ export function recordStatements(
       : `FROM ${table} ${a}`
   const typeOf = (ns: string, a: string) =>
     s.titleId === undefined
-      ? 'NULL'
+      ? 'CAST(NULL AS text)'
       : s.table === 'titles'
         ? `${a}.title_type`
         : `(SELECT tt.title_type FROM ${ns}titles tt WHERE tt.id = ${a}.${s.titleId})`
