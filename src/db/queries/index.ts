@@ -1,3 +1,4 @@
+import { changeGenerations, listChanges } from './changes.js'
 import { importPlan } from './import-plan.js'
 import { datasetMeta } from './meta.js'
 import { findName, listNames, nameCredits } from './names.js'
@@ -36,6 +37,8 @@ export const queries = {
   search,
   sqlConsole,
   importPlan,
+  changeGenerations,
+  listChanges,
 }
 
 export type Queries = typeof queries
