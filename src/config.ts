@@ -56,6 +56,10 @@ export interface Config {
   readonly databaseUrl: string | null
   /** PostgreSQL: the name of marquee's schemas (`<name>.current`, `<name>_g_<generation>`, `<name>_users`). */
   readonly databaseSchema: string
+  /** Change history (GET /changes): the newest generations whose changes are kept. */
+  readonly historyGenerations: number
+  /** Change history: days a generation's changes are kept at most; 0: no limit by age. */
+  readonly historyDays: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -285,6 +289,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: 1_000_000,
     description: 'rows GET /sql returns at most (the answer says truncated)',
   },
+  {
+    key: 'historyGenerations',
+    flag: '--history-generations',
+    env: 'MARQUEE_HISTORY_GENERATIONS',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    description: 'ingest and update: how many generations of changes GET /changes keeps',
+  },
+  {
+    key: 'historyDays',
+    flag: '--history-days',
+    env: 'MARQUEE_HISTORY_DAYS',
+    kind: 'int',
+    min: 0,
+    max: 36_500,
+    description: 'ingest and update: drop changes older than this many days (0: no limit by age)',
+  },
 ]
 
 /**
@@ -341,6 +363,8 @@ export const DEFAULTS: Config = {
   sqlRowLimit: 10_000,
   databaseUrl: null,
   databaseSchema: 'marquee',
+  historyGenerations: 7,
+  historyDays: 0,
 }
 
 export type ConfigInput = { [K in keyof Config]?: Config[K] | string }

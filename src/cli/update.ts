@@ -74,6 +74,7 @@ export default async function update(opts: Record<string, unknown>): Promise<num
       dbPath: config.dbPath,
       dataDir: config.dataDir,
       full: opts.full === true,
+      history: { generations: config.historyGenerations, days: config.historyDays },
       signal: controller.signal,
       onProgress: progress(),
     })
