@@ -200,11 +200,13 @@ export function recordStatements(
   const on = (a: string, b: string) => `${a}.${k1} = ${b}.${k1}${k2 ? ` AND ${a}.${k2} = ${b}.${k2}` : ''}`
   const cond = (alias: string) => (s.where ? ` AND ${s.where(alias)}` : '')
   const sub = (a: string) => (k2 ? `${a}.${k2}` : 'CAST(NULL AS integer)')
-  /** `FROM` the table as `a`, or only its rows whose key is in `keys`. */
+  /**
+   * `FROM` the table as `a`, or only its rows whose key is in `keys`: driven by the keys (CROSS
+   * JOIN keeps SQLite from scanning the table and probing the keys instead).
+   */
   const from = (table: string, a: string) =>
-    keys
-      ? `FROM ${keys} k JOIN ${table} ${a} ON ${a}.${k1} = k.id${k2 ? ` AND ${a}.${k2} = k.sub` : ''}`
-      : `FROM ${table} ${a}`
+    keys ? `FROM ${keys} k CROSS JOIN ${table} ${a}` : `FROM ${table} ${a}`
+  const keyCond = (a: string) => (keys ? ` AND ${a}.${k1} = k.id${k2 ? ` AND ${a}.${k2} = k.sub` : ''}` : '')
   const typeOf = (ns: string, a: string) =>
     s.titleId === undefined
       ? 'CAST(NULL AS text)'
@@ -236,7 +238,7 @@ export function recordStatements(
          CASE WHEN o.${k1} IS NULL THEN ${addedData} ELSE ${changedData} END AS data
        ${fromNew}
        LEFT JOIN ${oldNs}${s.table} o ON ${on('o', 'n')}${cond('o')}
-       WHERE true${cond('n')} AND (o.${k1} IS NULL OR ${differs})
+       WHERE true${keyCond('n')}${cond('n')} AND (o.${k1} IS NULL OR ${differs})
        ${orderBy}
      ) x`,
     // Removed.
@@ -244,7 +246,7 @@ export function recordStatements(
      SELECT ${seq}, '${entity}', x.id, x.sub, 'removed', x.title_type, NULL FROM (
        SELECT o.${k1} AS id, ${sub('o')} AS sub, ${typeOf(oldNs, 'o')} AS title_type
        ${fromOld}
-       WHERE true${cond('o')}
+       WHERE true${keyCond('o')}${cond('o')}
          AND NOT EXISTS (SELECT 1 FROM ${newNs}${s.table} n WHERE ${on('n', 'o')}${cond('n')})
        ${orderBy}
      ) x`,

@@ -128,8 +128,10 @@ export class SqliteSink implements RowSink {
     const summary = await this.outcome.done
     this.plan.signal.throwIfAborted()
     this.plan.progress.phase('history')
+    const started = performance.now()
     const changes = await this.recordHistory()
-    return { ...summary, changes }
+    const timings = { ...summary.timings, history: Math.round(performance.now() - started) }
+    return { ...summary, timings, changes }
   }
 
   /** Runs history.worker.ts on the closed build file; rejects when it fails or the ingest is aborted. */
