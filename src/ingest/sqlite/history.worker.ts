@@ -6,6 +6,7 @@
  * file and before it is renamed over the old one.
  */
 
+import { existsSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { HistoryRetention, ManifestChanges } from '../../db/history.js'
 import Database from '../../db/sqlite/driver.js'
@@ -29,6 +30,8 @@ function run(d: HistoryWorkerData): HistoryWorkerReport {
     db.pragma('cache_size = -131072')
     let previous: { generation: string; madeAt: string } | null = null
     try {
+      // ATTACH would create a missing file: there is no previous generation to compare with then.
+      if (!existsSync(d.dbPath)) throw new Error('no previous database')
       db.prepare('ATTACH ? AS prev').run(d.dbPath)
       // Each file is read in key order, the other probed in the same order: a cache and a memory
       // map per file keep those probes off the disk.
