@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { historyDdl, pruneStatements } from '../../src/db/history.js'
 import Database from '../../src/db/sqlite/driver.js'
 import { ingest } from '../../src/ingest/index.js'
 import { update } from '../../src/update/index.js'
@@ -135,5 +136,44 @@ describe('the change history', () => {
         [s.generation, old.generation, false],
       ],
     )
+  })
+})
+
+describe('history pruning', () => {
+  /** A history of generations 1..5 made a day apart (the 5th today), each with one change. */
+  function history(): Database {
+    const db = new Database(':memory:')
+    for (const sql of historyDdl('sqlite')) db.exec(sql)
+    for (let seq = 1; seq <= 5; seq++) {
+      const madeAt = new Date(Date.UTC(2025, 0, seq)).toISOString()
+      db.prepare('INSERT INTO history_generations (seq, generation, made_at) VALUES (?, ?, ?)').run(
+        seq,
+        `g${seq}`,
+        madeAt,
+      )
+      if (seq > 1)
+        db.prepare(
+          "INSERT INTO history_changes (seq, entity, id, kind) VALUES (?, 'title', 1, 'removed')",
+        ).run(seq)
+    }
+    return db
+  }
+  const kept = (db: Database) => ({
+    generations: db.prepare('SELECT generation FROM history_generations ORDER BY seq').pluck().all(),
+    changes: db.prepare('SELECT seq FROM history_changes ORDER BY seq').pluck().all(),
+  })
+  const now = new Date(Date.UTC(2025, 0, 5, 12))
+
+  it('keeps the newest change sets, and the generation the oldest of them starts from', () => {
+    const db = history()
+    for (const sql of pruneStatements('', 5, { generations: 2, days: 0 }, now)) db.exec(sql)
+    assert.deepEqual(kept(db), { generations: ['g3', 'g4', 'g5'], changes: [4, 5] })
+  })
+
+  it('keeps no change set older than the days kept', () => {
+    const db = history()
+    // Two days: the change sets of g4 (made 1.5 days ago) and g5, from g3.
+    for (const sql of pruneStatements('', 5, { generations: 7, days: 2 }, now)) db.exec(sql)
+    assert.deepEqual(kept(db), { generations: ['g3', 'g4', 'g5'], changes: [4, 5] })
   })
 })
