@@ -253,6 +253,31 @@ export function recordStatements(
   ]
 }
 
+/**
+ * SQLite, a whole generation against another: the statements that fill `keys` (`id` or `id, sub`)
+ * with the key of every row of the entity that was added, removed or changed. Two EXCEPTs ordered by
+ * the primary key, which SQLite runs as merges of the two tables' scans in key order (no probes, no
+ * sort): a row equal in both files is read once on each side and left. recordStatements then
+ * compares only those keys.
+ */
+export function changedKeysStatements(
+  entity: HistoryEntity,
+  opts: { oldNs: string; newNs: string; keys: string },
+): string[] {
+  const s = ENTITY_SPECS[entity]
+  const cols = [...s.key, ...s.fields.map(([c]) => c)].join(', ')
+  const where = s.where ? ` WHERE ${s.where('x')}` : ''
+  const order = s.key.join(', ')
+  const keyCols = s.key.join(', ')
+  const side = (a: string, b: string) =>
+    `INSERT OR IGNORE INTO ${opts.keys} SELECT ${keyCols} FROM (
+       SELECT ${cols} FROM ${a}${s.table} x${where}
+       EXCEPT SELECT ${cols} FROM ${b}${s.table} x${where}
+       ORDER BY ${order}
+     )`
+  return [side(opts.newNs, opts.oldNs), side(opts.oldNs, opts.newNs)]
+}
+
 /** The change counts of generation `seq`, as JSON-ready counts. */
 export function countsOf(
   rows: readonly { entity: string; kind: string; c: number | string }[],

@@ -7,8 +7,11 @@
  */
 
 import {
+  changedKeysStatements,
   countsOf,
   countsSql,
+  ENTITY_SPECS,
+  HISTORY_ENTITIES,
   type HistoryEntity,
   type HistoryRetention,
   historyDdl,
@@ -28,7 +31,10 @@ export interface SqliteHistoryOptions {
    * Only when `previous` is set.
    */
   carryForward: boolean
-  /** Refresh: compare only these keys, per entity (`[id]` or `[id, sub]` per row); absent: all rows. */
+  /**
+   * Refresh: compare only these keys, per entity (`[id]` or `[id, sub]` per row). Absent (ingest):
+   * the keys of the rows that differ are found first (changedKeysStatements).
+   */
   keys?: Map<HistoryEntity, { composite: boolean; keys: Iterable<number[]> }>
   retention: HistoryRetention
   now?: Date
@@ -83,32 +89,30 @@ export function recordSqliteHistory(db: Database, o: SqliteHistoryOptions): Mani
   insertGeneration.run(seq, o.generation, prev?.generation ?? null, now.toISOString(), null)
   if (!prev) return null
 
-  const entities = o.keys
-    ? [...o.keys.keys()]
-    : (['title', 'rating', 'person', 'episode', 'aka', 'credit'] as const)
+  const entities = o.keys ? [...o.keys.keys()] : HISTORY_ENTITIES
   for (const entity of entities) {
-    let keys: string | undefined
+    const composite = ENTITY_SPECS[entity].key.length === 2
+    const keys = `temp.history_keys_${entity}`
+    db.exec(
+      composite
+        ? `CREATE TEMP TABLE IF NOT EXISTS history_keys_${entity} (id INTEGER, sub INTEGER, PRIMARY KEY (id, sub)) WITHOUT ROWID`
+        : `CREATE TEMP TABLE IF NOT EXISTS history_keys_${entity} (id INTEGER PRIMARY KEY)`,
+    )
+    db.exec(`DELETE FROM ${keys}`)
     const restrict = o.keys?.get(entity)
     if (restrict) {
-      keys = `temp.history_keys_${entity}`
-      db.exec(
-        restrict.composite
-          ? `CREATE TEMP TABLE IF NOT EXISTS history_keys_${entity} (id INTEGER, sub INTEGER, PRIMARY KEY (id, sub)) WITHOUT ROWID`
-          : `CREATE TEMP TABLE IF NOT EXISTS history_keys_${entity} (id INTEGER PRIMARY KEY)`,
-      )
-      db.exec(`DELETE FROM ${keys}`)
+      // A refresh: the keys its diffs touched.
       const ins = db.prepare(
-        restrict.composite
+        composite
           ? `INSERT OR IGNORE INTO ${keys} VALUES (?, ?)`
           : `INSERT OR IGNORE INTO ${keys} VALUES (?)`,
       )
-      let n = 0
-      for (const k of restrict.keys) {
-        ins.run(k)
-        n++
-      }
-      if (n === 0) continue
+      for (const k of restrict.keys) ins.run(composite ? k : [k[0]])
+    } else {
+      // An ingest: the keys of the rows that differ, found by merging the two files' tables.
+      for (const sql of changedKeysStatements(entity, { oldNs: 'prev.', newNs: 'main.', keys })) db.exec(sql)
     }
+    if (db.prepare(`SELECT 1 FROM ${keys} LIMIT 1`).get() === undefined) continue
     for (const sql of recordStatements('sqlite', entity, {
       seq,
       oldNs: 'prev.',
@@ -118,6 +122,7 @@ export function recordSqliteHistory(db: Database, o: SqliteHistoryOptions): Mani
     })) {
       db.exec(sql)
     }
+    db.exec(`DELETE FROM ${keys}`)
   }
   const counts = countsOf(
     db.prepare(countsSql('main.', seq)).all() as { entity: string; kind: string; c: number }[],

@@ -1,8 +1,8 @@
 /**
  * Records the change history of a freshly built database file against the one it replaces (see
  * src/db/history.ts), on a thread of its own: the comparison reads every row of both files (a
- * merge of the two by primary key, in SQLite's joins: memory bounded by its page cache), which
- * must not hold up the event loop of a server that ingests. Runs after the writers closed the new
+ * merge of the two tables' scans in primary-key order, SQLite's EXCEPT: memory bounded by its page
+ * cache), which must not hold up the event loop of a server that ingests. Runs after the writers closed the new
  * file and before it is renamed over the old one.
  */
 
