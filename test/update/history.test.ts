@@ -8,14 +8,14 @@ import { update } from '../../src/update/index.js'
 import { tempDir } from '../helpers/server.js'
 import { twoVersions, type Version } from './fixture.js'
 
-/** The change rows of the newest generation recorded in `db`, in key order. */
+/** The change rows of the newest generation recorded in `db`, in the order of the feed. */
 function lastChanges(dbPath: string): unknown[] {
   const db = new Database(dbPath, { readonly: true })
   try {
     return db
       .prepare(
         `SELECT entity, id, sub, kind, title_type, data FROM history_changes
-         WHERE seq = (SELECT max(seq) FROM history_generations) ORDER BY entity, id, sub`,
+         WHERE seq = (SELECT max(seq) FROM history_generations) ORDER BY n`,
       )
       .all()
   } finally {

@@ -89,7 +89,8 @@ export function recordSqliteHistory(db: Database, o: SqliteHistoryOptions): Mani
   insertGeneration.run(seq, o.generation, prev?.generation ?? null, now.toISOString(), null)
   if (!prev) return null
 
-  const entities = o.keys ? [...o.keys.keys()] : HISTORY_ENTITIES
+  // The same order whichever way the generation was made: entity by entity, each in key order.
+  const entities = HISTORY_ENTITIES.filter((e) => !o.keys || o.keys.has(e))
   for (const entity of entities) {
     const composite = ENTITY_SPECS[entity].key.length === 2
     const keys = `temp.history_keys_${entity}`
