@@ -22,6 +22,7 @@ import requestLogPlugin from './plugins/request-log.js'
 import usersPlugin from './plugins/users.js'
 import webhookPlugin, { type WebhookPluginOptions } from './plugins/webhook.js'
 import adminRoutes from './routes/admin/index.js'
+import changeRoutes from './routes/changes/index.js'
 import datasetRoutes, { type DatasetRoutesOptions } from './routes/datasets/index.js'
 import meRoutes from './routes/me/index.js'
 import nameRoutes from './routes/names/index.js'
@@ -138,6 +139,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   await app.register(nameRoutes)
   await app.register(searchRoutes)
   await app.register(ratingRoutes)
+  await app.register(changeRoutes)
   await app.register(datasetRoutes, { dataDir: config.dataDir, readers: opts.rowReaders })
   await app.register(sqlRoutes, {
     // The console runs SQLite SQL in a child process over the database file: not on PostgreSQL.

@@ -60,6 +60,10 @@ export interface Config {
   readonly webhookUrl: string | null
   /** The shared secret of the webhook's HMAC-SHA256 signature; required with webhookUrl. */
   readonly webhookSecret: string | null
+  /** Change history (GET /changes): the newest generations whose changes are kept. */
+  readonly historyGenerations: number
+  /** Change history: days a generation's changes are kept at most; 0: no limit by age. */
+  readonly historyDays: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -305,6 +309,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     description:
       'the shared secret the webhook body is signed with (HMAC-SHA256), at least 16 characters; prefer the variable',
   },
+  {
+    key: 'historyGenerations',
+    flag: '--history-generations',
+    env: 'MARQUEE_HISTORY_GENERATIONS',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    description: 'ingest and update: how many generations of changes GET /changes keeps',
+  },
+  {
+    key: 'historyDays',
+    flag: '--history-days',
+    env: 'MARQUEE_HISTORY_DAYS',
+    kind: 'int',
+    min: 0,
+    max: 36_500,
+    description: 'ingest and update: drop changes older than this many days (0: no limit by age)',
+  },
 ]
 
 /**
@@ -363,6 +385,8 @@ export const DEFAULTS: Config = {
   databaseSchema: 'marquee',
   webhookUrl: null,
   webhookSecret: null,
+  historyGenerations: 7,
+  historyDays: 0,
 }
 
 export type ConfigInput = { [K in keyof Config]?: Config[K] | string }

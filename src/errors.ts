@@ -20,6 +20,8 @@ export const PROBLEMS = {
   REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout' },
   CONFLICT: { status: 409, title: 'Conflict' },
   DATASET_NOT_LOADED: { status: 409, title: 'Conflict' },
+  /** GET /changes: `since` is older than the change history kept. */
+  CHANGES_EXPIRED: { status: 410, title: 'Gone' },
   PRECONDITION_FAILED: { status: 412, title: 'Precondition Failed' },
   CONTENT_TOO_LARGE: { status: 413, title: 'Content Too Large' },
   URI_TOO_LONG: { status: 414, title: 'URI Too Long' },
@@ -125,6 +127,15 @@ export const datasetNotLoaded = (missing: readonly string[]) =>
   new Problem('DATASET_NOT_LOADED', {
     detail: `${missing.join(' and ')} ${missing.length > 1 ? 'were' : 'was'} not loaded into this database (it was ingested with --only), so this cannot be answered; ingest ${missing.length > 1 ? 'them' : 'it'} to enable this route.`,
     extensions: { datasets: missing },
+  })
+
+/** GET /changes?since= a generation older than the history kept: the client must sync in full again. */
+export const changesExpired = (since: string, oldest: string | null) =>
+  new Problem('CHANGES_EXPIRED', {
+    detail: oldest
+      ? `The changes since ${since} are no longer kept: the oldest generation available is ${oldest}. Re-sync in full (the list routes, e.g. GET /titles with format=ndjson), then follow GET /changes?since=<the generation you synced>.`
+      : `No change history is kept for ${since}. Re-sync in full, then follow GET /changes?since=<the generation you synced>.`,
+    extensions: { since, oldest },
   })
 
 export const queryTimeout = (ms: number) =>

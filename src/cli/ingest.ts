@@ -10,6 +10,7 @@ export default async function ingestCommand(opts: Record<string, unknown>): Prom
   const config = loadConfig(settingsFrom(opts))
   const only = opts.only as DatasetName[] | undefined
   const strict = opts.strict === true
+  const history = { generations: config.historyGenerations, days: config.historyDays }
   try {
     if (config.databaseUrl) {
       // PostgreSQL: COPY into a new schema, swapped in; running servers follow within seconds.
@@ -20,6 +21,7 @@ export default async function ingestCommand(opts: Record<string, unknown>): Prom
         schemaPrefix: config.databaseSchema,
         only,
         strict,
+        history,
         onProgress: createProgressRenderer(),
       })
       printSummary(summary)
@@ -33,6 +35,7 @@ export default async function ingestCommand(opts: Record<string, unknown>): Prom
       dbPath: config.dbPath,
       only,
       strict,
+      history,
       onProgress: createProgressRenderer(),
     })
     printSummary(summary)

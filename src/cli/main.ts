@@ -70,7 +70,7 @@ function buildCli(): Command {
       .description(
         'Load the IMDb .tsv.gz files into a new SQLite database (or PostgreSQL schema), swapped in atomically',
       ),
-    ['dbPath', 'dataDir', 'databaseUrl', 'databaseSchema'],
+    ['dbPath', 'dataDir', 'databaseUrl', 'databaseSchema', 'historyGenerations', 'historyDays'],
   )
     .addOption(
       new Option('--only <names>', 'load only these files (comma-separated)').argParser(parseDatasetList),
@@ -112,7 +112,7 @@ function buildCli(): Command {
       .description(
         'Download, then refresh the database from the new files: only the changed rows (or rebuild with --full)',
       ),
-    ['dbPath', 'dataDir'],
+    ['dbPath', 'dataDir', 'historyGenerations', 'historyDays'],
   )
     .option('--full', 'rebuild the whole database instead of applying only the changes')
     .option('--skip-download', 'use the files already in the data directory (also when --data is given)')

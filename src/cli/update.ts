@@ -2,7 +2,7 @@ import { loadConfig } from '../config.js'
 import { DATASET_NAMES, type DatasetName, datasetSpec } from '../datasets/catalogue.js'
 import { DownloadLockedError, download, resolveBaseUrls } from '../download/index.js'
 import { createProgressReporter, formatSummary } from '../download/progress.js'
-import { createProgressRenderer, printSummary } from '../ingest/progress.js'
+import { changesLine, createProgressRenderer, printSummary } from '../ingest/progress.js'
 import {
   keepBaseFiles,
   readBase,
@@ -74,6 +74,7 @@ export default async function update(opts: Record<string, unknown>): Promise<num
       dbPath: config.dbPath,
       dataDir: config.dataDir,
       full: opts.full === true,
+      history: { generations: config.historyGenerations, days: config.historyDays },
       signal: controller.signal,
       onProgress: progress(),
     })
@@ -154,8 +155,9 @@ function printResult(s: UpdateSummary, dbPath: string): void {
       .filter(([k]) => k.startsWith('apply '))
       .reduce((sum, [, v]) => sum + v, 0)
     out.write(
-      `\nphases: copy ${seconds(t.copy ?? 0)} and compare ${seconds(t.diff ?? 0)} (together), apply ${seconds(apply)}, fts ${seconds(t.fts ?? 0)}, commit ${seconds(t.commit ?? 0)}\n`,
+      `\nphases: copy ${seconds(t.copy ?? 0)} and compare ${seconds(t.diff ?? 0)} (together), apply ${seconds(apply)}, fts ${seconds(t.fts ?? 0)}, history ${seconds(t.history ?? 0)}, commit ${seconds(t.commit ?? 0)}\n`,
     )
+    if (s.manifest?.changes) out.write(`${changesLine(s.manifest.changes)}\n`)
   }
   out.write(`database: ${dbPath} (generation ${s.generation})\n`)
   out.write(

@@ -2,7 +2,7 @@
 
 import type { DatasetName } from '../datasets/catalogue.js'
 
-export type IngestPhase = 'fts' | 'indexes' | 'merge' | 'analyze' | 'sizes' | 'swap'
+export type IngestPhase = 'fts' | 'indexes' | 'merge' | 'analyze' | 'sizes' | 'history' | 'swap'
 
 export type IngestProgress =
   | {

@@ -12,6 +12,7 @@
 
 import { resolve } from 'node:path'
 import type { DatasetName } from '../datasets/catalogue.js'
+import type { HistoryRetention } from '../db/history.js'
 import type { IngestProgress } from './events.js'
 import { datasetsToLoad, requireOption } from './load-order.js'
 import type { IngestSummary } from './manifest.js'
@@ -36,6 +37,8 @@ export interface IngestOptions {
   signal?: AbortSignal
   /** Run the threads at a lower CPU priority (an ingest inside a server that is answering). */
   background?: boolean
+  /** How much change history the new file keeps (default: 7 generations, any age). */
+  history?: HistoryRetention
 }
 
 /** Loads the dataset files into a new database at dbPath (see the module comment). */
@@ -43,5 +46,5 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   requireOption('dataDir', opts.dataDir)
   requireOption('dbPath', opts.dbPath)
   const datasets = datasetsToLoad(opts.only)
-  return runIngest(new SqliteSink(resolve(opts.dbPath)), datasets, opts)
+  return runIngest(new SqliteSink(resolve(opts.dbPath), opts.history), datasets, opts)
 }

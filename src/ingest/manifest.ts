@@ -4,6 +4,7 @@
  */
 
 import type { DatasetName } from '../datasets/catalogue.js'
+import type { ManifestChanges } from '../db/history.js'
 
 export interface SourceFile {
   dataset: DatasetName
@@ -64,6 +65,11 @@ export interface IngestSummary {
   durationMs: number
   /** Totals over all files. */
   totals: { read: number; kept: number; skipped: number; duplicates: number; dangling: number }
+  /**
+   * What changed against the previous generation, per entity (src/db/history.ts); null for a first
+   * generation, or one whose previous generation could not be compared.
+   */
+  changes?: ManifestChanges | null
 }
 
 /** The counts of every file, added up. */

@@ -4,6 +4,7 @@
  */
 
 import type { DatasetName } from '../datasets/catalogue.js'
+import type { ManifestChanges } from '../db/history.js'
 import { formatDuration } from '../format.js'
 import type { IngestPhase, IngestProgress } from './events.js'
 import type { IngestSummary } from './manifest.js'
@@ -77,6 +78,7 @@ const PHASES: Record<IngestPhase, string> = {
   merge: 'copying in the tables built in parallel…',
   analyze: 'gathering query statistics…',
   sizes: 'measuring table sizes…',
+  history: 'recording what changed since the previous generation…',
   swap: 'moving the new database into place…',
 }
 
@@ -121,9 +123,18 @@ export function printSummary(s: IngestSummary, out: NodeJS.WritableStream = proc
     )
   }
   lines.push('')
-  const phases = ['fts', 'indexes', 'analyze', 'sizes'].filter((p) => p in s.timings)
+  const phases = ['fts', 'indexes', 'analyze', 'sizes', 'history'].filter((p) => p in s.timings)
   lines.push(`phases: ${phases.map((p) => `${p} ${formatDuration(s.timings[p])}`).join(', ')}`)
+  if (s.changes) lines.push(changesLine(s.changes))
   out.write(`${lines.join('\n')}\n`)
+}
+
+/** `changes since <generation>: title +1 -2 ~3, ...` (GET /changes serves them). */
+export function changesLine(changes: ManifestChanges): string {
+  const parts = Object.entries(changes.counts).map(
+    ([entity, c]) => `${entity} +${c.added} -${c.removed} ~${c.changed}`,
+  )
+  return `changes since ${changes.since} (GET /changes): ${parts.join(', ')}`
 }
 
 function mb(bytes: number): string {

@@ -199,6 +199,7 @@ async function rebuild(
         dbPath,
         only: datasets.length === DATASET_NAMES.length ? undefined : datasets,
         signal: opts.signal,
+        history: opts.history,
         onProgress: (event) => opts.onProgress?.({ type: 'ingest', event }),
       })
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { DatasetName } from '../datasets/catalogue.js'
+import type { ManifestChanges } from '../db/history.js'
 import type { IngestSummary } from '../ingest/index.js'
 import { type FileSummary, mtimeOf, totalsOf } from '../ingest/manifest.js'
 import type { FileDiff } from './diff.js'
@@ -20,6 +21,8 @@ export function updateManifest(
     deltas: Record<string, number>
     timings: Record<string, number>
     kept: string
+    /** The change set recorded for the history (manifest `changes`). */
+    history: ManifestChanges | null
   },
 ): IngestSummary & { update: unknown } {
   const m = base.manifest!
@@ -61,6 +64,7 @@ export function updateManifest(
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - u.startedAt.getTime(),
     totals: totalsOf(files),
+    changes: u.history,
     update: {
       mode: 'incremental',
       from: base.generation,

@@ -12,12 +12,15 @@ import type { Worker } from 'node:worker_threads'
 import { DATASET_NAMES, type DatasetName } from '../datasets/catalogue.js'
 import { DatasetError } from '../datasets/parse.js'
 import { datasetPath, statDataset } from '../datasets/reader.js'
+import { DEFAULT_RETENTION } from '../db/history.js'
 import { newCursorSecret } from '../db/queries/meta.js'
 import Database from '../db/sqlite/driver.js'
+import { recordSqliteHistory } from '../db/sqlite/history.js'
 import { Applier, type ApplyContext } from './apply.js'
 import type { FileDiff } from './diff.js'
 import { runDiffs } from './diff-threads.js'
 import { aborted, Fallback, UpdateError } from './errors.js'
+import { HistoryKeys } from './history.js'
 import { updateManifest } from './refresh-manifest.js'
 import {
   commitStaged,
@@ -100,7 +103,7 @@ export async function refresh(
     if (!anyRowChanged(applied.changes)) return await keepServingBase(r, changes)
     if (!applied.ftsDone) finishFts(r, applied.applier)
     const generation = generationId(startedAt)
-    const manifest = commitCopy(r, applied.applier, generation, changes)
+    const manifest = commitCopy(r, applied, generation, changes)
     await swapCopyIn(r)
     await keepNewFiles(r, generation)
     const durationMs = Math.round(performance.now() - started)
@@ -221,6 +224,8 @@ async function diffAndApply(r: Refresh): Promise<ApplyQueue> {
 class ApplyQueue {
   /** The diffs applied, in order. */
   readonly changes: FileDiff[] = []
+  /** The keys they touched, for the change history. */
+  readonly keys = new HistoryKeys()
   ftsDone = false
   /** What the apply reads: the loaded datasets, and the new title.ratings once its diff arrives. */
   readonly ctx: ApplyContext
@@ -251,6 +256,9 @@ class ApplyQueue {
   open(): void {
     const db = openCopy(this.r.tmpPath, this.r.base.generation)
     this.r.db = db
+    // The database being refreshed, read by the change history (the copy's rows before the apply).
+    db.prepare('ATTACH ? AS prev').run(this.r.dbPath)
+    db.exec('PRAGMA prev.locking_mode = NORMAL')
     db.exec('BEGIN')
     this.#applier = new Applier(db, this.ctx)
   }
@@ -273,6 +281,7 @@ class ApplyQueue {
       timings[`apply ${d.dataset}`] =
         (timings[`apply ${d.dataset}`] ?? 0) + Math.round(performance.now() - t0)
       this.changes.push(d)
+      this.keys.add(d)
     }
     if (
       !this.ftsDone &&
@@ -294,10 +303,25 @@ function finishFts(r: Refresh, applier: Applier): void {
 /** Writes the new generation and its manifest into the copy, commits and closes it. */
 function commitCopy(
   r: Refresh,
-  applier: Applier,
+  applied: ApplyQueue,
   generation: string,
   changes: FileDiff[],
 ): ReturnType<typeof updateManifest> {
+  const applier = applied.applier
+  const db = r.db!
+  r.emit({ type: 'phase', phase: 'history' })
+  const th = performance.now()
+  const history = recordSqliteHistory(db, {
+    generation,
+    previous: {
+      generation: r.base.generation,
+      madeAt: r.base.manifest?.finishedAt ?? new Date().toISOString(),
+    },
+    carryForward: false,
+    keys: applied.keys.byEntity(),
+    retention: r.opts.history ?? DEFAULT_RETENTION,
+  })
+  r.timings.history = Math.round(performance.now() - th)
   r.emit({ type: 'phase', phase: 'commit' })
   const t = performance.now()
   const manifest = updateManifest(r.base, {
@@ -308,13 +332,14 @@ function commitCopy(
     deltas: applier.deltas,
     timings: r.timings,
     kept: dirname(r.kept.dir),
+    history,
   })
-  const db = r.db!
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
   put.run('generation', generation)
   put.run('manifest', JSON.stringify(manifest))
   put.run('cursor_secret', newCursorSecret())
   db.exec('COMMIT')
+  db.exec('DETACH prev')
   applier.saveFtsTotals()
   // Fresh statistics where a table changed much (cheap when none did).
   db.pragma('analysis_limit = 1000')

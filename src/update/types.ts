@@ -1,9 +1,19 @@
 /** What an update is asked to do, what it reports while it runs, and what it returns. */
 import type { DatasetName } from '../datasets/catalogue.js'
+import type { HistoryRetention } from '../db/history.js'
 import type { IngestProgress, IngestSummary } from '../ingest/index.js'
 import type { RowCounts } from './diff.js'
 
-export type UpdatePhase = 'prepare' | 'diff' | 'copy' | 'apply' | 'fts' | 'commit' | 'swap' | 'keep'
+export type UpdatePhase =
+  | 'prepare'
+  | 'diff'
+  | 'copy'
+  | 'apply'
+  | 'fts'
+  | 'history'
+  | 'commit'
+  | 'swap'
+  | 'keep'
 
 export type UpdateProgress =
   | {
@@ -42,6 +52,8 @@ export interface UpdateOptions {
   maxChangeRatio?: number
   /** Rows of changes per chunk handed from a diff to the apply while the diff goes on. */
   chunkRows?: number
+  /** How much change history the database keeps (default: 7 generations, any age). */
+  history?: HistoryRetention
 }
 
 export interface FileChange extends RowCounts {

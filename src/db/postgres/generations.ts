@@ -7,6 +7,16 @@
  */
 
 import pg from 'pg'
+import {
+  countsOf,
+  countsSql,
+  HISTORY_ENTITIES,
+  type HistoryRetention,
+  historyDdl,
+  type ManifestChanges,
+  pruneStatements,
+  recordStatements,
+} from '../history.js'
 import { checkSchemaPrefix, controlDdl, ident, isGenerationSchema } from './schema.js'
 
 /** Anything that runs a query: a Client, a PoolClient or a Pool. */
@@ -144,6 +154,98 @@ export async function dropSchema(db: Queryable, schema: string, lockTimeoutMs = 
   } catch (err) {
     await db.query('RESET lock_timeout').catch(() => {})
     if ((err as { code?: string }).code === '55P03') return false
+    throw err
+  }
+}
+
+/**
+ * Records the change set of generation `generation` (its schema `schema`, built and keyed, not
+ * served yet) against the generation served now, in the control schema's history tables (see
+ * ../history.ts), and gives the new schema views of them, so that the query functions read the
+ * history through the generation's search_path as on SQLite. Runs before the swap, in one
+ * transaction of its own: rows recorded for a generation that then fails to go live are removed by
+ * the next recording (everything after the served generation is), and readers never see them (they
+ * read up to the generation they serve). Returns what the manifest says of the changes; null for a
+ * first generation, or when the served one cannot be compared (the history then starts again).
+ */
+export async function recordPostgresHistory(
+  client: pg.ClientBase,
+  prefix: string,
+  target: { schema: string; generation: string; retention: HistoryRetention; now?: Date },
+): Promise<ManifestChanges | null> {
+  const p = `${ident(checkSchemaPrefix(prefix))}.`
+  const now = target.now ?? new Date()
+  const current = await currentGeneration(client, prefix)
+  await client.query('BEGIN')
+  try {
+    for (const sql of historyDdl('postgres', p)) await client.query(sql)
+    // One recorder at a time (the ingest lock holds already; this guards a hand-run one).
+    await client.query(`LOCK TABLE ${p}history_generations IN EXCLUSIVE MODE`)
+    const seqOf = async (generation: string) =>
+      (
+        await client.query<{ seq: number }>(`SELECT seq FROM ${p}history_generations WHERE generation = $1`, [
+          generation,
+        ])
+      ).rows[0]?.seq
+    const insertGeneration = (seq: number, generation: string, previous: string | null, madeAt: string) =>
+      client.query(
+        `INSERT INTO ${p}history_generations (seq, generation, previous, made_at) VALUES ($1, $2, $3, $4)`,
+        [seq, generation, previous, madeAt],
+      )
+    const reset = async () => {
+      await client.query(`DELETE FROM ${p}history_changes`)
+      await client.query(`DELETE FROM ${p}history_generations`)
+    }
+    let prevSeq = current ? await seqOf(current.generation) : undefined
+    if (current && prevSeq === undefined) {
+      await reset()
+      await insertGeneration(1, current.generation, null, current.swappedAt.toISOString())
+      prevSeq = 1
+    }
+    if (!current) await reset()
+    const seq = (prevSeq ?? 0) + 1
+    await client.query(`DELETE FROM ${p}history_changes WHERE seq >= $1`, [seq])
+    await client.query(`DELETE FROM ${p}history_generations WHERE seq >= $1`, [seq])
+    await insertGeneration(seq, target.generation, current?.generation ?? null, now.toISOString())
+    let changes: ManifestChanges | null = null
+    if (current) {
+      await client.query('SAVEPOINT compare')
+      try {
+        for (const entity of HISTORY_ENTITIES) {
+          for (const sql of recordStatements('postgres', entity, {
+            seq,
+            oldNs: `${ident(current.schema)}.`,
+            newNs: `${ident(target.schema)}.`,
+            into: p,
+          })) {
+            await client.query(sql)
+          }
+        }
+        const { rows } = await client.query<{ entity: string; kind: string; c: string }>(countsSql(p, seq))
+        const counts = countsOf(rows)
+        await client.query(`UPDATE ${p}history_generations SET counts = $1 WHERE seq = $2`, [
+          JSON.stringify(counts),
+          seq,
+        ])
+        changes = { since: current.generation, counts }
+        await client.query('RELEASE SAVEPOINT compare')
+      } catch {
+        // The served generation cannot be compared (another schema version, dropped by hand).
+        await client.query('ROLLBACK TO SAVEPOINT compare')
+        await client.query(`DELETE FROM ${p}history_changes`)
+        await client.query(`DELETE FROM ${p}history_generations WHERE seq <> $1`, [seq])
+        await client.query(`UPDATE ${p}history_generations SET previous = NULL WHERE seq = $1`, [seq])
+      }
+    }
+    for (const sql of pruneStatements(p, seq, target.retention, now)) await client.query(sql)
+    const s = ident(target.schema)
+    for (const table of ['history_generations', 'history_changes']) {
+      await client.query(`CREATE OR REPLACE VIEW ${s}.${table} AS SELECT * FROM ${p}${table}`)
+    }
+    await client.query('COMMIT')
+    return changes
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {})
     throw err
   }
 }

@@ -1,3 +1,4 @@
+import { changeGenerations, listChanges } from './changes.js'
 import { importPlan } from './import-plan.js'
 import { datasetMeta } from './meta.js'
 import { findName, listNames, nameCredits } from './names.js'
@@ -39,6 +40,8 @@ export const queries = {
   importPlan,
   ratingsOf,
   seriesRatings,
+  changeGenerations,
+  listChanges,
 }
 
 export type Queries = typeof queries

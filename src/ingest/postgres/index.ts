@@ -4,6 +4,7 @@
  */
 
 import type { DatasetName } from '../../datasets/catalogue.js'
+import type { HistoryRetention } from '../../db/history.js'
 import { checkSchemaPrefix, DEFAULT_SCHEMA_PREFIX } from '../../db/postgres/schema.js'
 import type { IngestProgress } from '../events.js'
 import { datasetsToLoad, requireOption } from '../load-order.js'
@@ -34,6 +35,8 @@ export interface PostgresIngestOptions {
    * is done (benchmarks: `npm run bench:ingest:postgres -- --profile`).
    */
   onStatement?: (sql: string, ms: number) => void
+  /** How much change history the control schema keeps (default: 7 generations, any age). */
+  history?: HistoryRetention
 }
 
 /** Loads the dataset files into a new schema and makes it the served generation (see sink.ts). */
@@ -48,6 +51,7 @@ export async function ingestPostgres(opts: PostgresIngestOptions): Promise<Inges
     indexConcurrency: opts.indexConcurrency,
     maintenanceWorkMem: opts.maintenanceWorkMem,
     onStatement: opts.onStatement,
+    history: opts.history,
   })
   return runIngest(sink, datasets, opts)
 }

@@ -28,7 +28,13 @@ import pg from 'pg'
 import { DATASET_NAMES, type DatasetName } from '../../datasets/catalogue.js'
 import { type BadLine, type ColumnarBatch, type ParseStats, TsvParser } from '../../datasets/parse.js'
 import { datasetPath, openGzip, streamError } from '../../datasets/reader.js'
-import { dropStaleGenerations, ensureControl, swapGeneration } from '../../db/postgres/generations.js'
+import { DEFAULT_RETENTION, type HistoryRetention, type ManifestChanges } from '../../db/history.js'
+import {
+  dropStaleGenerations,
+  ensureControl,
+  recordPostgresHistory,
+  swapGeneration,
+} from '../../db/postgres/generations.js'
 import {
   generationSchema,
   ident,
@@ -61,6 +67,8 @@ export interface PostgresSinkOptions {
   indexConcurrency?: number
   maintenanceWorkMem?: string
   onStatement?: (sql: string, ms: number) => void
+  /** How much change history the control schema keeps (default: 7 generations, any age). */
+  history?: HistoryRetention
 }
 
 /** The table whose rows a file's `kept` counts (crew counts lines; ratings has none). */
@@ -284,7 +292,18 @@ export class PostgresSink implements RowSink {
     await this.query(primaryKeyIndex(tableDef('meta')))
     await this.constrainKeys()
     this.check()
-    return manifest
+    let changes: ManifestChanges | null = null
+    await this.phase('history', async () => {
+      changes = await recordPostgresHistory(this.control!, this.opts.prefix, {
+        schema: this.schema,
+        generation: this.plan.generation,
+        retention: this.opts.history ?? DEFAULT_RETENTION,
+      })
+    })
+    const recorded = { ...manifest, changes }
+    await this.query(`UPDATE meta SET value = ${literal(JSON.stringify(recorded))} WHERE key = 'manifest'`)
+    this.check()
+    return recorded
   }
 
   /** The primary keys become constraints, and the staging tables go, in one transaction. */

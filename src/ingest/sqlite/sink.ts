@@ -20,6 +20,7 @@ import { dirname } from 'node:path'
 import { MessageChannel, type Worker } from 'node:worker_threads'
 import { DATASET_NAMES, type DatasetName } from '../../datasets/catalogue.js'
 import { DatasetError } from '../../datasets/parse.js'
+import { DEFAULT_RETENTION, type HistoryRetention, type ManifestChanges } from '../../db/history.js'
 import { spawnWorker, workerUrl } from '../../lib/worker-url.js'
 import { IngestError } from '../errors.js'
 import type { IngestPhase } from '../events.js'
@@ -27,6 +28,7 @@ import type { IngestSummary } from '../manifest.js'
 import { startParsers } from '../parsers.js'
 import type { IngestPlan, RowSink } from '../sink.js'
 import { buildPathOf, removeBuildFiles, removeStaleBuilds, swapInto } from './build-files.js'
+import type { HistoryWorkerData, HistoryWorkerReport } from './history.worker.js'
 import { DIRECT_DATASETS } from './sqlite-writer.js'
 import type { WriterData, WriterReport } from './writer.worker.js'
 
@@ -89,7 +91,10 @@ export class SqliteSink implements RowSink {
   private readonly workers: Worker[] = []
 
   /** `dbPath`: the database to create or replace, an absolute path. */
-  constructor(private readonly dbPath: string) {
+  constructor(
+    private readonly dbPath: string,
+    private readonly history: HistoryRetention = DEFAULT_RETENTION,
+  ) {
     this.buildPath = buildPathOf(dbPath)
   }
 
@@ -118,8 +123,48 @@ export class SqliteSink implements RowSink {
     return this.outcome.loaded
   }
 
-  finish(): Promise<IngestSummary> {
-    return this.outcome.done
+  /** The writers' manifest, once the change history is recorded into the new file (and its manifest). */
+  async finish(): Promise<IngestSummary> {
+    const summary = await this.outcome.done
+    this.plan.signal.throwIfAborted()
+    this.plan.progress.phase('history')
+    const started = performance.now()
+    const changes = await this.recordHistory()
+    const timings = { ...summary.timings, history: Math.round(performance.now() - started) }
+    return { ...summary, timings, changes }
+  }
+
+  /** Runs history.worker.ts on the closed build file; rejects when it fails or the ingest is aborted. */
+  private recordHistory(): Promise<ManifestChanges | null> {
+    const data: HistoryWorkerData = {
+      buildPath: this.buildPath,
+      dbPath: this.dbPath,
+      generation: this.plan.generation,
+      retention: this.history,
+    }
+    const w = spawnWorker(workerUrl('./history.worker.js', import.meta.url), {
+      background: this.plan.background,
+      workerData: data,
+    })
+    this.workers.push(w)
+    return new Promise((resolve, reject) => {
+      const signal = this.plan.signal
+      const onAbort = () => reject(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      w.once('message', (m: HistoryWorkerReport) => {
+        signal.removeEventListener('abort', onAbort)
+        if (m.type === 'done') resolve(m.changes)
+        else
+          reject(new IngestError('INGEST_FAILED', `recording the change history failed: ${m.error.message}`))
+      })
+      w.once('error', (err) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(new IngestError('INGEST_FAILED', `recording the change history failed: ${err.message}`))
+      })
+      w.once('exit', (code) => {
+        if (code !== 0) reject(new IngestError('INGEST_FAILED', `the history thread exited (code ${code})`))
+      })
+    })
   }
 
   swap(): Promise<void> {
