@@ -2,6 +2,7 @@ import { CompiledQuery, sql } from 'kysely'
 import { dialectOf } from '../dialect.js'
 import type { DB } from './sql.js'
 import { tt } from './sql.js'
+import { SERIES_TYPES, titleType } from './titles.js'
 
 /**
  * The bulk lookups of apps that keep ratings in sync (GET /ratings, POST /ratings/lookup,
@@ -59,18 +60,15 @@ export type SeriesRatings =
   | { kind: 'not-series'; type: string }
   | { kind: 'ok'; episodes: EpisodeRating[] }
 
-/** Title types that have episodes (as SERIES_TYPES of titles.ts). */
-const SERIES = new Set(['tvSeries', 'tvMiniSeries'])
-
 /**
  * Every episode of a series with its rating, by season then episode number (unknown ones last,
  * then by id), read through episodes_by_parent. Not capped: the longest-running daily shows have
  * some tens of thousands of episodes, a few MB of JSON, and a syncing app wants them all.
  */
 export async function seriesRatings(db: DB, id: number): Promise<SeriesRatings> {
-  const series = await db.selectFrom('titles').select('title_type').where('id', '=', id).executeTakeFirst()
-  if (!series) return { kind: 'unknown' }
-  if (!SERIES.has(series.title_type)) return { kind: 'not-series', type: series.title_type }
+  const type = await titleType(db, id)
+  if (type === null) return { kind: 'unknown' }
+  if (!(SERIES_TYPES as readonly string[]).includes(type)) return { kind: 'not-series', type }
   const rows = await db
     .selectFrom('episodes as e')
     .leftJoin('titles as t', 't.id', 'e.id')
