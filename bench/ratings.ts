@@ -19,6 +19,7 @@ import { sql } from 'kysely'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { formatId } from '../src/datasets/catalogue.js'
+import { Rng } from '../src/datasets/sample/random.js'
 import { ratingsOf, seriesRatings } from '../src/db/queries/ratings.js'
 import { openDataset } from '../src/db/sqlite/connection.js'
 import { ensureSampleDatabase } from '../test/helpers/dataset.js'
@@ -28,18 +29,6 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200)
 const log = (line: string) => console.log(line)
-
-/** A small seeded generator (mulberry32): the same ids every run. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 async function time(fn: () => Promise<unknown> | unknown, rounds = ROUNDS): Promise<number[]> {
   for (let i = 0; i < Math.min(20, rounds); i++) await fn()
@@ -58,7 +47,9 @@ async function main() {
   const dbPath = await ensureSampleDatabase({ titles: TITLES, dir, log })
 
   const conn = openDataset(dbPath)
-  const random = rng(7)
+  // The same ids every run.
+  const rng = new Rng(7)
+  const random = () => rng.float()
   const all = (await sql<{ id: number }>`SELECT id FROM titles`.execute(conn.db)).rows.map((r) => r.id)
   const known = Array.from({ length: 900 }, () => all[Math.floor(random() * all.length)])
   const max = all.reduce((a, b) => Math.max(a, b), 0)

@@ -17,6 +17,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
 import { formatId } from '../src/datasets/catalogue.js'
+import { Rng } from '../src/datasets/sample/random.js'
 import { search } from '../src/db/queries/search.js'
 import { fold, ftsMatch, tokenize } from '../src/db/queries/text.js'
 import { openDataset } from '../src/db/sqlite/connection.js'
@@ -26,18 +27,9 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const TITLES = Number(process.env.BENCH_TITLES ?? 1_000_000)
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 300)
 
-/** A small seeded generator (mulberry32): the same truth set every run. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const random = rng(42)
+// The same truth set every run.
+const rng = new Rng(42)
+const random = () => rng.float()
 function sample<T>(xs: readonly T[], n: number): T[] {
   const copy = [...xs]
   for (let i = copy.length - 1; i > 0; i--) {

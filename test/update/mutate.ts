@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createGunzip, createGzip } from 'node:zlib'
 import { DATASET_NAMES, type DatasetName, datasetSpec, formatId } from '../../src/datasets/catalogue.js'
+import { Rng } from '../../src/datasets/sample/random.js'
 
 export interface MutateOptions {
   /** Fraction of lines changed in each file (edits, deletes and inserts, about 2:1:1). */
@@ -26,18 +27,6 @@ export interface MutateOptions {
 export interface MutateSummary {
   /** Per file: lines edited, deleted, inserted. */
   files: Record<string, { edited: number; deleted: number; inserted: number; lines: number }>
-}
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const GENRES = ['Drama', 'Comedy', 'Sci-Fi', 'Western', 'Documentary', 'Horror']
@@ -141,7 +130,8 @@ async function mutateFile(
   opts: MutateOptions,
   seed: number,
 ): Promise<{ edited: number; deleted: number; inserted: number; lines: number }> {
-  const r = rng(seed)
+  const gen = new Rng(seed)
+  const r = () => gen.float()
   const gzip = createGzip({ level: opts.level ?? 6 })
   const out = createWriteStream(dest)
   gzip.pipe(out)
