@@ -136,3 +136,52 @@ export function sectionError(err) {
       : null,
   )
 }
+
+/**
+ * ARIA tabs that are links, each to its own address (manual activation): arrow keys, Home and End
+ * move between them, Enter or Space opens one. `tabs`: { id, label, href, count, selected }; the
+ * tabs control the element with id `panel`.
+ */
+export function linkTabs(label, panel, tabs) {
+  const list = h(
+    'div',
+    { role: 'tablist', class: 'tabs', 'aria-label': label },
+    tabs.map((tab) =>
+      h(
+        'a',
+        {
+          role: 'tab',
+          id: `tab-${tab.id}`,
+          class: 'tab',
+          href: tab.href,
+          'aria-selected': String(tab.selected),
+          'aria-controls': panel,
+          tabindex: tab.selected ? '0' : '-1',
+        },
+        tab.label,
+        ' ',
+        h('span', { class: 'tab-count' }, `(${tab.count})`),
+      ),
+    ),
+  )
+  list.addEventListener('keydown', (e) => {
+    const all = [...list.querySelectorAll('[role=tab]')]
+    const at = all.indexOf(document.activeElement)
+    if (e.key === ' ' && at >= 0) {
+      e.preventDefault()
+      all[at].click()
+      return
+    }
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft' && e.key !== 'Home' && e.key !== 'End') return
+    const next =
+      e.key === 'Home'
+        ? 0
+        : e.key === 'End'
+          ? all.length - 1
+          : (at + (e.key === 'ArrowRight' ? 1 : -1) + all.length) % all.length
+    e.preventDefault()
+    for (const [i, tab] of all.entries()) tab.tabIndex = i === next ? 0 : -1
+    all[next].focus()
+  })
+  return list
+}

@@ -1,5 +1,5 @@
 import { api, url } from '../api.js'
-import { monogram, ratingBadge, skeleton } from '../components.js'
+import { linkTabs, monogram, ratingBadge, skeleton } from '../components.js'
 import { h, highlight } from '../dom.js'
 import { count } from '../format.js'
 import { correctedQuery, hitHref, hitMeta, hitWords, setSearchText } from '../search.js'
@@ -84,49 +84,17 @@ export async function findPage(view, query) {
       }),
     )
 
-  const tabs = h(
-    'div',
-    { role: 'tablist', class: 'tabs', 'aria-label': 'Kind of result' },
-    TABS.map((tab) => {
-      const selected = tab === current
-      return h(
-        'a',
-        {
-          role: 'tab',
-          id: `tab-${tab.id}`,
-          class: 'tab',
-          href: findHref(q, tab.id, 1),
-          'aria-selected': String(selected),
-          'aria-controls': 'results-panel',
-          tabindex: selected ? '0' : '-1',
-        },
-        tab.label,
-        ' ',
-        h('span', { class: 'tab-count' }, `(${totalText(bodies[tab.id])})`),
-      )
-    }),
+  const tabs = linkTabs(
+    'Kind of result',
+    'results-panel',
+    TABS.map((tab) => ({
+      id: tab.id,
+      label: tab.label,
+      href: findHref(q, tab.id, 1),
+      count: totalText(bodies[tab.id]),
+      selected: tab === current,
+    })),
   )
-  // ARIA tabs with manual activation: arrow keys, Home and End move between the tabs; Enter or
-  // Space opens one (each tab is a link to its own address).
-  tabs.addEventListener('keydown', (e) => {
-    const all = [...tabs.querySelectorAll('[role=tab]')]
-    const at = all.indexOf(document.activeElement)
-    if (e.key === ' ' && at >= 0) {
-      e.preventDefault()
-      all[at].click()
-      return
-    }
-    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft' && e.key !== 'Home' && e.key !== 'End') return
-    const next =
-      e.key === 'Home'
-        ? 0
-        : e.key === 'End'
-          ? all.length - 1
-          : (at + (e.key === 'ArrowRight' ? 1 : -1) + all.length) % all.length
-    e.preventDefault()
-    for (const [i, tab] of all.entries()) tab.tabIndex = i === next ? 0 : -1
-    all[next].focus()
-  })
 
   const first = (page - 1) * PAGE_SIZE + 1
   const last = first + body.results.length - 1

@@ -1,5 +1,5 @@
 import { ApiError, api, apiKey, fetchBlob, listsGeneration, saveBlob, send, setApiKey } from '../api.js'
-import { monogram, skeleton } from '../components.js'
+import { linkTabs, monogram, skeleton } from '../components.js'
 import { IMPORT_MAX, importItems } from '../csv.js'
 import { h, replace } from '../dom.js'
 import { count, plural, rating, titleType, years } from '../format.js'
@@ -210,42 +210,17 @@ function keyInfo(view) {
 }
 
 function listView(view, lists, list, sort, page) {
-  const tabs = h(
-    'div',
-    { role: 'tablist', class: 'tabs', 'aria-label': 'Your lists' },
-    LISTS.map((l) => {
-      const selected = l === list
-      return h(
-        'a',
-        {
-          role: 'tab',
-          id: `tab-${l.id}`,
-          class: 'tab',
-          href: listsHref({ list: l.id, sort }),
-          'aria-selected': String(selected),
-          'aria-controls': 'lists-panel',
-          tabindex: selected ? '0' : '-1',
-        },
-        l.label,
-        ' ',
-        h('span', { class: 'tab-count' }, `(${count(lists[l.id].length)})`),
-      )
-    }),
+  const tabs = linkTabs(
+    'Your lists',
+    'lists-panel',
+    LISTS.map((l) => ({
+      id: l.id,
+      label: l.label,
+      href: listsHref({ list: l.id, sort }),
+      count: count(lists[l.id].length),
+      selected: l === list,
+    })),
   )
-  tabs.addEventListener('keydown', (e) => {
-    const all = [...tabs.querySelectorAll('[role=tab]')]
-    const at = all.indexOf(document.activeElement)
-    if (e.key === ' ' && at >= 0) {
-      e.preventDefault()
-      all[at].click()
-      return
-    }
-    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return
-    e.preventDefault()
-    const next = (at + (e.key === 'ArrowRight' ? 1 : -1) + all.length) % all.length
-    for (const [i, tab] of all.entries()) tab.tabIndex = i === next ? 0 : -1
-    all[next].focus()
-  })
 
   const items = sorted(lists[list.id], list, sort)
   const pages = Math.max(1, Math.ceil(items.length / PAGE_SIZE))
